@@ -1,0 +1,38 @@
+# The two set-up commands of the README: `make demo` (install, then run the main job on built-in
+# data) and `make test` (install, then ruff, mypy and the whole test suite). Both create the local
+# virtual environment .venv on first use and reinstall when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest slow benchmarks clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "neuralab needs Python 3.10 or newer"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu -> fc(10)" --input 1x28x28 --hwc
+	$(BIN)/neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu -> fc(10)" --input 1x28x28 -o runs/demo/cnn.png
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+test: lint typecheck pytest
+
+slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""The typer application every command module registers on."""
+
+from __future__ import annotations
+
+import typer
+
+from neuralab import __version__
+
+app = typer.Typer(
+    name="neuralab",
+    help="A neural-networks course made executable: compute it, check it, see it, run it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"neuralab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """A neural-networks course made executable: compute it, check it, see it, run it."""

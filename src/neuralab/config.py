@@ -1,0 +1,207 @@
+"""Configuration dataclasses: load from YAML/TOML, override from the command line, save resolved.
+
+Every run (playground, training, sweep, study) is described by a dataclass whose fields have
+defaults and a one-line comment. :func:`load_config` builds one from a file and ``key=value``
+overrides, converting each value to the field's annotated type, and refuses unknown keys with the
+list of valid ones. :func:`save_config` writes the resolved config beside the run, so a run
+directory always says exactly what produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from neuralab.atomic import write_text
+from neuralab.errors import NeuralabError, unknown_name_error
+
+C = TypeVar("C")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def config_fields(config_class: type) -> list[str]:
+    """Return the field names of a config dataclass, in declaration order."""
+    return [f.name for f in dataclasses.fields(config_class)]
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Return the config as plain data (tuples become lists), ready for YAML or JSON."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, Path):
+            return str(value)
+        return value
+
+    return {k: plain(v) for k, v in dataclasses.asdict(config).items()}
+
+
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a YAML (``.yaml``/``.yml``) or TOML (``.toml``) file into a dict."""
+    file = Path(path)
+    if not file.is_file():
+        raise NeuralabError(f"config file {str(file)!r} does not exist")
+    text = file.read_text(encoding="utf-8")
+    try:
+        if file.suffix == ".toml":
+            import tomllib
+
+            data: Any = tomllib.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except Exception as error:  # noqa: BLE001 (any parse error is the user's file)
+        raise NeuralabError(f"config file {str(file)!r} cannot be parsed: {error}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise NeuralabError(f"config file {str(file)!r} must hold a mapping of field: value")
+    return data
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, str]:
+    """Parse ``["lr=0.1", "hidden=8,8"]`` into ``{"lr": "0.1", "hidden": "8,8"}``."""
+    result: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise NeuralabError(f"override {item!r} is not of the form field=value")
+        result[key.strip().replace("-", "_")] = value.strip()
+    return result
+
+
+def load_config(
+    config_class: type[C],
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> C:
+    """Return ``config_class`` built from defaults, then the file at ``path``, then ``overrides``.
+
+    Values given as strings (from the command line) are converted to each field's type; unknown
+    keys raise an error listing the valid fields.
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(read_config_file(path))
+    if overrides:
+        values.update({k: v for k, v in overrides.items() if v is not None})
+    return make_config(config_class, values)
+
+
+def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
+    """Return ``config_class(**values)`` with each value converted to its field's type."""
+    if not dataclasses.is_dataclass(config_class):
+        raise TypeError(f"{config_class!r} is not a dataclass")
+    hints = typing.get_type_hints(config_class)
+    valid = config_fields(config_class)
+    converted: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if name not in valid:
+            raise unknown_name_error(f"{config_class.__name__} field", key, valid)
+        converted[name] = convert_value(value, hints[name], name)
+    try:
+        return config_class(**converted)
+    except (TypeError, ValueError) as error:
+        raise NeuralabError(f"invalid {config_class.__name__}: {error}") from None
+
+
+def save_config(config: Any, path: str | os.PathLike[str]) -> Path:
+    """Write the resolved config to ``path`` as YAML (atomically) and return the path."""
+    text = yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=None)
+    return write_text(path, text)
+
+
+def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
+    """Convert ``value`` (often a string from the command line) to the type ``annotation``."""
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.lower() in {"none", "null", ""}):
+            if type(None) in arguments:
+                return None
+        errors = []
+        for option in arguments:
+            if option is type(None):
+                continue
+            try:
+                return convert_value(value, option, name)
+            except NeuralabError as error:
+                errors.append(str(error))
+        raise NeuralabError(errors[0] if errors else f"{name}: cannot convert {value!r}")
+    if origin is typing.Literal:
+        text = str(value)
+        for option in arguments:
+            if str(option) == text:
+                return option
+        raise NeuralabError(
+            f"{name}={value!r} is not valid (valid: {', '.join(str(a) for a in arguments)})"
+        )
+    if origin in (tuple, list):
+        items = _split_list(value)
+        if origin is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:
+            return tuple(convert_value(v, arguments[0], name) for v in items)
+        if origin is tuple and arguments:
+            if len(items) != len(arguments):
+                raise NeuralabError(f"{name}={value!r} needs {len(arguments)} values")
+            return tuple(convert_value(v, a, name) for v, a in zip(items, arguments, strict=True))
+        element = arguments[0] if arguments else str
+        converted = [convert_value(v, element, name) for v in items]
+        return tuple(converted) if origin is tuple else converted
+    if origin is dict or annotation is dict:
+        if isinstance(value, dict):
+            return value
+        raise NeuralabError(f"{name} must be a mapping, got {value!r}")
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise NeuralabError(f"{name}={value!r} is not a boolean (use true or false)")
+    if annotation is int:
+        if isinstance(value, bool):
+            raise NeuralabError(f"{name}={value!r} is not an integer")
+        try:
+            number = float(value) if not isinstance(value, int) else value
+        except (TypeError, ValueError):
+            raise NeuralabError(f"{name}={value!r} is not an integer") from None
+        if number != int(number):
+            raise NeuralabError(f"{name}={value!r} is not an integer")
+        return int(number)
+    if annotation is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise NeuralabError(f"{name}={value!r} is not a number") from None
+    if annotation is str:
+        return str(value)
+    if annotation is Path:
+        return Path(str(value))
+    if annotation is Any:
+        return value
+    return value
+
+
+def _split_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    if value is None:
+        return []
+    text = str(value).strip().strip("[]()")
+    if not text:
+        return []
+    return [part.strip() for part in text.split(",")]

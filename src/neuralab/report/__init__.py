@@ -1,0 +1,1 @@
+"""Rendering results: rich tables in the terminal, JSON / CSV / Markdown, figures, HTML."""

@@ -1,0 +1,1 @@
+"""The theory bench: neurons, activation functions, Boolean networks, gradients, convolution."""

@@ -1,0 +1,61 @@
+"""Shared fixtures: the command line run in-process, the shared real data sets, small threads."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Two pytest workers share two cores: one torch thread each avoids oversubscription.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import torch
+
+    torch.set_num_threads(1)
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED_DATASETS = SHARED / "datasets"
+
+
+@dataclass
+class CliResult:
+    """What one command line run printed and returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):
+    """Run ``neuralab ARGS...`` in this process and return its exit code and output."""
+    from neuralab.cli import main
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def shared_dataset(relative: str) -> Path:
+    """Return the path of a file under ``../shared/datasets``, or skip the test saying why."""
+    path = SHARED_DATASETS / relative
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the shared real data sets sit beside the checkout only")
+    return path
+
+
+@pytest.fixture
+def gtsrb_npz() -> Path:
+    return shared_dataset("gtsrb/gtsrb-32.npz")
+
+
+@pytest.fixture
+def mnist_npz() -> Path:
+    return shared_dataset("mnist/mnist-28.npz")

@@ -1,0 +1,26 @@
+"""Atomic writes: the old file survives a failed write and no temporary file is left."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuralab.atomic import atomic_path, write_text
+
+
+def test_write_then_replace(tmp_path):
+    target = tmp_path / "a" / "out.txt"
+    write_text(target, "first")
+    write_text(target, "second")
+    assert target.read_text() == "second"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_failure_keeps_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "out.txt"
+    write_text(target, "complete")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("interrupted mid-write")
+    assert target.read_text() == "complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
