@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from neuralab import __version__
 
@@ -30,8 +32,14 @@ def test_unknown_command_is_one_line_exit_2(run_cli):
 
 
 def test_python_dash_m_entry_point():
+    source = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": source + os.pathsep + os.environ.get("PYTHONPATH", "")}
     completed = subprocess.run(
-        [sys.executable, "-m", "neuralab", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "neuralab", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == f"neuralab {__version__}"
