@@ -1,0 +1,15 @@
+"""Architecture arithmetic: output sizes, parameter counts, the layer spec language, receptive fields.
+
+No training here: integers in, integers out (:mod:`neuralab.arch.shapes`), a compact text
+description of a network parsed into ``nn.Sequential`` (:mod:`neuralab.arch.spec`) and receptive
+fields through any graph (:mod:`neuralab.arch.receptive`).
+"""
+
+from neuralab.arch.shapes import (  # noqa: F401
+    conv_fan_in,
+    conv_output_size,
+    conv_params,
+    conv_transpose_output_size,
+    linear_params,
+    pool_output_size,
+)
