@@ -5,6 +5,13 @@ description of a network parsed into ``nn.Sequential`` (:mod:`neuralab.arch.spec
 fields through any graph (:mod:`neuralab.arch.receptive`).
 """
 
+from neuralab.arch.receptive import (  # noqa: F401
+    ReceptiveField,
+    gradient_receptive_field,
+    module_receptive_fields,
+    receptive_field,
+    receptive_field_closed_form,
+)
 from neuralab.arch.shapes import (  # noqa: F401
     conv_fan_in,
     conv_output_size,
