@@ -119,10 +119,10 @@ def _left_padding(padding: Any, kernel: Pair, dilation: Pair) -> Pair:
 
 def apply_window(
     field: ReceptiveField,
-    kernel: Size,
-    stride: Size = 1,
-    padding: Size | str = 0,
-    dilation: Size = 1,
+    kernel: Size | Sequence[int],
+    stride: Size | Sequence[int] = 1,
+    padding: Size | Sequence[int] | str = 0,
+    dilation: Size | Sequence[int] = 1,
 ) -> ReceptiveField:
     """Return the receptive field after one window layer (conv or pool), by the recursion.
 
@@ -317,7 +317,7 @@ def _module_transfer(
     if isinstance(module, nn.Conv2d):
         return apply_window(
             field, module.kernel_size, module.stride, module.padding, module.dilation
-        )  # type: ignore[arg-type]
+        )
     if isinstance(module, nn.ConvTranspose2d):
         return _transpose_window(
             field, module.kernel_size, module.stride, module.padding, module.dilation
@@ -325,11 +325,11 @@ def _module_transfer(
     if isinstance(module, nn.MaxPool2d):
         return apply_window(
             field, module.kernel_size, module.stride, module.padding, module.dilation
-        )  # type: ignore[arg-type]
+        )
     if isinstance(module, nn.AvgPool2d | nn.LPPool2d):
         padding = getattr(module, "padding", 0)
         stride = module.stride if module.stride is not None else module.kernel_size
-        return apply_window(field, module.kernel_size, stride, padding, 1)  # type: ignore[arg-type]
+        return apply_window(field, module.kernel_size, stride, padding, 1)
     if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d) and size_out is not None:
         return _adaptive(field, size_in, size_out)
     if isinstance(module, nn.Upsample) and size_out is not None:
@@ -622,13 +622,17 @@ def gradient_receptive_field(
     finally:
         for handle in handles:
             handle.remove()
+    target: Any = final
     if output_module is None:
         spatial = [n for n in order if outputs[n].dim() == 4]
-        target = outputs[spatial[-1]] if spatial else final
+        if spatial:
+            target = outputs[spatial[-1]]
     else:
         target = outputs.get(output_module)
-        if target is None:
+    if not isinstance(target, torch.Tensor):
+        if output_module is not None:
             raise NeuralabError(f"module {output_module!r} did not produce a tensor in forward")
+        raise NeuralabError("the model's forward did not return a tensor")
     if target.dim() == 4:
         unit = target[0, :, target.shape[2] // 2, target.shape[3] // 2].sum()
     else:
