@@ -198,7 +198,7 @@ class _InputChecker:
             if isinstance(module, nn.modules.conv._ConvNd):
                 self._check_conv(module, x, label, first)
             elif isinstance(module, nn.Linear):
-                self._check_linear(module, x, label, first)
+                self._check_linear(module, x, label)
             elif isinstance(module, nn.modules.batchnorm._BatchNorm):
                 if x.dim() >= 2 and x.shape[1] != module.num_features:
                     raise NeuralabError(
@@ -252,18 +252,12 @@ class _InputChecker:
                 f"{self._where()}; use a larger input"
             )
 
-    def _check_linear(self, module: nn.Linear, x: torch.Tensor, label: str, first: bool) -> None:
-        if x.shape[-1] == module.in_features:
-            return
-        if first:
+    def _check_linear(self, module: nn.Linear, x: torch.Tensor, label: str) -> None:
+        if x.shape[-1] != module.in_features:
             raise NeuralabError(
-                f"input has {x.shape[-1]} features on its last axis but {label} expects "
-                f"{module.in_features} {self._where()}"
+                f"layer {label} expects {module.in_features} input features but gets "
+                f"{x.shape[-1]} {self._where()}; this model needs a different input size"
             )
-        raise NeuralabError(
-            f"layer {label} expects {module.in_features} input features but gets {x.shape[-1]} "
-            f"{self._where()}; this model needs a different input size"
-        )
 
 
 def model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from neuralab.arch.model_source import checked_forward, check_input_shape, load_model
+from neuralab.arch.model_source import check_input_shape, checked_forward, load_model
 from neuralab.errors import NeuralabError
 
 _ZERO_MAC = (
@@ -93,7 +93,7 @@ class LayerRow:
     trainable_params: int  # of which requires_grad
     fan_in: int | None  # input connections into one output neuron, bias excluded
     receptive_field: tuple[int, int] | None  # (r_h, r_w) in input pixels
-    jump: tuple[int, int] | None  # (j_h, j_w): input pixels between neighbouring output units
+    jump: tuple[float, float] | None  # (j_h, j_w): input pixels between neighbouring output units
     start: tuple[float, float] | None  # centre of the first output unit in input coordinates
     macs: int  # multiply-accumulates of this call for the whole batch
     kind: str = "other"  # conv | convT | fc | pool | norm | activation | dropout | flatten | block
@@ -377,13 +377,14 @@ def _is_leaf(module: nn.Module) -> bool:
 
 
 def _receptive_fields(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, Any]:
-    try:  # TEMPORARY until arch-A's receptive.py lands
-        from neuralab.arch.receptive import module_receptive_fields
-    except ImportError:
-        return {}
+    """Return :func:`neuralab.arch.receptive.module_receptive_fields`: fields by module name.
+
+    Receptive fields are defined on images (C, H, W); other input shapes get none.
+    """
+    from neuralab.arch.receptive import module_receptive_fields
 
     if len(input_shape) != 3:
-        return {}  # receptive fields are defined on images (C, H, W)
+        return {}
     return dict(module_receptive_fields(model, input_shape))
 
 

@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 
 
 def human_count(value: int) -> str:
-    """Return ``12_345_678`` as ``"12.3M"`` (K, M, G, T; three significant figures)."""
+    """Return ``12_345_678`` as ``"12.3M"`` (K, M, G, T; three significant figures).
+
+    Below 10,000 the exact count is shown: ``1000 -> "1,000"``.
+    """
+    if abs(value) < 10_000:
+        return f"{value:,}"
     number = float(value)
     for prefix in ("", "K", "M", "G", "T"):
         if abs(number) < 1000 or prefix == "T":
@@ -150,6 +155,7 @@ def summary_table(summary: Summary, *, hwc: bool = False) -> Table:
     """Return a rich ``Table`` of the rows with a totals footer and a memory caption."""
     table = rich_table(_rows(summary), _columns(summary, hwc), footer=_footer(summary))
     table.caption = totals_line(summary, hwc=hwc)
+    table.caption_justify = "left"
     return table
 
 
