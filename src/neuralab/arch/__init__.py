@@ -20,3 +20,4 @@ from neuralab.arch.shapes import (  # noqa: F401
     linear_params,
     pool_output_size,
 )
+from neuralab.arch.spec import SpecError, build_model, parse_spec, spec_layer_names  # noqa: F401

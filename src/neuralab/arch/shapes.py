@@ -26,19 +26,18 @@ def _is_pair(value: object) -> bool:
 
 def _as_pair(value: object, what: str, *, minimum: int = 1) -> tuple[int, int]:
     """Return ``value`` as an (h, w) pair of ints >= ``minimum``; anything else raises."""
-    if _is_pair(value):
-        items = tuple(value)  # type: ignore[arg-type]
-        if len(items) != 2:
-            raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair")
-    else:
-        items = (value, value)
+    items: tuple[object, ...] = tuple(value) if isinstance(value, tuple | list) else (value, value)
+    if len(items) != 2:
+        raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair")
+    ints: list[int] = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, int):
             raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair of ints")
         if item < minimum:
             bound = "positive" if minimum == 1 else f">= {minimum}"
             raise NeuralabError(f"{what} {value!r} must be {bound}")
-    return int(items[0]), int(items[1])
+        ints.append(item)
+    return ints[0], ints[1]
 
 
 def _result(pair: tuple[int, int], *args: object) -> Size:
