@@ -57,7 +57,7 @@ def test_summary_csv_and_markdown_to_a_file(run_cli, tmp_path):
     target = tmp_path / "out" / "cnn.md"
     result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "markdown", "-o", target)
     assert result.exit_code == 0, result.stderr
-    assert "| 4 | Linear | 100 | 288,100 | 2,880 |" in target.read_text()
+    assert "| fc1 | Linear | 100 | 288,100 | 2,880 |" in target.read_text()
     result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "csv")
     assert result.stdout.splitlines()[0].startswith("name,type,output_shape,params")
 

@@ -19,6 +19,11 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _PUBLIC: dict[str, str] = {
     "NeuralabError": "neuralab.errors",
+    "summary": "neuralab.arch.summary",
+    "Summary": "neuralab.arch.summary",
+    "LayerRow": "neuralab.arch.summary",
+    "load_model": "neuralab.arch.model_source",
+    "draw_diagram": "neuralab.arch.diagram",
     "SpecError": "neuralab.arch.spec",
     "build_model": "neuralab.arch.spec",
     "parse_spec": "neuralab.arch.spec",

@@ -141,7 +141,7 @@ def _draw_block(ax: Any, x: float, block: Block, colour: str) -> tuple[float, fl
         w, d = 0.09, 0.0
     dx, dy = d * 0.7, d * 0.5
     y0 = -h / 2 - dy / 2
-    edge = {"edgecolor": "#333333", "linewidth": 0.7}
+    edge: dict[str, Any] = {"edgecolor": "#333333", "linewidth": 0.7}
     ax.add_patch(Rectangle((x, y0), w, h, facecolor=colour, **edge))
     if d > 0:
         top = [(x, y0 + h), (x + dx, y0 + h + dy), (x + w + dx, y0 + h + dy), (x + w, y0 + h)]

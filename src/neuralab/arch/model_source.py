@@ -39,10 +39,11 @@ def shape_text(shape: Sequence[int]) -> str:
 
 def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
     """Return ``input_shape`` (one sample, no batch axis, e.g. C, H, W) as a tuple of ints >= 1."""
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
+    given: Any = input_shape
+    if isinstance(given, int) and not isinstance(given, bool):
+        given = (given,)
     try:
-        values = tuple(input_shape)
+        values = tuple(given)
     except TypeError:
         raise NeuralabError(
             f"input shape {input_shape!r} is not a sequence of sizes like (3, 32, 32)"
@@ -64,7 +65,7 @@ def is_spec(source: str) -> bool:
         return True
     from neuralab.arch.spec import spec_layer_names
 
-    return source.strip().lower() in set(spec_layer_names())
+    return source.strip() in set(spec_layer_names())
 
 
 def torchvision_model_names() -> list[str]:

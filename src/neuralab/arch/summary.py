@@ -230,8 +230,8 @@ def layer_fan_in(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | No
         return module.in1_features * module.in2_features
     if isinstance(module, nn.modules.pooling._MaxPoolNd | nn.modules.pooling._AvgPoolNd):
         spatial = x.dim() - 2 if x is not None and x.dim() > 2 else 2
-        kernel = module.kernel_size
-        return math.prod(kernel) if isinstance(kernel, tuple) else kernel**spatial
+        kernel: Any = module.kernel_size
+        return int(math.prod(kernel)) if isinstance(kernel, tuple) else int(kernel) ** spatial
     adaptive = (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)
     if isinstance(module, adaptive) and x is not None and y is not None:
         spatial = min(x.dim(), y.dim()) - 2
