@@ -237,7 +237,9 @@ def _transpose_window(
 
     Output unit o gathers the input units i with i s - p + j d = o (0 <= j < k): at most
     ceil((d (k - 1) + 1) / s) neighbours, so r grows by (that - 1) jump; the jump divides by s and
-    the first unit's centre moves by (p - d (k - 1) / 2) / s input units.
+    the first unit's centre moves by (p - d (k - 1) / 2) / s input units. That start is the
+    centre of the continuous window; the units actually gathered sit on the stride's grid, so a
+    unit's true centre can differ from start + o jump by up to a quarter of the input jump.
     """
     k, s = _pair(kernel, "kernel size"), _pair(stride, "stride")
     d, p = _pair(dilation, "dilation"), _pair(padding, "padding", minimum=0)
