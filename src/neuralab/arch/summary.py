@@ -122,10 +122,10 @@ class Summary:
         return summary_to_dict(self)
 
     def to_json(self) -> str:
-        """Return :meth:`to_dict` as indented JSON."""
-        from neuralab.report.tabular import to_json
+        """Return :meth:`to_dict` as indented JSON (shapes and pairs on one line)."""
+        from neuralab.report.summary_render import summary_json
 
-        return to_json(self.to_dict())
+        return summary_json(self)
 
     def to_csv(self, *, hwc: bool = False) -> str:
         """Return the rows as CSV (raw numbers; shapes as CxHxW, or HxWxC with ``hwc``)."""

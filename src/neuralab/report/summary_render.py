@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table
+from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -101,6 +102,15 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         "param_bytes": summary.param_bytes,
         "activation_bytes": summary.activation_bytes,
     }
+
+
+_NUMBER_LIST = re.compile(r"\[\s+((?:-?[\d.eE+-]+|null)(?:,\s+(?:-?[\d.eE+-]+|null))*)\s+\]")
+
+
+def summary_json(summary: Summary) -> str:
+    """Return :func:`summary_to_dict` as indented JSON with shapes and pairs kept on one line."""
+    text = to_json(summary_to_dict(summary))
+    return _NUMBER_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
 
 
 def _columns(summary: Summary, hwc: bool) -> list[Column]:
