@@ -40,7 +40,7 @@ def test_summary_table_of_the_course_cnn_in_hwc(run_cli):
         "288,100",
         "289,630",
         "577K",
-        "output (HxWxC)",
+        "HxWxC",
     ):
         assert text in out
 
