@@ -222,6 +222,48 @@ def test_torchvision_resnet18_inner_layer() -> None:
     assert gradient_receptive_field(model, (3, 64, 64), "layer1") == (43, 43)
 
 
+class ChannelsLast(nn.Module):
+    """A ConvNeXt-style block: a 7x7 depthwise conv, then a Linear on (N, H, W, C) and back."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.dwconv = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.mix = nn.Linear(c, c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.mix(self.dwconv(x).permute(0, 2, 3, 1))  # (N, H, W, C)
+        return x + y.permute(0, 3, 1, 2)
+
+
+class SqueezeExcitation(nn.Module):
+    """A 1x1 gate from the global average multiplies the map: every unit then sees everything."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Conv2d(c, c, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.fc(self.pool(x)))
+
+
+def test_channels_last_permutes_keep_the_grid() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), ChannelsLast(4), nn.Conv2d(4, 2, 3))
+    fields = module_receptive_fields(model, (1, 40, 40))
+    assert fields["1.mix"] == ReceptiveField((15, 15), (2, 2), (1, 1))  # 3 + 6 * 2
+    assert fields["2"].r == (19, 19)
+    check_against_gradient(model, (1, 40, 40), ["1", "2"])
+
+
+def test_broadcast_gate_widens_r_but_keeps_the_grid() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), SqueezeExcitation(4), nn.Conv2d(4, 4, 3, stride=2))
+    fields = module_receptive_fields(model, (1, 12, 12))
+    # the gate sees the whole 10x10 map: 3 + (10 - 1) * 1 = 12, the whole input
+    assert fields["1"] == ReceptiveField((12, 12), (1, 1), (1, 1))
+    assert fields["2"] == ReceptiveField((14, 14), (2, 2), (2, 2))
+    assert gradient_receptive_field(model, (1, 12, 12), "1") == (12, 12)
+
+
 class DataDependent(nn.Module):
     """A branch on a tensor value: torch.fx cannot trace it, the hook fallback chains modules."""
 

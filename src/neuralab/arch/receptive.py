@@ -192,14 +192,18 @@ def whole_map(field: ReceptiveField, size: Sequence[int]) -> ReceptiveField:
     return apply_window(field, n, n, 0, 1)
 
 
-def join(fields: Sequence[ReceptiveField]) -> ReceptiveField:
-    """Return the field at a join of branches (add, cat): per axis the largest r with its jump/start."""
+def join(fields: Sequence[ReceptiveField], widen: Sequence[ReceptiveField] = ()) -> ReceptiveField:
+    """Return the field at a join of branches (add, cat): per axis the largest r with its jump/start.
+
+    ``widen``: broadcast inputs (a 1x1 gate multiplying a map) that raise r but do not set the
+    grid of the output units.
+    """
     if not fields:
         return INPUT_FIELD
     r, jump, start = [], [], []
     for axis in range(2):
         best = max(fields, key=lambda f: f.r[axis])
-        r.append(best.r[axis])
+        r.append(max([best.r[axis], *(f.r[axis] for f in widen)]))
         jump.append(best.jump[axis])
         start.append(best.start[axis])
     return ReceptiveField((r[0], r[1]), (jump[0], jump[1]), (start[0], start[1]))
@@ -223,11 +227,37 @@ def _check_image_shape(input_shape: Sequence[int]) -> tuple[int, int, int] | Non
     return shape[0], shape[1], shape[2]
 
 
-def _spatial(shape: Any) -> Pair | None:
-    """Return (H, W) of an (N, C, H, W) shape, else None (a vector: flattened or dense)."""
+def _spatial(shape: Any, axes: Pair = (2, 3)) -> Pair | None:
+    """Return (H, W) of a 4-d shape (H, W on ``axes``), else None (a vector: flattened or dense)."""
     if shape is not None and len(shape) == 4:
-        return int(shape[2]), int(shape[3])
+        return int(shape[axes[0]]), int(shape[axes[1]])
     return None
+
+
+def _moved_axes(node: Any, module: Any, axes: Pair) -> Pair:
+    """Return where the H and W axes are after ``node`` (a permute or transpose moves them).
+
+    Channels-last blocks (ConvNeXt, Swin) permute (N, C, H, W) to (N, H, W, C) around a
+    LayerNorm and Linear layers; following the axes keeps their fields exact.
+    """
+    import torch
+
+    name = node.target if node.op != "call_module" else type(module).__name__
+    args = list(node.args[1:])
+    dims: list[int] | None = None
+    if name in ("permute", torch.permute) and args:
+        dims = list(args[0]) if isinstance(args[0], list | tuple) else args
+        dims = list(node.kwargs.get("dims", dims))
+    elif name == "Permute":
+        dims = list(module.dims)
+    elif name in ("transpose", torch.transpose) and len(args) == 2:
+        a, b = (int(v) % 4 for v in args)
+        dims = [0, 1, 2, 3]
+        dims[a], dims[b] = dims[b], dims[a]
+    if dims is None or len(dims) != 4 or not all(isinstance(d, int) for d in dims):
+        return axes
+    dims = [d % 4 for d in dims]
+    return dims.index(axes[0]), dims.index(axes[1])
 
 
 def _transpose_window(
@@ -350,6 +380,23 @@ def _module_transfer(
     return _generic_transfer(field, size_in, size_out)
 
 
+def _is_window(module: Any) -> bool:
+    """Return whether ``module`` maps a grid to a grid with a known geometry (not a whole map)."""
+    from torch import nn
+
+    windows = (
+        nn.Conv2d,
+        nn.ConvTranspose2d,
+        nn.MaxPool2d,
+        nn.AvgPool2d,
+        nn.LPPool2d,
+        nn.Upsample,
+        nn.AdaptiveAvgPool2d,
+        nn.AdaptiveMaxPool2d,
+    )
+    return isinstance(module, windows) or type(module).__name__.endswith("Pad2d")
+
+
 def _generic_transfer(
     field: ReceptiveField, size_in: Pair, size_out: Pair | None
 ) -> ReceptiveField:
@@ -389,6 +436,8 @@ def _fx_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
 
     tracker = _FieldTracker()
     state: dict[Any, ReceptiveField] = {}
+    axes: dict[Any, Pair] = {}  # where H and W sit in each node's 4-d output
+    whole: set[Any] = set()  # nodes whose units see a whole map (after flatten, global pooling)
     placeholders = 0
     for node in graph_module.graph.nodes:
         if node.op == "placeholder":
@@ -404,20 +453,29 @@ def _fx_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
         inputs = [n for n in node.all_input_nodes if n in state]
         if not inputs or shapes.get(node) is None:
             continue
-        field = join([state[n] for n in inputs])
-        spatial_in = [_spatial(shapes.get(n)) for n in inputs]
-        size_in = next((s for s in spatial_in if s is not None), None)
-        size_out = _spatial(shapes[node])
-        if size_in is None:
-            out = field  # already a vector: every unit after flatten/linear sees the same span
-        elif node.op == "call_module":
-            out = _module_transfer(
-                graph_module.get_submodule(node.target), field, size_in, size_out
-            )
+        module = graph_module.get_submodule(node.target) if node.op == "call_module" else None
+        sizes = {n: _spatial(shapes.get(n), axes.get(n, (2, 3))) for n in inputs}
+        first = next((n for n in inputs if sizes[n] is not None), inputs[0])
+        axes[node] = _moved_axes(node, module, axes.get(first, (2, 3)))
+        size_out = _spatial(shapes[node], axes[node])
+        # the output's grid (jump, start) comes from inputs of its own size; a broadcast input
+        # (a squeeze-excitation gate of size 1x1, a vector) only widens r
+        grid = [n for n in inputs if sizes[n] is not None and sizes[n] == size_out] or [first]
+        field = join([state[n] for n in grid], widen=[state[n] for n in inputs if n not in grid])
+        size_in = sizes[grid[0]]
+        if size_in is None or all(n in whole for n in grid):
+            out = field  # a unit that already sees a whole map keeps seeing it
+            whole.add(node)
+        elif module is not None:
+            out = _module_transfer(module, field, size_in, size_out)
+            if size_out != size_in and not _is_window(module):
+                whole.add(node)
         elif node.op == "call_function" and (window := _function_window(node, shapes)):
             out = apply_window(field, *window)
         else:
             out = _generic_transfer(field, size_in, size_out)
+            if size_out != size_in:
+                whole.add(node)
         state[node] = out
         if node.op == "call_module":
             tracker.record(str(node.target), out)
