@@ -673,7 +673,9 @@ def gradient_receptive_field(
         return run
 
     handles = [m.register_forward_hook(hook(n)) for n, m in names.items() if n]
-    x = torch.ones(1, *shape, dtype=torch.float64, requires_grad=True)
+    parameter = next(net.parameters(), None)
+    device = parameter.device if parameter is not None else "cpu"
+    x = torch.ones(1, *shape, dtype=torch.float64, device=device, requires_grad=True)
     final = None
     try:
         final = net(x)
