@@ -301,3 +301,37 @@ def test_number_formats():
     assert human_count(1_818_558_976) == "1.8G"
     assert human_bytes(1_158_520) == "1.1 MiB"
     assert pair_str((5, 5)) == "5" and pair_str((5, 3)) == "5x3" and pair_str((1.5, 1.5)) == "1.5"
+
+
+class _AttentionNet(nn.Module):
+    """Patches -> self-attention -> LSTM -> linear: modules without a conv/linear formula."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(3, 16, 4, stride=4)  # 16 patches of 16 values
+        self.att = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.lstm = nn.LSTM(16, 8, batch_first=True)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        tokens = self.proj(x).flatten(2).transpose(1, 2)  # (N, 16, 16)
+        tokens, _ = self.att(tokens, tokens, tokens)
+        tokens, _ = self.lstm(tokens)
+        return self.head(tokens[:, -1])
+
+
+def test_attention_and_lstm_macs_and_parameters():
+    model = _AttentionNet()
+    result = summary(model, (3, 16, 16))
+    rows = {row.name: row for row in result.rows}
+    # out_proj is used by the attention without being called: its weights belong to that row.
+    assert rows["att"].params == sum(p.numel() for p in model.att.parameters()) == 1_088
+    assert_rows_add_up(result, model)
+    # projections 3 * 16 * 16^2 and out_proj 16 * 16^2, scores and weighted sum 2 * 16 * 16 * 16
+    assert rows["att"].macs == 4 * 16 * 16**2 + 2 * 16 * 16 * 16 == 24_576
+    # In grad mode attention runs unfused, so PyTorch's counter sees its matmuls.
+    with FlopCounterMode(display=False) as counter:
+        model.att(*(torch.zeros(1, 16, 16),) * 3)
+    assert rows["att"].macs == counter.get_total_flops() // 2
+    # LSTM: 16 steps * 4 gates * 8 units * (16 inputs + 8 state)
+    assert rows["lstm"].macs == 16 * 4 * 8 * (16 + 8)

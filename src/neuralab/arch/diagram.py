@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
+from neuralab.arch.summary import NORM_LAYERS, as_pair, is_activation
 from neuralab.errors import NeuralabError
 
 FIGURE_SUFFIXES = (".svg", ".png", ".pdf")
@@ -80,6 +83,43 @@ def diagram_blocks(rows: Sequence[Any], input_shape: Sequence[int]) -> list[Bloc
             label = f"{row.name}\n{row.type}\n{human_count(row.params)} params"
         blocks.append(Block(label, tuple(row.output_shape), row.kind))
     return blocks
+
+
+def layer_kind_label(module: nn.Module, output_shape: Sequence[int]) -> tuple[str, str]:
+    """Return the kind and the course's label of ``module``: ``("conv", "conv 5x5, M=20")``."""
+    size = "x".join
+    if isinstance(module, nn.modules.conv._ConvNd):
+        transposed = isinstance(module, nn.modules.conv._ConvTransposeNd)
+        text = f"{'convT' if transposed else 'conv'} {size(map(str, module.kernel_size))}"
+        if any(s != 1 for s in module.stride):
+            text += "/" + size(map(str, sorted(set(module.stride))))
+        if module.groups > 1:
+            text += f" g={module.groups}"
+        return ("convT" if transposed else "conv"), f"{text}, M={module.out_channels}"
+    if isinstance(module, nn.Linear):
+        return "fc", f"fc K={module.out_features}"
+    if isinstance(module, nn.modules.pooling._MaxPoolNd | nn.modules.pooling._AvgPoolNd):
+        name = "maxpool" if isinstance(module, nn.modules.pooling._MaxPoolNd) else "avgpool"
+        k, s = as_pair(module.kernel_size), as_pair(module.stride or module.kernel_size)
+        return "pool", f"{name} {size(map(str, k))}/{size(map(str, sorted(set(s))))}"
+    if isinstance(
+        module, nn.modules.pooling._AdaptiveAvgPoolNd | nn.modules.pooling._AdaptiveMaxPoolNd
+    ):
+        name = "avg" if isinstance(module, nn.modules.pooling._AdaptiveAvgPoolNd) else "max"
+        return "pool", f"global {name}pool" if math.prod(
+            output_shape[1:]
+        ) == 1 else f"adaptive {name}pool"
+    if isinstance(module, NORM_LAYERS):
+        return "norm", "bn" if isinstance(module, nn.modules.batchnorm._BatchNorm) else "norm"
+    if is_activation(module):
+        return "activation", type(module).__name__.lower().lstrip("_")
+    if isinstance(module, nn.modules.dropout._DropoutNd):
+        return "dropout", f"dropout {module.p:g}"
+    if isinstance(module, nn.Flatten):
+        return "flatten", "flatten"
+    if isinstance(module, nn.Identity):
+        return "activation", "identity"
+    return "other", type(module).__name__
 
 
 def _cap(blocks: list[Block], max_blocks: int) -> list[Block]:

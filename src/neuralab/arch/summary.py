@@ -37,49 +37,28 @@ from torch import nn
 from neuralab.arch.model_source import check_input_shape, checked_forward, load_model
 from neuralab.errors import NeuralabError
 
-_ZERO_MAC = (
-    nn.modules.batchnorm._NormBase,
-    nn.GroupNorm,
-    nn.LayerNorm,
+_POOL = (
     nn.modules.pooling._MaxPoolNd,
     nn.modules.pooling._AvgPoolNd,
     nn.modules.pooling._AdaptiveAvgPoolNd,
     nn.modules.pooling._AdaptiveMaxPoolNd,
-    nn.modules.dropout._DropoutNd,
-    nn.Flatten,
-    nn.Unflatten,
-    nn.Identity,
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.ELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Hardswish,
-    nn.Hardsigmoid,
-    nn.Sigmoid,
-    nn.Tanh,
-    nn.Softmax,
-    nn.LogSoftmax,
-    nn.Softplus,
-    nn.Mish,
 )
-_ACTIVATION = (
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.ELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Hardswish,
-    nn.Hardsigmoid,
-    nn.Sigmoid,
-    nn.Tanh,
-    nn.Softmax,
-    nn.LogSoftmax,
-    nn.Softplus,
-    nn.Mish,
-)
+NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+_RECURRENT_GATES = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1}
+
+
+def is_activation(module: nn.Module) -> bool:
+    """Return whether ``module`` is an elementwise activation (torch's or neuralab's table)."""
+    origin = type(module).__module__
+    return (
+        origin == "torch.nn.modules.activation" and not isinstance(module, nn.MultiheadAttention)
+    ) or origin == "neuralab.theory.activations"
+
+
+def _zero_macs(module: nn.Module) -> bool:
+    # Elementwise layers and comparisons: no weighted sum (FlopCounterMode counts none either).
+    shape_only = (nn.modules.dropout._DropoutNd, nn.Flatten, nn.Unflatten, nn.Identity)
+    return isinstance(module, _POOL + NORM_LAYERS + shape_only) or is_activation(module)
 
 
 @dataclass(frozen=True)
@@ -194,7 +173,7 @@ def _tensors(value: Any) -> list[torch.Tensor]:
     return []
 
 
-def _pair(value: Any) -> tuple[int, ...]:
+def as_pair(value: Any) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, tuple | list) else (value, value)
 
 
@@ -242,6 +221,42 @@ def layer_fan_in(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | No
     return None
 
 
+def _recurrent_macs(module: nn.LSTM | nn.GRU | nn.RNN, x: torch.Tensor) -> int:
+    """Return the MACs of a recurrent layer: per step, layer and direction g H (I_l + H_out).
+
+    g gates (LSTM 4, GRU 3, RNN 1), H hidden units, I_l the layer's input size, H_out the state
+    size (LSTM ``proj_size`` or H; the projection adds H * proj_size).
+    """
+    gates = _RECURRENT_GATES[type(module)]
+    hidden, directions = module.hidden_size, 2 if module.bidirectional else 1
+    projection = getattr(module, "proj_size", 0)
+    state = projection or hidden
+    steps = x.numel() // x.shape[-1]  # sequence length * batch
+    per_step = 0
+    for layer in range(module.num_layers):
+        size_in = module.input_size if layer == 0 else state * directions
+        per_step += directions * (gates * hidden * (size_in + state) + hidden * projection)
+    return steps * per_step
+
+
+def _attention_macs(module: nn.MultiheadAttention, inputs: tuple[Any, ...]) -> int:
+    """Return the MACs of multi-head attention on (query, key, value) given positionally.
+
+    Per sample: projections L_q E^2 + L_k (k_dim + v_dim) E, scores and weighted sum
+    2 L_q L_k E, output projection L_q E^2 (E the embedding size, L the sequence lengths).
+    """
+    tensors = [t for t in inputs[:3] if isinstance(t, torch.Tensor)]
+    if len(tensors) < 3:
+        return 0  # called with keywords: the hooks do not see the inputs
+    query, key = tensors[0], tensors[1]
+    axis = 1 if module.batch_first or query.dim() == 2 else 0
+    length_q, length_k = query.shape[axis], key.shape[axis]
+    batch = query.numel() // (length_q * query.shape[-1])
+    e = module.embed_dim
+    per_sample = 2 * length_q * e * e + length_k * (module.kdim + module.vdim) * e
+    return batch * (per_sample + 2 * length_q * length_k * e)
+
+
 def layer_macs(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None) -> int | None:
     """Return the multiply-accumulates of one call of ``module``, or ``None`` to measure them."""
     if isinstance(module, nn.modules.conv._ConvTransposeNd):
@@ -257,46 +272,11 @@ def layer_macs(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None
         return None if y is None else y.numel() * module.in_features
     if isinstance(module, nn.Bilinear):
         return None if y is None else y.numel() * module.in1_features * module.in2_features
-    if isinstance(module, _ZERO_MAC):
+    if isinstance(module, nn.LSTM | nn.GRU | nn.RNN) and x is not None:
+        return _recurrent_macs(module, x)
+    if _zero_macs(module):
         return 0
     return None
-
-
-def layer_kind_label(module: nn.Module, output_shape: Sequence[int]) -> tuple[str, str]:
-    """Return the kind and the course's label of ``module``: ``("conv", "conv 5x5, M=20")``."""
-    size = "x".join
-    if isinstance(module, nn.modules.conv._ConvNd):
-        transposed = isinstance(module, nn.modules.conv._ConvTransposeNd)
-        text = f"{'convT' if transposed else 'conv'} {size(map(str, module.kernel_size))}"
-        if any(s != 1 for s in module.stride):
-            text += "/" + size(map(str, sorted(set(module.stride))))
-        if module.groups > 1:
-            text += f" g={module.groups}"
-        return ("convT" if transposed else "conv"), f"{text}, M={module.out_channels}"
-    if isinstance(module, nn.Linear):
-        return "fc", f"fc K={module.out_features}"
-    if isinstance(module, nn.modules.pooling._MaxPoolNd | nn.modules.pooling._AvgPoolNd):
-        name = "maxpool" if isinstance(module, nn.modules.pooling._MaxPoolNd) else "avgpool"
-        k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
-        return "pool", f"{name} {size(map(str, k))}/{size(map(str, sorted(set(s))))}"
-    if isinstance(
-        module, nn.modules.pooling._AdaptiveAvgPoolNd | nn.modules.pooling._AdaptiveMaxPoolNd
-    ):
-        name = "avg" if isinstance(module, nn.modules.pooling._AdaptiveAvgPoolNd) else "max"
-        return "pool", f"global {name}pool" if math.prod(
-            output_shape[1:]
-        ) == 1 else f"adaptive {name}pool"
-    if isinstance(module, nn.modules.batchnorm._NormBase | nn.GroupNorm | nn.LayerNorm):
-        return "norm", "bn" if isinstance(module, nn.modules.batchnorm._BatchNorm) else "norm"
-    if isinstance(module, _ACTIVATION) or type(module).__module__.endswith("activations"):
-        return "activation", type(module).__name__.lower().lstrip("_")
-    if isinstance(module, nn.modules.dropout._DropoutNd):
-        return "dropout", f"dropout {module.p:g}"
-    if isinstance(module, nn.Flatten):
-        return "flatten", "flatten"
-    if isinstance(module, nn.Identity):
-        return "activation", "identity"
-    return "other", type(module).__name__
 
 
 def _is_row_module(module: nn.Module) -> bool:
@@ -313,25 +293,24 @@ def _count(parameters: Any) -> tuple[int, int]:
 
 def _collect(
     model: nn.Module, input_shape: tuple[int, ...], batch_size: int
-) -> tuple[list[_Call], dict[str, tuple[int, ...]]]:
-    """Return the leaf calls of one dry forward pass and the last output shape of every module."""
+) -> tuple[list[_Call], dict[str, tuple[int, ...]], set[str]]:
+    """Return the row calls of one forward pass, every module's last output shape, who ran."""
     from torch.utils.flop_counter import FlopCounterMode
 
     calls: list[_Call] = []
     outputs: dict[str, tuple[int, ...]] = {}
-    counters: dict[int, FlopCounterMode] = {}
+    called: set[str] = set()
+    counters: dict[int, tuple[FlopCounterMode, int]] = {}
     handles = []
 
     def pre_hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
-        if layer_macs(module, None, None) is None and not isinstance(
-            module, nn.modules.conv._ConvNd | nn.Linear | nn.Bilinear
-        ):
-            counter = FlopCounterMode(display=False)
-            counter.__enter__()
-            counters[id(module)] = counter
+        counter = FlopCounterMode(display=False)
+        counter.__enter__()
+        counters[id(module)] = (counter, len(calls))
 
     def make_hook(name: str, is_row: bool) -> Any:
         def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            called.add(name)
             y = _first_tensor(output)
             x = _first_tensor(inputs)
             if y is not None:
@@ -339,10 +318,15 @@ def _collect(
             if not is_row:
                 return
             macs = layer_macs(module, x, y)
-            counter = counters.pop(id(module), None)
-            if counter is not None:
+            if isinstance(module, nn.MultiheadAttention):
+                macs = _attention_macs(module, inputs)
+            measured = counters.pop(id(module), None)
+            if measured is not None:
+                counter, first = measured
                 counter.__exit__(None, None, None)
-                macs = counter.get_total_flops() // 2
+                # A container that owns parameters: what its sub-modules did has rows of its own.
+                inner = sum(call.macs for call in calls[first:])
+                macs = max(counter.get_total_flops() // 2 - inner, 0)
             out_bytes = sum(t.numel() * t.element_size() for t in _tensors(output))
             calls.append(
                 _Call(
@@ -359,7 +343,7 @@ def _collect(
 
     for name, module in model.named_modules():
         is_row = _is_row_module(module)
-        if is_row and _is_leaf(module):
+        if is_row and not _has_formula(module):
             handles.append(module.register_forward_pre_hook(pre_hook))
         handles.append(module.register_forward_hook(make_hook(name, is_row)))
     try:
@@ -367,9 +351,41 @@ def _collect(
     finally:
         for handle in handles:
             handle.remove()
-        for counter in counters.values():
+        for counter, _ in counters.values():
             counter.__exit__(None, None, None)
-    return calls, outputs
+    return calls, outputs, called
+
+
+def _has_formula(module: nn.Module) -> bool:
+    formula = (nn.modules.conv._ConvNd, nn.Linear, nn.Bilinear, nn.LSTM, nn.GRU, nn.RNN)
+    # Attention runs as one fused kernel in eval mode, which FlopCounterMode does not see.
+    formula += (nn.MultiheadAttention,)
+    return isinstance(module, formula) or _zero_macs(module)
+
+
+def _unused_parameters(model: nn.Module, called: set[str]) -> dict[str, list[nn.Parameter]]:
+    """Return parameters of modules that never ran, by the called ancestor that owns them.
+
+    nn.MultiheadAttention uses its ``out_proj`` weights without calling ``out_proj``: those
+    parameters belong to the attention row. Modules unused in this pass (googlenet's auxiliary
+    classifiers in eval mode) have no called owner and stay out of the rows.
+    """
+    owners = {
+        name
+        for name, module in model.named_modules()
+        if name in called and not _is_leaf(module) and _is_row_module(module)
+    }
+    found: dict[str, list[nn.Parameter]] = {}
+    for name, module in model.named_modules():
+        if name in called or not name:
+            continue
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, -1, -1):
+            ancestor = ".".join(parts[:cut])
+            if ancestor in owners:
+                found.setdefault(ancestor, []).extend(module.parameters(recurse=False))
+                break
+    return found
 
 
 def _is_leaf(module: nn.Module) -> bool:
@@ -418,8 +434,11 @@ def summary(
     if batch_size < 1:
         raise NeuralabError(f"batch size {batch_size} must be >= 1")
     model = load_model(model_or_source, shape, check=False)
-    calls, outputs = _collect(model, shape, batch_size)
+    calls, outputs, called = _collect(model, shape, batch_size)
+    unused = _unused_parameters(model, called)
     fields = _receptive_fields(model, shape)
+
+    from neuralab.arch.diagram import layer_kind_label
 
     seen: dict[str, int] = {}
     leaf_rows: list[LayerRow] = []
@@ -428,9 +447,11 @@ def summary(
         name = call.name or type(model).__name__
         if seen[call.name] > 1:
             name += f"#{seen[call.name]}"
-        own = call.module.parameters(recurse=False)
+        own = [*call.module.parameters(recurse=False)]
+        if seen[call.name] == 1:
+            own += unused.get(call.name, [])
         params, trainable = _count(own)
-        kind, label = layer_kind_label(call.module, call.output_shape)
+        kind, label = layer_kind_label(call.module, call.output_shape)  # for diagrams
         leaf_rows.append(
             LayerRow(
                 name,
