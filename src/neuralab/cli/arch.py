@@ -19,7 +19,7 @@ _INPUT_HELP = "One input sample as CxHxW, e.g. 1x28x28 (MNIST) or 3x224x224 (Ima
 
 @app.command("summary")
 def summary_command(
-    model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False),
+    model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False, metavar="MODEL"),
     input: str = typer.Option(..., "--input", "-i", help=_INPUT_HELP, show_default=False),
     depth: int | None = typer.Option(
         None,
@@ -90,7 +90,7 @@ def summary_command(
 
 @app.command("diagram")
 def diagram_command(
-    model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False),
+    model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False, metavar="MODEL"),
     input: str = typer.Option(..., "--input", "-i", help=_INPUT_HELP, show_default=False),
     output: Path = typer.Option(
         ..., "--output", "-o", help="The figure: .svg, .png or .pdf.", show_default=False
