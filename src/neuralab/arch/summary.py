@@ -357,9 +357,16 @@ def _collect(
 
 
 def _has_formula(module: nn.Module) -> bool:
-    formula = (nn.modules.conv._ConvNd, nn.Linear, nn.Bilinear, nn.LSTM, nn.GRU, nn.RNN)
     # Attention runs as one fused kernel in eval mode, which FlopCounterMode does not see.
-    formula += (nn.MultiheadAttention,)
+    formula: tuple[type[nn.Module], ...] = (
+        nn.modules.conv._ConvNd,
+        nn.Linear,
+        nn.Bilinear,
+        nn.LSTM,
+        nn.GRU,
+        nn.RNN,
+        nn.MultiheadAttention,
+    )
     return isinstance(module, formula) or _zero_macs(module)
 
 
