@@ -81,9 +81,15 @@ def test_ten_5x5_filters_on_32x32x3():
     assert row.macs == 28 * 28 * 10 * 75 == 588_000
 
 
-def test_four_stacked_5x5_convs_receptive_fields():
-    model = nn.Sequential(*(nn.Conv2d(3 if i == 0 else 10, 10, 5) for i in range(4)))
+@pytest.mark.parametrize("source", ["module", "spec"])
+def test_four_stacked_5x5_convs_receptive_fields(source):
+    model = (
+        nn.Sequential(*(nn.Conv2d(3 if i == 0 else 10, 10, 5) for i in range(4)))
+        if source == "module"
+        else "conv(10,5) * 4"
+    )
     result = summary(model, (3, 32, 32))
+    assert [row.output_shape for row in result.rows] == [(10, n, n) for n in (28, 24, 20, 16)]
     assert [row.receptive_field for row in result.rows] == [(5, 5), (9, 9), (13, 13), (17, 17)]
     assert [row.jump for row in result.rows] == [(1, 1)] * 4
     assert [row.start for row in result.rows] == [(2, 2), (4, 4), (6, 6), (8, 8)]
