@@ -162,3 +162,13 @@ def test_checked_forward_runs_in_eval_and_restores_training_mode():
     assert seen == [False] and model.training
     assert out.shape == (4, 2, 3, 3)
     assert torch.equal(out, torch.zeros_like(out))  # zeros through fresh BN stats stay zero
+
+
+def test_factory_module_in_the_current_folder(tmp_path, monkeypatch):
+    # The console script's sys.path lacks the current folder; ./nets_here.py is still found.
+    (tmp_path / "nets_here.py").write_text(
+        "from torch import nn\n\ndef net():\n    return nn.Conv2d(1, 3, 3)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    assert isinstance(load_model("nets_here:net", (1, 5, 5)), nn.Conv2d)
