@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -170,5 +171,5 @@ def test_factory_module_in_the_current_folder(tmp_path, monkeypatch):
         "from torch import nn\n\ndef net():\n    return nn.Conv2d(1, 3, 3)\n"
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".")])
     assert isinstance(load_model("nets_here:net", (1, 5, 5)), nn.Conv2d)
