@@ -1,0 +1,536 @@
+"""Per-layer summary of a network: shapes, parameters, fan-in, receptive field and MACs.
+
+Three separate pieces, as torchinfo does it:
+
+1. *collection*: forward hooks record every module call of one dry forward pass (zeros, eval
+   mode, ``torch.no_grad``) with its input and output shapes and its multiply-accumulates;
+2. *aggregation*: the calls become :class:`LayerRow` s (one per leaf module call, or one per
+   module at ``depth`` with everything below folded in) and totals, in a :class:`Summary`;
+3. *presentation*: :mod:`neuralab.report.summary_render` (rich table, Markdown, CSV, JSON, HTML).
+
+MACs (multiply-accumulates, one multiplication plus one addition) count the weighted sums only:
+
+* convolution: ``output elements * (C_in / groups) * k_h * k_w``;
+* transposed convolution: ``input elements * (C_out / groups) * k_h * k_w`` (every *input*
+  position is multiplied into a k_h x k_w window of the output);
+* linear: ``output elements * in_features`` (= batch * out_features * in_features);
+* batch norm, pooling, activations, dropout, flatten: 0. They are elementwise or comparisons,
+  folded into the next layer on inference, and PyTorch's ``FlopCounterMode`` does not count them
+  either, so ``total_macs == FLOPs / 2`` of that counter;
+* any other leaf module: measured with ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2).
+
+Fan-in is the number of input connections into one output neuron, bias excluded:
+``k_h * k_w * C_in / groups`` for a convolution, ``in_features`` for a linear layer, ``k_h * k_w``
+for pooling (per channel); ``None`` for elementwise layers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from neuralab.arch.model_source import check_input_shape, checked_forward, load_model
+from neuralab.errors import NeuralabError
+
+_POOL = (
+    nn.modules.pooling._MaxPoolNd,
+    nn.modules.pooling._AvgPoolNd,
+    nn.modules.pooling._AdaptiveAvgPoolNd,
+    nn.modules.pooling._AdaptiveMaxPoolNd,
+)
+NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+_RECURRENT_GATES = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1}
+
+
+def is_activation(module: nn.Module) -> bool:
+    """Return whether ``module`` is an elementwise activation (torch's or neuralab's table)."""
+    origin = type(module).__module__
+    return (
+        origin == "torch.nn.modules.activation" and not isinstance(module, nn.MultiheadAttention)
+    ) or origin == "neuralab.theory.activations"
+
+
+def _zero_macs(module: nn.Module) -> bool:
+    # Elementwise layers and comparisons: no weighted sum (FlopCounterMode counts none either).
+    shape_only = (nn.modules.dropout._DropoutNd, nn.Flatten, nn.Unflatten, nn.Identity)
+    return isinstance(module, _POOL + NORM_LAYERS + shape_only) or is_activation(module)
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of a summary: one module call (or a module at ``depth`` with its sub-modules)."""
+
+    name: str  # qualified module name, e.g. "layer1.0.conv1"; "#2" marks a module's second call
+    type: str  # class name, e.g. "Conv2d"
+    output_shape: tuple[int, ...]  # without the batch axis: (C, H, W) or (K,)
+    params: int  # parameters of this module (and its sub-modules for a folded container)
+    trainable_params: int  # of which requires_grad
+    fan_in: int | None  # input connections into one output neuron, bias excluded
+    receptive_field: tuple[int, int] | None  # (r_h, r_w) in input pixels
+    jump: tuple[float, float] | None  # (j_h, j_w): input pixels between neighbouring output units
+    start: tuple[float, float] | None  # centre of the first output unit in input coordinates
+    macs: int  # multiply-accumulates of this call for the whole batch
+    kind: str = "other"  # conv | convT | fc | pool | norm | activation | dropout | flatten | block
+    label: str = ""  # the course's name for it, e.g. "conv 5x5, M=20" (diagrams)
+    depth: int = 0  # number of dots in the name + 1
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Rows and totals of one forward pass; renders itself in a terminal and in Jupyter."""
+
+    input_shape: tuple[int, ...]
+    rows: tuple[LayerRow, ...]
+    total_params: int  # shared parameters counted once = sum(p.numel() for p in model.parameters())
+    trainable_params: int
+    total_macs: int  # for one forward pass of batch_size samples
+    param_bytes: int  # parameter memory (buffers such as running means excluded)
+    activation_bytes: int  # sum of the leaf layers' output tensors of one forward pass
+    batch_size: int = 1
+    leaf_rows: tuple[LayerRow, ...] = field(default=(), repr=False)  # the leaf calls, any depth
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as the JSON schema: input_shape, layers[...], and the totals."""
+        from neuralab.report.summary_render import summary_to_dict
+
+        return summary_to_dict(self)
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as indented JSON (shapes and pairs on one line)."""
+        from neuralab.report.summary_render import summary_json
+
+        return summary_json(self)
+
+    def to_csv(self, *, hwc: bool = False) -> str:
+        """Return the rows as CSV (raw numbers; shapes as CxHxW, or HxWxC with ``hwc``)."""
+        from neuralab.report.summary_render import summary_csv
+
+        return summary_csv(self, hwc=hwc)
+
+    def to_markdown(self, *, hwc: bool = False) -> str:
+        """Return the rows and totals as a Markdown table."""
+        from neuralab.report.summary_render import summary_markdown
+
+        return summary_markdown(self, hwc=hwc)
+
+    def table(self, *, hwc: bool = False) -> Any:
+        """Return a rich ``Table`` with a totals footer (shapes H x W x C with ``hwc``)."""
+        from neuralab.report.summary_render import summary_table
+
+        return summary_table(self, hwc=hwc)
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        from neuralab.report.summary_render import summary_html
+
+        return summary_html(self)
+
+    def __str__(self) -> str:
+        from neuralab.report.summary_render import summary_text
+
+        return summary_text(self)
+
+
+@dataclass
+class _Call:
+    """What the hooks saw of one module call."""
+
+    name: str
+    module: nn.Module
+    output_shape: tuple[int, ...]
+    output_bytes: int
+    macs: int
+    fan_in: int | None
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, tuple | list):
+        for item in value:
+            found = _first_tensor(item)
+            if found is not None:
+                return found
+    if isinstance(value, dict):
+        return _first_tensor(list(value.values()))
+    return None
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [t for item in value for t in _tensors(item)]
+    if isinstance(value, dict):
+        return _tensors(list(value.values()))
+    return []
+
+
+def as_pair(value: Any) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple | list) else (value, value)
+
+
+def adaptive_window(size_in: int, size_out: int) -> int:
+    """Return the largest window of adaptive pooling from ``size_in`` to ``size_out`` positions.
+
+    Window i covers ``[floor(i n / m), ceil((i + 1) n / m))`` as PyTorch's adaptive pools do.
+    """
+    return max(
+        math.ceil((i + 1) * size_in / size_out) - (i * size_in) // size_out for i in range(size_out)
+    )
+
+
+def layer_fan_in(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None) -> int | None:
+    """Return the input connections into one output neuron of ``module`` (bias excluded).
+
+    conv: ``k_h k_w C_in / groups``; transposed conv: at most
+    ``ceil(k_h g_h / s_h) ceil(k_w g_w / s_w) C_in / groups`` with ``g = gcd(dilation, stride)``
+    (the kernel taps that land on one output position); linear: ``in_features``; pooling:
+    ``k_h k_w``; adaptive pooling: the largest window; ``None`` for elementwise layers.
+    """
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        taps = math.prod(
+            math.ceil(k * math.gcd(d, s) / s)
+            for k, s, d in zip(module.kernel_size, module.stride, module.dilation, strict=True)
+        )
+        return taps * module.in_channels // module.groups
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return math.prod(module.kernel_size) * module.in_channels // module.groups
+    if isinstance(module, nn.Linear):
+        return module.in_features
+    if isinstance(module, nn.Bilinear):
+        return module.in1_features * module.in2_features
+    if isinstance(module, nn.modules.pooling._MaxPoolNd | nn.modules.pooling._AvgPoolNd):
+        spatial = x.dim() - 2 if x is not None and x.dim() > 2 else 2
+        kernel: Any = module.kernel_size
+        return int(math.prod(kernel)) if isinstance(kernel, tuple) else int(kernel) ** spatial
+    adaptive = (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)
+    if isinstance(module, adaptive) and x is not None and y is not None:
+        spatial = min(x.dim(), y.dim()) - 2
+        return math.prod(
+            adaptive_window(n, m)
+            for n, m in zip(x.shape[-spatial:], y.shape[-spatial:], strict=True)
+        )
+    return None
+
+
+def _recurrent_macs(module: nn.LSTM | nn.GRU | nn.RNN, x: torch.Tensor) -> int:
+    """Return the MACs of a recurrent layer: per step, layer and direction g H (I_l + H_out).
+
+    g gates (LSTM 4, GRU 3, RNN 1), H hidden units, I_l the layer's input size, H_out the state
+    size (LSTM ``proj_size`` or H; the projection adds H * proj_size).
+    """
+    gates = _RECURRENT_GATES[type(module)]
+    hidden, directions = module.hidden_size, 2 if module.bidirectional else 1
+    projection = getattr(module, "proj_size", 0)
+    state = projection or hidden
+    steps = x.numel() // x.shape[-1]  # sequence length * batch
+    per_step = 0
+    for layer in range(module.num_layers):
+        size_in = module.input_size if layer == 0 else state * directions
+        per_step += directions * (gates * hidden * (size_in + state) + hidden * projection)
+    return steps * per_step
+
+
+def _attention_macs(module: nn.MultiheadAttention, inputs: tuple[Any, ...]) -> int:
+    """Return the MACs of multi-head attention on (query, key, value) given positionally.
+
+    Per sample: projections L_q E^2 + L_k (k_dim + v_dim) E, scores and weighted sum
+    2 L_q L_k E, output projection L_q E^2 (E the embedding size, L the sequence lengths).
+    """
+    tensors = [t for t in inputs[:3] if isinstance(t, torch.Tensor)]
+    if len(tensors) < 3:
+        return 0  # called with keywords: the hooks do not see the inputs
+    query, key = tensors[0], tensors[1]
+    axis = 1 if module.batch_first or query.dim() == 2 else 0
+    length_q, length_k = query.shape[axis], key.shape[axis]
+    batch = query.numel() // (length_q * query.shape[-1])
+    e = module.embed_dim
+    per_sample = 2 * length_q * e * e + length_k * (module.kdim + module.vdim) * e
+    return batch * (per_sample + 2 * length_q * length_k * e)
+
+
+def layer_macs(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None) -> int | None:
+    """Return the multiply-accumulates of one call of ``module``, or ``None`` to measure them."""
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        if x is None:
+            return None
+        per_input = module.out_channels // module.groups * math.prod(module.kernel_size)
+        return x.numel() * per_input
+    if isinstance(module, nn.modules.conv._ConvNd):
+        if y is None:
+            return None
+        return y.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size)
+    if isinstance(module, nn.Linear):
+        return None if y is None else y.numel() * module.in_features
+    if isinstance(module, nn.Bilinear):
+        return None if y is None else y.numel() * module.in1_features * module.in2_features
+    if isinstance(module, nn.LSTM | nn.GRU | nn.RNN) and x is not None:
+        return _recurrent_macs(module, x)
+    if _zero_macs(module):
+        return 0
+    return None
+
+
+def _is_row_module(module: nn.Module) -> bool:
+    # Leaves, and containers that own parameters themselves (their own row counts only those).
+    return not any(True for _ in module.children()) or any(
+        True for _ in module.parameters(recurse=False)
+    )
+
+
+def _count(parameters: Any) -> tuple[int, int]:
+    unique = {id(p): p for p in parameters}.values()
+    return sum(p.numel() for p in unique), sum(p.numel() for p in unique if p.requires_grad)
+
+
+def _collect(
+    model: nn.Module, input_shape: tuple[int, ...], batch_size: int
+) -> tuple[list[_Call], dict[str, tuple[int, ...]], set[str]]:
+    """Return the row calls of one forward pass, every module's last output shape, who ran."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    calls: list[_Call] = []
+    outputs: dict[str, tuple[int, ...]] = {}
+    called: set[str] = set()
+    counters: dict[int, tuple[FlopCounterMode, int]] = {}
+    handles = []
+
+    def pre_hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
+        counter = FlopCounterMode(display=False)
+        counter.__enter__()
+        counters[id(module)] = (counter, len(calls))
+
+    def make_hook(name: str, is_row: bool) -> Any:
+        def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            called.add(name)
+            y = _first_tensor(output)
+            x = _first_tensor(inputs)
+            if y is not None:
+                outputs[name] = tuple(y.shape[1:])
+            if not is_row:
+                return
+            macs = layer_macs(module, x, y)
+            if isinstance(module, nn.MultiheadAttention):
+                macs = _attention_macs(module, inputs)
+            measured = counters.pop(id(module), None)
+            if measured is not None:
+                counter, first = measured
+                counter.__exit__(None, None, None)
+                # A container that owns parameters: what its sub-modules did has rows of its own.
+                inner = sum(call.macs for call in calls[first:])
+                macs = max(counter.get_total_flops() // 2 - inner, 0)
+            out_bytes = sum(t.numel() * t.element_size() for t in _tensors(output))
+            calls.append(
+                _Call(
+                    name,
+                    module,
+                    tuple(y.shape[1:]) if y is not None else (),
+                    out_bytes,
+                    macs or 0,
+                    layer_fan_in(module, x, y),
+                )
+            )
+
+        return hook
+
+    for name, module in model.named_modules():
+        is_row = _is_row_module(module)
+        if is_row and not _has_formula(module):
+            handles.append(module.register_forward_pre_hook(pre_hook))
+        handles.append(module.register_forward_hook(make_hook(name, is_row)))
+    try:
+        checked_forward(model, input_shape, batch_size=batch_size)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for counter, _ in counters.values():
+            counter.__exit__(None, None, None)
+    return calls, outputs, called
+
+
+def _has_formula(module: nn.Module) -> bool:
+    # Attention runs as one fused kernel in eval mode, which FlopCounterMode does not see.
+    formula: tuple[type[nn.Module], ...] = (
+        nn.modules.conv._ConvNd,
+        nn.Linear,
+        nn.Bilinear,
+        nn.LSTM,
+        nn.GRU,
+        nn.RNN,
+        nn.MultiheadAttention,
+    )
+    return isinstance(module, formula) or _zero_macs(module)
+
+
+def _unused_parameters(model: nn.Module, called: set[str]) -> dict[str, list[nn.Parameter]]:
+    """Return parameters of modules that never ran, by the called ancestor that owns them.
+
+    nn.MultiheadAttention uses its ``out_proj`` weights without calling ``out_proj``: those
+    parameters belong to the attention row. Modules unused in this pass (googlenet's auxiliary
+    classifiers in eval mode) have no called owner and stay out of the rows.
+    """
+    owners = {
+        name
+        for name, module in model.named_modules()
+        if name in called and not _is_leaf(module) and _is_row_module(module)
+    }
+    found: dict[str, list[nn.Parameter]] = {}
+    for name, module in model.named_modules():
+        if name in called or not name:
+            continue
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, -1, -1):
+            ancestor = ".".join(parts[:cut])
+            if ancestor in owners:
+                found.setdefault(ancestor, []).extend(module.parameters(recurse=False))
+                break
+    return found
+
+
+def _is_leaf(module: nn.Module) -> bool:
+    return not any(True for _ in module.children())
+
+
+def _receptive_fields(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, Any]:
+    """Return :func:`neuralab.arch.receptive.module_receptive_fields`: fields by module name.
+
+    Receptive fields are defined on images (C, H, W); other input shapes get none.
+    """
+    from neuralab.arch.receptive import module_receptive_fields
+
+    if len(input_shape) != 3:
+        return {}
+    return dict(module_receptive_fields(model, input_shape))
+
+
+def _rf_fields(rf: Any) -> tuple[Any, Any, Any]:
+    if rf is None:
+        return None, None, None
+    return tuple(rf.r), tuple(rf.jump), tuple(rf.start)
+
+
+def summary(
+    model_or_source: nn.Module | str,
+    input_shape: Sequence[int] | int,
+    *,
+    depth: int | None = None,
+    batch_size: int = 1,
+) -> Summary:
+    """Return the :class:`Summary` of a model on one forward pass of ``(batch_size, *input_shape)``.
+
+    ``model_or_source`` is an ``nn.Module``, a layer spec, a torchvision name or
+    ``package.module:factory``. Without ``depth`` there is one row per leaf module call; with
+    ``depth=N`` modules N levels deep are single rows with their sub-modules folded in (their
+    parameters and MACs summed), so the rows still add up to the totals.
+
+    >>> s = summary("conv(10,5)", (3, 32, 32))
+    >>> s.rows[0].output_shape, s.rows[0].params, s.rows[0].fan_in, s.total_macs
+    ((10, 28, 28), 760, 75, 588000)
+    """
+    shape = check_input_shape(input_shape)
+    if depth is not None and depth < 1:
+        raise NeuralabError(f"depth {depth} must be >= 1 (1 = the model's direct children)")
+    if batch_size < 1:
+        raise NeuralabError(f"batch size {batch_size} must be >= 1")
+    model = load_model(model_or_source, shape, check=False)
+    calls, outputs, called = _collect(model, shape, batch_size)
+    unused = _unused_parameters(model, called)
+    fields = _receptive_fields(model, shape)
+
+    from neuralab.arch.diagram import layer_kind_label
+
+    seen: dict[str, int] = {}
+    leaf_rows: list[LayerRow] = []
+    for call in calls:
+        seen[call.name] = seen.get(call.name, 0) + 1
+        name = call.name or type(model).__name__
+        if seen[call.name] > 1:
+            name += f"#{seen[call.name]}"
+        own = [*call.module.parameters(recurse=False)]
+        if seen[call.name] == 1:
+            own += unused.get(call.name, [])
+        params, trainable = _count(own)
+        kind, label = layer_kind_label(call.module, call.output_shape)  # for diagrams
+        leaf_rows.append(
+            LayerRow(
+                name,
+                type(call.module).__name__,
+                call.output_shape,
+                params,
+                trainable,
+                call.fan_in,
+                *_rf_fields(fields.get(call.name)),
+                call.macs,
+                kind,
+                label,
+                call.name.count(".") + 1 if call.name else 0,
+            )
+        )
+    rows = leaf_rows if depth is None else _fold(model, calls, leaf_rows, outputs, fields, depth)
+    total, trainable = _count(model.parameters())
+    return Summary(
+        input_shape=shape,
+        rows=tuple(rows),
+        total_params=total,
+        trainable_params=trainable,
+        total_macs=sum(call.macs for call in calls),
+        param_bytes=sum(
+            p.numel() * p.element_size() for p in {id(p): p for p in model.parameters()}.values()
+        ),
+        activation_bytes=sum(call.output_bytes for call in calls),
+        batch_size=batch_size,
+        leaf_rows=tuple(leaf_rows),
+    )
+
+
+def _fold(
+    model: nn.Module,
+    calls: list[_Call],
+    leaf_rows: list[LayerRow],
+    outputs: dict[str, tuple[int, ...]],
+    fields: dict[str, Any],
+    depth: int,
+) -> list[LayerRow]:
+    """Return rows with every module ``depth`` levels deep standing for its whole sub-tree."""
+    groups: dict[str, list[int]] = {}
+    for index, call in enumerate(calls):
+        key = ".".join(call.name.split(".")[:depth]) if call.name else ""
+        groups.setdefault(key, []).append(index)
+    rows: list[LayerRow] = []
+    for key, members in groups.items():
+        if len(members) == 1 and calls[members[0]].name == key:
+            rows.append(leaf_rows[members[0]])
+            continue
+        module = model.get_submodule(key)
+        params, trainable = _count(module.parameters())
+        last = leaf_rows[members[-1]]
+        rf = fields.get(key)
+        r, jump, start = (
+            _rf_fields(rf) if rf is not None else (last.receptive_field, last.jump, last.start)
+        )
+        rows.append(
+            LayerRow(
+                key,
+                type(module).__name__,
+                outputs.get(key, last.output_shape),
+                params,
+                trainable,
+                None,
+                r,
+                jump,
+                start,
+                sum(calls[i].macs for i in members),
+                "block",
+                f"{key}: {type(module).__name__}",
+                key.count(".") + 1,
+            )
+        )
+    return rows

@@ -1,0 +1,121 @@
+"""``neuralab summary`` and ``neuralab diagram``: a network's layers, sizes and costs, as text or a figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from neuralab.cli._app import app
+from neuralab.cli._options import OutputFormat
+
+_MODEL_HELP = (
+    "The network: a layer spec such as 'conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(10)', "
+    "a torchvision model name (resnet18, vgg16, mobilenet_v2, ...; random weights, nothing "
+    "downloaded), or package.module:factory for your own code (called without arguments)."
+)
+_INPUT_HELP = "One input sample as CxHxW, e.g. 1x28x28 (MNIST) or 3x224x224 (ImageNet)."
+
+
+@app.command("summary")
+def summary_command(
+    model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False, metavar="MODEL"),
+    input: str = typer.Option(..., "--input", "-i", help=_INPUT_HELP, show_default=False),
+    depth: int | None = typer.Option(
+        None,
+        "--depth",
+        "-d",
+        min=1,
+        help="Show modules this many levels deep as single rows (their sub-layers folded in); "
+        "default: every leaf layer.",
+        show_default=False,
+    ),
+    format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="table, json, csv or markdown."
+    ),
+    hwc: bool = typer.Option(
+        False,
+        "--hwc",
+        help="Show shapes the course's way, H x W x C (default PyTorch's C x H x W).",
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write to this file instead of the terminal.",
+        show_default=False,
+    ),
+) -> None:
+    """Print one row per layer: output shape, parameters, fan-in, receptive field, MACs.
+
+    One dry forward pass on zeros records every layer. Columns:
+
+    * params: weights + biases, e.g. conv(M=20, 5x5) on 1 channel: 20 * (5*5*1 + 1) = 520;
+    * fan-in: input connections into one output neuron (bias excluded): k_h * k_w * C_in / groups
+      for a conv, in_features for fc, k_h * k_w for pooling;
+    * RF / jump / start: receptive field r in input pixels, r_l = r_(l-1) + (k_l - 1) * j_(l-1),
+      the jump j_l = j_(l-1) * s_l between neighbouring units and the centre of the first unit;
+    * MACs: multiply-accumulates, output elements * fan-in for a conv or fc layer.
+
+    Totals: parameters (trainable), MACs, parameter memory, activation memory of one forward pass.
+
+    Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
+    fc(10)" --input 1x28x28 --hwc
+    """
+    from neuralab.arch.summary import summary
+    from neuralab.atomic import write_text
+    from neuralab.cli._console import stdout_console
+    from neuralab.cli._options import parse_shape
+    from neuralab.report.summary_render import summary_text
+
+    shape = parse_shape(input)
+    result = summary(model, shape, depth=depth)
+    if format is OutputFormat.json:
+        text = result.to_json() + "\n"
+    elif format is OutputFormat.csv:
+        text = result.to_csv(hwc=hwc)
+    elif format is OutputFormat.markdown:
+        text = result.to_markdown(hwc=hwc)
+    elif output is not None:
+        text = summary_text(result, hwc=hwc)
+    else:
+        stdout_console().print(result.table(hwc=hwc))
+        return
+    if output is not None:
+        write_text(output, text)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command("diagram")
+def diagram_command(
+    model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False, metavar="MODEL"),
+    input: str = typer.Option(..., "--input", "-i", help=_INPUT_HELP, show_default=False),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="The figure: .svg, .png or .pdf.", show_default=False
+    ),
+    max_blocks: int = typer.Option(
+        20,
+        "--max-blocks",
+        min=3,
+        help="Draw at most this many tensors; bigger nets are drawn by stage.",
+    ),
+) -> None:
+    """Draw the network left to right, one block per tensor, labelled with its layer and size.
+
+    Block height and depth grow with the logarithm of H and W, width with the number of channels
+    C; flat vectors are bars. Activations, batch norm and dropout are folded into the label of
+    the layer before them ('conv 5x5, M=20 + relu'). A network with more tensors than
+    --max-blocks is drawn by its stages (e.g. resnet18's layer1..layer4).
+
+    Example: neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
+    fc(10)" --input 1x28x28 -o cnn.png
+    """
+    from neuralab.arch.diagram import check_figure_path, draw_diagram
+    from neuralab.cli._options import parse_shape
+
+    check_figure_path(output)
+    shape = parse_shape(input)
+    written = draw_diagram(model, shape, output, max_blocks=max_blocks)
+    typer.echo(f"wrote {written}")

@@ -1,0 +1,133 @@
+"""``neuralab summary`` and ``neuralab diagram`` through the real entry point, good and bad input."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+COURSE_CNN = "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu -> fc(10)"
+
+
+@pytest.fixture
+def user_models(tmp_path, monkeypatch):
+    (tmp_path / "clinets.py").write_text(
+        textwrap.dedent(
+            """
+            from torch import nn
+
+            def tiny():
+                return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+
+            def broken():
+                return "not a network"
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_summary_table_of_the_course_cnn_in_hwc(run_cli):
+    result = run_cli("summary", COURSE_CNN, "--input", "1x28x28", "--hwc")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for text in (
+        "24x24x20",
+        "12x12x20",
+        "2880",
+        "520",
+        "288,100",
+        "289,630",
+        "577K",
+        "HxWxC",
+    ):
+        assert text in out
+
+
+def test_summary_json(run_cli):
+    result = run_cli("summary", COURSE_CNN, "--input", "1x28x28", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["total_params"] == 289_630
+    assert [layer["fan_in"] for layer in data["layers"]] == [25, None, 4, None, 2880, None, 100]
+
+
+def test_summary_csv_and_markdown_to_a_file(run_cli, tmp_path):
+    target = tmp_path / "out" / "cnn.md"
+    result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "markdown", "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert "| fc1 | Linear | 100 | 288,100 | 2,880 |" in target.read_text()
+    result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "csv")
+    assert result.stdout.splitlines()[0].startswith("name,type,output_shape,params")
+
+
+def test_summary_depth_on_a_torchvision_model(run_cli):
+    result = run_cli("summary", "resnet18", "--input", "3x32x32", "--depth", "1", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    names = [layer["name"] for layer in json.loads(result.stdout)["layers"]]
+    assert names[4:8] == ["layer1", "layer2", "layer3", "layer4"]
+
+
+def test_summary_of_a_user_factory(run_cli, user_models):
+    result = run_cli("summary", "clinets:tiny", "--input", "3x8x8", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["total_params"] == 4 * (27 + 1)
+
+
+def test_diagram_writes_the_figure(run_cli, tmp_path):
+    target = tmp_path / "cnn.png"
+    result = run_cli("diagram", COURSE_CNN, "--input", "1x28x28", "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert str(target) in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("summary", "resnt18", "--input", "3x32x32"),
+            "unknown model 'resnt18'; did you mean 'resnet18'",
+        ),
+        (("summary", "conv(20,5 -> relu", "--input", "1x28x28"), "conv(20,5 -> relu"),
+        (("summary", COURSE_CNN, "--input", "28x28"), "--input '28x28' has 2 sizes; expected 3"),
+        (("summary", COURSE_CNN, "--input", "1x28xW"), "is not a shape like CxHxW"),
+        (("summary", COURSE_CNN, "--input", "0x28x28"), "zero size"),
+        (("summary", COURSE_CNN, "--input", "1x-28x28"), "is not a shape like CxHxW"),
+        (
+            ("summary", "resnet18", "--input", "1x64x64"),
+            "input has 1 channel but conv1 (Conv2d) expects 3",
+        ),
+        (("summary", "vgg11", "--input", "3x16x16"), "is larger than its padded input"),
+        (("summary", "clinets:nope", "--input", "3x8x8"), "unknown factory in module 'clinets'"),
+        (
+            ("summary", "clinets:broken", "--input", "3x8x8"),
+            "returned a str, not a torch.nn.Module",
+        ),
+        (("summary", "nowhere_xyz:net", "--input", "3x8x8"), "cannot import 'nowhere_xyz'"),
+        (("summary", COURSE_CNN, "--input", "1x28x28", "--depth", "0"), "--depth"),
+        (("summary", COURSE_CNN, "--input", "1x28x28", "--format", "yaml"), "--format"),
+        (
+            ("diagram", COURSE_CNN, "--input", "1x28x28", "-o", "cnn.jpg"),
+            "use one of .svg, .png, .pdf",
+        ),
+        (("diagram", "resnet18", "--input", "1x28x28", "-o", "cnn.png"), "input has 1 channel"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(run_cli, user_models, args, message):
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("neuralab: error:")
+    assert message in result.stderr
+    # A spec error quotes the spec with a caret under the bad token (3 lines); all else is 1 line.
+    assert len(lines) <= (3 if "conv(20,5 ->" in args[1] else 1), result.stderr
+
+
+def test_help_teaches(run_cli):
+    result = run_cli("summary", "--help")
+    assert result.exit_code == 0
+    assert "fan-in" in result.stdout and "Example" in result.stdout
+    assert "diagram" in run_cli("--help").stdout
