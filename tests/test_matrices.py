@@ -105,3 +105,8 @@ def test_format_matrix() -> None:
 def test_format_then_parse_round_trips(rows: list[list[float]]) -> None:
     matrix = torch.tensor(rows, dtype=torch.float64)
     assert torch.equal(parse_matrix(format_matrix(matrix), "--w"), matrix)
+
+
+def test_parse_vector_names_the_expected_length() -> None:
+    with pytest.raises(NeuralabError, match=r"--b1 '1,2,3' has 3 entries; expected hidden = 2"):
+        parse_vector("1,2,3", "--b1", length=2, length_name="hidden")

@@ -155,8 +155,12 @@ def parse_matrix(
     return torch.tensor(rows, dtype=torch.float64)
 
 
-def parse_vector(text: str, name: str, *, length: int | None = None) -> torch.Tensor:
+def parse_vector(
+    text: str, name: str, *, length: int | None = None, length_name: str | None = None
+) -> torch.Tensor:
     """Return the vector written in ``text`` (a row or a column) as a 1-D float64 tensor.
+
+    ``length_name`` says what the expected length means (``"hidden"``) in the error.
 
     >>> parse_vector("[0, -1]", "--b1").tolist()
     [0.0, -1.0]
@@ -169,8 +173,9 @@ def parse_vector(text: str, name: str, *, length: int | None = None) -> torch.Te
         )
     vector = matrix.reshape(-1)
     if length is not None and vector.numel() != length:
+        expected = f"{length_name} = {length}" if length_name else str(length)
         raise NeuralabError(
-            f"{name} {_shown(text)} has {vector.numel()} entries; expected {length}"
+            f"{name} {_shown(text)} has {vector.numel()} entries; expected {expected}"
         )
     return vector
 
