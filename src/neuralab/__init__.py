@@ -23,6 +23,18 @@ _PUBLIC: dict[str, str] = {
     "list_activations": "neuralab.theory.activations",
     "init_weights": "neuralab.theory.initialization",
     "list_init_schemes": "neuralab.theory.initialization",
+    "conv_to_matrix": "neuralab.arch.conv_matrix",
+    "conv_parameter_counts": "neuralab.arch.conv_matrix",
+    "dense_equivalent": "neuralab.arch.conv_matrix",
+    "symbolic_conv_matrix": "neuralab.arch.conv_matrix",
+    "parse_matrix": "neuralab.theory.matrices",
+    "format_matrix": "neuralab.theory.matrices",
+    "pool_steps": "neuralab.theory.pooling",
+    "padding_usage": "neuralab.theory.pooling",
+    "evaluate_network": "neuralab.theory.boolean",
+    "name_boolean_function": "neuralab.theory.boolean",
+    "search_weights": "neuralab.theory.boolean",
+    "check_candidates": "neuralab.theory.boolean",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

@@ -14,7 +14,14 @@ import typer
 
 # Command modules: importing one registers its commands on ``app``.
 # (none yet)
-from neuralab.cli import activations, gradients, perceptron  # noqa: F401
+from neuralab.cli import (  # noqa: F401
+    activations,
+    conv_matrix,
+    gradients,
+    logic,
+    perceptron,
+    pooling,
+)
 from neuralab.cli._app import app
 from neuralab.cli._console import print_error
 from neuralab.errors import NeuralabError
