@@ -61,6 +61,7 @@ def test_perceptron_fit_xor_never_converges(run_cli):
     assert result.exit_code == 0, result.stderr
     assert "not converged in 20 epochs" in result.stdout
     assert "no line w . x + b = 0 separates these classes" in result.stdout
+    assert "the weights after epoch 3 equal those after epoch 2" in result.stdout
 
 
 def test_perceptron_fit_and_converges(run_cli):
@@ -118,7 +119,10 @@ def test_perceptron_scale_custom_network_and_errors(run_cli):
 def test_perceptron_sigmoid_limit(run_cli):
     result = run_cli("perceptron", "sigmoid-limit")
     assert result.exit_code == 0, result.stderr
-    assert "x = (0.25, 0.25) lies on unit 1.1's line: w . x + b = 0 exactly" in result.stdout
+    assert (
+        "x = (0.25, 0.25) lies on the line of layer 1 unit 1: w . x + b = 0 exactly"
+        in result.stdout
+    )
     rows = json.loads(run_cli("perceptron", "sigmoid-limit", "--format", "json").stdout)
     assert [r["c"] for r in rows] == [1, 10, 100, 1000]
     assert all(r["boundary_unit_output"] == 0.5 for r in rows)

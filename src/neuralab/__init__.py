@@ -35,6 +35,12 @@ _PUBLIC: dict[str, str] = {
     "name_boolean_function": "neuralab.theory.boolean",
     "search_weights": "neuralab.theory.boolean",
     "check_candidates": "neuralab.theory.boolean",
+    "activation_properties": "neuralab.theory.activation_properties",
+    "Perceptron": "neuralab.theory.perceptron",
+    "StepNetwork": "neuralab.theory.perceptron",
+    "scale_demo": "neuralab.theory.perceptron",
+    "sigmoid_limit": "neuralab.theory.perceptron",
+    "gradient_report": "neuralab.theory.gradients",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

@@ -128,6 +128,25 @@ def fit_command(
                 f"{', '.join(map(str, mistakes))} mistakes (accuracy {accuracy:.0%}); no line "
                 "w . x + b = 0 separates these classes"
             )
+            repeat = _repeated_state(model.history_)
+            if repeat is not None and not shuffle:
+                first, again = repeat
+                print(
+                    f"the weights after epoch {again} equal those after epoch {first}, with "
+                    "mistakes in between: the same order of samples repeats the same epochs, "
+                    "so the rule cycles forever"
+                )
+
+
+def _repeated_state(history: list[Any]) -> tuple[int, int] | None:
+    """Return (i, j), i < j, the first epochs ending in the same w, b with mistakes in epoch j."""
+    seen: dict[tuple[tuple[float, ...], float], int] = {}
+    for record in history:
+        state = (record.coef, record.intercept)
+        if state in seen and record.mistakes > 0:
+            return seen[state], record.epoch
+        seen.setdefault(state, record.epoch)
+    return None
 
 
 @perceptron_app.command("scale")
@@ -211,15 +230,17 @@ def sigmoid_limit_command(
     columns = [
         Column("c", "c", "g"),
         Column(
-            "max_difference", f"max |sigmoid - step|, {result.inputs} inputs off the lines", ".3g"
+            "max_difference",
+            f"largest difference to step, {result.inputs} inputs off the lines",
+            ".3g",
         ),
-        Column("boundary_difference", f"|sigmoid - step| at x = {point}", ".3g"),
-        Column("boundary_unit_output", f"unit {layer}.{unit} output at x = {point}", ".6g"),
+        Column("boundary_difference", f"difference at x = {point}", ".3g"),
+        Column("boundary_unit_output", f"layer {layer} unit {unit} output at x = {point}", ".6g"),
     ]
     _render(rows, columns, output_format, "Sigmoid network with weights times c vs step network")
     if output_format is OutputFormat.table or output_format is OutputFormat.markdown:
         print(
-            f"x = {point} lies on unit {layer}.{unit}'s line: w . x + b = "
+            f"x = {point} lies on the line of layer {layer} unit {unit}: w . x + b = "
             f"{result.boundary_pre_activation:g} exactly, so it outputs sigma(c 0) = 1/2 for every "
             f"c; off the lines the smallest |w . x + b| is {result.margin:g}, and the difference "
             f"falls like sigma(-c {result.margin:g})"

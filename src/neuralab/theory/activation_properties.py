@@ -224,7 +224,8 @@ def plot_activations(names: Sequence[str], x_range: tuple[float, float] = (-4.0,
     """Return a matplotlib figure: f(x) on the left, f'(x) on the right, one colour per name.
 
     Derivatives are the table's f' (checked against autograd in the tests); where f jumps (step)
-    the plot shows its derivative 0 and marks the jump with open/closed ends of f.
+    the curves break instead of drawing a vertical line, and a dot marks the value autograd
+    uses at a kink at 0 (relu'(0) = 0).
     """
     low, high = x_range
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
@@ -246,15 +247,24 @@ def plot_activations(names: Sequence[str], x_range: tuple[float, float] = (-4.0,
         colour = f"C{index}"
         left.plot(*_broken(x, f(x)), color=colour, lw=2, label=name)
         right.plot(*_broken(x, derivative(x)), color=colour, lw=2, ls="--", label=f"{name}'")
+        if low < 0 < high and _kinked_at_zero(f):  # mark the value autograd uses at the kink
+            zero = torch.zeros(1, dtype=torch.float64)
+            right.plot([0.0], autograd_derivative(f, zero).tolist(), "o", color=colour, ms=6)
     for axis, title in ((left, "f(x)"), (right, "f'(x)")):
-        axis.axhline(0, color="0.6", lw=0.8)
-        axis.axvline(0, color="0.6", lw=0.8)
+        axis.axhline(0, color="0.6", lw=0.8, zorder=0)
+        axis.axvline(0, color="0.6", lw=0.8, zorder=0)
         axis.set_xlim(low, high)
         axis.set_xlabel("x (pre-activation)")
         axis.set_title(title)
         axis.grid(alpha=0.3)
         axis.legend(frameon=False, fontsize=9)
     return figure
+
+
+def _kinked_at_zero(f: Callable[[Tensor], Tensor]) -> bool:
+    x = torch.tensor([-_H, 0.0, _H], dtype=torch.float64)
+    below, at, above = f(x).tolist()
+    return abs((at - below) / _H - (above - at) / _H) > _KINK_TOLERANCE
 
 
 def _broken(x: Tensor, y: Tensor) -> tuple[Any, Any]:
