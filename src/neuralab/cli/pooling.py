@@ -193,9 +193,12 @@ def padding_command(
         for row, mask in zip(usage.counts, usage.padded, strict=True)
     ]
     if output_format is not OutputFormat.table:
-        names = [f"c{c + 1}" for c in range(len(grid[0]))]
+        # input coordinates, from 1: padded rows and columns are 0, -1, ... and H + 1, ...
+        p_h, p_w = usage.padding
+        names = [f"c{c + 1 - p_w}" for c in range(len(grid[0]))]
         rows = [
-            {"row": f"r{r + 1}", **dict(zip(names, g, strict=True))} for r, g in enumerate(grid)
+            {"row": f"r{r + 1 - p_h}", **dict(zip(names, g, strict=True))}
+            for r, g in enumerate(grid)
         ]
         _print_rows(
             rows, [Column("row", justify="left"), *(Column(n) for n in names)], output_format
