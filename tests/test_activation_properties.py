@@ -123,8 +123,16 @@ def test_plot_two_panels_one_line_per_name():
 
     figure = plot_activations(["relu", "sigmoid", "step"], (-3.0, 3.0))
     left, right = figure.axes
-    assert [line.get_label() for line in left.get_lines()][:3] == ["relu", "sigmoid", "step"]
-    assert all(line.get_linestyle() == "--" for line in right.get_lines()[:3])
+
+    def labelled(axis):
+        return [line for line in axis.get_lines() if not line.get_label().startswith("_")]
+
+    assert [line.get_label() for line in labelled(left)] == ["relu", "sigmoid", "step"]
+    assert [line.get_label() for line in labelled(right)] == ["relu'", "sigmoid'", "step'"]
+    assert all(line.get_linestyle() == "--" for line in labelled(right))
+    # a dot at (0, 0) shows the value autograd uses at relu's kink
+    dots = [line for line in right.get_lines() if line.get_marker() == "o"]
+    assert [(float(d.get_xdata()[0]), float(d.get_ydata()[0])) for d in dots][0] == (0.0, 0.0)
     plt.close(figure)
     with pytest.raises(NeuralabError, match="low < high"):
         plot_activations(["relu"], (2.0, 1.0))
