@@ -196,7 +196,7 @@ def test_logic_eval_step_bias_and_sigmoid(run_cli) -> None:
     [
         (
             ["--w1", "[[-1,1],[1,-1]]", "--w2", "[[1,1,1]]"],
-            "--w2 '[[1,1,1]]' has shape 1x3; expected outputs x hidden = ?x2",
+            "--w2 '[[1,1,1]]' has shape 1x3; expected outputs x hidden = 1x2",
         ),
         (["--w1", "[[-1,1],[1,-1]]", "--w2", "[[1,1]]", "--b1", "1,2,3"], "expected hidden = 2"),
         (["--w1", "[[-1,1],[1,-1]]", "--w2", "[[1,1]]", "--b2", "1,2"], "expected outputs = 1"),

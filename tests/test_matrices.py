@@ -39,7 +39,7 @@ def test_shape_checked_with_names() -> None:
 
 def test_free_size_in_shape() -> None:
     assert parse_matrix("1,2,3;4,5,6", "--w1", shape=(None, 3)).shape == (2, 3)
-    with pytest.raises(NeuralabError, match=r"expected \?x2"):
+    with pytest.raises(NeuralabError, match=r"has shape 1x3; expected 1x2"):
         parse_matrix("1,2,3", "--w1", shape=(None, 2))
 
 

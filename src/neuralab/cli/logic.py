@@ -381,7 +381,8 @@ def _progress() -> Any:
 
     from neuralab.cli._console import stderr_console
 
+    console = stderr_console()
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=stderr_console(), transient=True,
+        console=console, transient=True, disable=not console.is_terminal,
     )  # fmt: skip

@@ -216,5 +216,5 @@ def padding_command(
         + ("; (n) = a padded zero" if any(any(m) for m in usage.padded) else "")
     )
     first = (1 - usage.padding[0], 1 - usage.padding[1])
-    console.print(_grid_table(grid, "uses per pixel (input coordinates)", styles, first))
+    console.print(_grid_table(grid, "uses per pixel", styles, first))
     console.print(usage.conclusion, soft_wrap=True)

@@ -36,8 +36,9 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
-def _dims(shape: Sequence[int | None], names: Sequence[str] | None) -> str:
-    sizes = "x".join("?" if s is None else str(s) for s in shape)
+def _dims(shape: Sequence[int | None], names: Sequence[str] | None, found: Sequence[int]) -> str:
+    # a free size (None) is whatever was found: only the sizes that are wrong differ
+    sizes = "x".join(str(f if s is None else s) for s, f in zip(shape, found, strict=True))
     if names:
         return f"{' x '.join(names)} = {sizes}"
     return sizes
@@ -150,7 +151,7 @@ def parse_matrix(
     ):
         raise NeuralabError(
             f"{name} {_shown(text)} has shape {found[0]}x{found[1]}; "
-            f"expected {_dims(shape, shape_names)}"
+            f"expected {_dims(shape, shape_names, found)}"
         )
     return torch.tensor(rows, dtype=torch.float64)
 
