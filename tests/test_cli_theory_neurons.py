@@ -107,7 +107,7 @@ def test_perceptron_scale_custom_network_and_errors(run_cli):
     one_line_error(
         run_cli("perceptron", "scale", "--w1", "[[1,1],[1,1]]", "--w2", "[[1,1,1]]"),
         "--w2",
-        "expected outputs x hidden = ?x2",
+        "expected outputs x hidden = 1x2",
     )
     one_line_error(
         run_cli("perceptron", "scale", "--w1", "[[1,1]]", "--b1", "1,2"), "--b1", "expected 1"
@@ -170,7 +170,7 @@ def test_gradients_json_values(run_cli):
 def test_gradients_bad_input(run_cli):
     one_line_error(run_cli("gradients", "--w1", "[[1,2],[3,4]"), "--w1")
     one_line_error(
-        run_cli("gradients", "--w2", "[[1,1,1]]"), "--w2", "expected outputs x hidden = ?x2"
+        run_cli("gradients", "--w2", "[[1,1,1]]"), "--w2", "expected outputs x hidden = 1x2"
     )
     one_line_error(run_cli("gradients", "--x", "1,0,1"), "--x", "expected 2")
     one_line_error(run_cli("gradients", "--loss", "hinge"), "unknown loss 'hinge'", "bce, ce, mse")

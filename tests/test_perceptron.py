@@ -216,3 +216,14 @@ def test_sigmoid_limit():
 def test_sigmoid_limit_needs_a_boundary_input():
     with pytest.raises(NeuralabError, match="no input lies on a hyperplane"):
         sigmoid_limit(xor_step_network(), inputs=torch.tensor([[0.0, 0.0]]))
+
+
+def test_hyperplane_input_for_weights_that_are_not_binary_fractions():
+    # 0.1 and 0.3 are not exact in binary; the point found must still give w . x + b == 0.0
+    network = StepNetwork([([[0.1, 0.3]], [0.7])])
+    x = hyperplane_input(network)
+    assert float(network.pre_activations(x.unsqueeze(0))[0][0, 0]) == 0.0
+    result = sigmoid_limit(network, (1.0, 1e6))
+    assert [row.boundary_unit_output for row in result.rows] == [0.5, 0.5]
+    with pytest.raises(NeuralabError, match="all-zero weights"):
+        hyperplane_input(StepNetwork([([[0.0, 0.0]], [1.0])]))

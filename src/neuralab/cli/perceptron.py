@@ -239,9 +239,15 @@ def sigmoid_limit_command(
     ]
     _render(rows, columns, output_format, "Sigmoid network with weights times c vs step network")
     if output_format is OutputFormat.table or output_format is OutputFormat.markdown:
+        half = all(r.boundary_unit_output == 0.5 for r in result.rows)
+        there = (
+            "it outputs sigma(c 0) = 1/2 for every c"
+            if half
+            else "it sits where step jumps (its output is in the last column)"
+        )
         print(
             f"x = {point} lies on the line of layer {layer} unit {unit}: w . x + b = "
-            f"{result.boundary_pre_activation:g} exactly, so it outputs sigma(c 0) = 1/2 for every "
-            f"c; off the lines the smallest |w . x + b| is {result.margin:g}, and the difference "
-            f"falls like sigma(-c {result.margin:g})"
+            f"{result.boundary_pre_activation:g} exactly, so {there}; off the lines the smallest "
+            f"|w . x + b| is {result.margin:g}, and the difference falls like "
+            f"sigma(-c {result.margin:g})"
         )

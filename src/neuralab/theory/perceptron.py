@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,7 +222,9 @@ class StepNetwork:
             raise NeuralabError(f"activation {activation!r}: expected step or sigmoid")
         values = []
         for W, b in self.layers:
-            a = h @ (c * W).T + c * b  # (n, outputs)
+            # c (W h + b) equals (c W) h + c b; scaling after the sum keeps an exact 0 exact,
+            # so a point on a unit's line stays on it for every c despite rounding of c W
+            a = c * (h @ W.T + b)  # (n, outputs)
             values.append(a)
             h = (a > 0).to(a.dtype) if activation == "step" else torch.sigmoid(a)
         return values
@@ -313,19 +316,42 @@ def scale_demo(
 
 
 def hyperplane_input(network: StepNetwork, unit: int = 0) -> Tensor:
-    """Return the point x closest to 0 with w . x + b = 0 for first-layer unit ``unit``.
+    """Return an input x with w . x + b = 0 exactly (in float64) for first-layer unit ``unit``.
 
-    x = -b w / (w . w); exact in float64 when w and b are small dyadic numbers (integers,
-    halves, quarters), as in :func:`xor_step_network`.
+    First the point of the line closest to 0, x = -b w / (w . w) (exact when w and b are short
+    binary fractions: integers, halves, quarters, as in :func:`xor_step_network`); otherwise a
+    point on an axis, x_k = -b / w_k, moved by a few units in the last place until the network's
+    own sum w . x + b rounds to exactly 0.
     """
     W, b = network.layers[0]
     if not 0 <= unit < W.shape[0]:
         raise NeuralabError(f"unit {unit} does not exist; layer 1 has units 0..{W.shape[0] - 1}")
     w = W[unit]
-    norm = float(w @ w)
-    if norm == 0:
-        raise NeuralabError(f"unit {unit} of layer 1 has all-zero weights: no hyperplane")
-    return -b[unit] * w / norm
+    if float(w @ w) == 0:
+        raise NeuralabError(
+            f"unit {unit + 1} of layer 1 has all-zero weights: no line w . x + b = 0"
+        )
+
+    def on_line(x: Tensor) -> bool:
+        return float(network.pre_activations(x.unsqueeze(0))[0][0, unit]) == 0.0
+
+    candidate = -b[unit] * w / (w @ w)
+    if on_line(candidate):
+        return candidate
+    for k in torch.nonzero(w).flatten().tolist():
+        x = torch.zeros_like(w)
+        x[k] = -b[unit] / w[k]
+        for direction in (math.inf, -math.inf):
+            trial = x.clone()
+            for _ in range(64):
+                if on_line(trial):
+                    return trial
+                trial[k] = math.nextafter(float(trial[k]), direction)
+    raise NeuralabError(
+        f"no float64 input lies exactly on the line of layer 1 unit {unit + 1} "
+        "(w . x + b never rounds to 0); use weights and biases with short binary fractions "
+        "such as integers, halves or quarters"
+    )
 
 
 @dataclass(frozen=True)
