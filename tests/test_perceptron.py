@@ -153,6 +153,8 @@ def test_bad_input():
         Perceptron().fit([[0.0], [1.0], [2.0]], [0, 1, 2])
     with pytest.raises(NeuralabError, match="3 samples but y has 2"):
         Perceptron().fit([[0.0], [1.0], [2.0]], [0, 1])
+    with pytest.raises(NeuralabError, match="one class only"):
+        Perceptron().fit([[0.0], [1.0]], [1, 1])
     with pytest.raises(NeuralabError, match="unknown data set 'xr'"):
         boolean_dataset("xr")
 
@@ -166,6 +168,10 @@ def test_csv_dataset(tmp_path):
     bad.write_text("0,0,0\n0,one,1\n")
     with pytest.raises(NeuralabError, match="row 2"):
         load_csv_dataset(bad)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(NeuralabError, match="not a readable CSV"):
+        load_csv_dataset(binary)
 
 
 def test_step_network_computes_xor():

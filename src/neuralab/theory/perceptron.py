@@ -83,6 +83,10 @@ class Perceptron:
         if int(self.max_iter) < 1:
             raise NeuralabError(f"max_iter {self.max_iter!r} must be at least 1")
         self.classes_ = np.unique(labels)
+        if len(self.classes_) < 2:
+            raise NeuralabError(
+                f"y has one class only ({self.classes_.tolist()}); the perceptron needs two"
+            )
         if len(self.classes_) > 2:
             raise NeuralabError(
                 f"the perceptron separates two classes; y has {len(self.classes_)}: "
@@ -148,9 +152,14 @@ def load_csv_dataset(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path)
     if not path.is_file():
-        raise NeuralabError(f"data file {str(path)!r} does not exist (or use and, or, nand, xor)")
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+        raise NeuralabError(
+            f"data file {str(path)!r} does not exist or is not a file (or use and, or, nand, xor)"
+        )
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise NeuralabError(f"{path} is not a readable CSV text file ({error})") from None
     numbers: list[list[float]] = []
     for index, row in enumerate(rows, start=1):
         try:
