@@ -125,3 +125,14 @@ def test_errors():
         gradient_report(XOR_W1, XOR_W2, [1, 0], [1, 0])
     with pytest.raises(NeuralabError, match="b1 has 1 entries; expected 2"):
         gradient_report(XOR_W1, XOR_W2, [1, 0], [1], b1=[0.0])
+
+
+def test_wide_networks_name_entries_unambiguously_and_large_ones_are_refused():
+    generator = torch.Generator().manual_seed(0)
+    W1 = torch.randn(11, 1, generator=generator, dtype=torch.float64)
+    W2 = torch.randn(1, 11, generator=generator, dtype=torch.float64)
+    report = gradient_report(W1, W2, [0.5], [1.0], activation="tanh")
+    names = [row.weight for row in report.rows]
+    assert "W1_11,1" in names and "W2_1,11" in names and report.all_match
+    with pytest.raises(NeuralabError, match="at most 400"):
+        gradient_report(torch.ones(30, 20), torch.ones(1, 30), torch.ones(20), [1.0])

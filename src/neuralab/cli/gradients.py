@@ -71,7 +71,8 @@ def gradients_command(
     ]
     columns = [
         Column("weight", "dL/d", justify="left"),
-        Column("formula", "formula (chain rule)", justify="left"),
+        Column("chain", "chain rule", justify="left"),
+        Column("formula", "formula", justify="left"),
         Column("value", "value", ".10g"),
         Column("autograd", "autograd", ".10g"),
         Column("match", "match", justify="center"),
@@ -108,7 +109,7 @@ def gradients_command(
         )
         return
     if output_format is OutputFormat.csv:
-        print(csv_table(rows, [Column("chain"), *columns]), end="")
+        print(csv_table(rows, columns), end="")
         return
     verdict = (
         f"all {len(rows)} formulas agree with autograd (largest difference "
