@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuralab.errors import NeuralabError
 from neuralab.theory.gradients import TOLERANCE, gradient_report
@@ -136,3 +138,31 @@ def test_wide_networks_name_entries_unambiguously_and_large_ones_are_refused():
     assert "W1_11,1" in names and "W2_1,11" in names and report.all_match
     with pytest.raises(NeuralabError, match="at most 400"):
         gradient_report(torch.ones(30, 20), torch.ones(1, 30), torch.ones(20), [1.0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    hidden=st.integers(1, 3),
+    inputs=st.integers(1, 3),
+    activation=st.sampled_from(["relu", "sigmoid", "tanh", "softplus", "leaky_relu"]),
+    loss=st.sampled_from(["mse", "bce"]),
+    seed=st.integers(0, 10_000),
+)
+def test_random_networks_agree_with_autograd(hidden, inputs, activation, loss, seed):
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+    target = torch.rand(1, generator=generator, dtype=torch.float64)
+    report = gradient_report(
+        draw(hidden, inputs),
+        draw(1, hidden),
+        draw(inputs),
+        target,
+        b1=draw(hidden),
+        b2=draw(1),
+        loss=loss,
+        activation=activation,
+    )
+    assert report.all_match

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuralab.errors import NeuralabError
 from neuralab.theory.perceptron import (
@@ -233,3 +235,27 @@ def test_hyperplane_input_for_weights_that_are_not_binary_fractions():
     assert [row.boundary_unit_output for row in result.rows] == [0.5, 0.5]
     with pytest.raises(NeuralabError, match="all-zero weights"):
         hyperplane_input(StepNetwork([([[0.0, 0.0]], [1.0])]))
+
+
+def test_converges_on_separable_data():
+    X, y = separable_data(seed=2)
+    model = Perceptron(max_iter=1000).fit(X, y)
+    assert model.converged_ and model.history_[-1].mistakes == 0
+    assert model.score(X, y) == 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    c=st.floats(1e-3, 1e3, allow_nan=False),
+    hidden=st.integers(1, 4),
+)
+def test_positive_scaling_never_changes_a_step_network(seed, c, hidden):
+    generator = torch.Generator().manual_seed(seed)
+    network = StepNetwork(
+        [
+            (torch.randn(hidden, 3, generator=generator), torch.randn(hidden, generator=generator)),
+            (torch.randn(2, hidden, generator=generator), torch.randn(2, generator=generator)),
+        ]
+    )
+    assert scale_demo(network, (c,), n_inputs=50, seed=seed).rows[0].changed == 0
