@@ -90,6 +90,10 @@ def test_conv_matrix_groups_dilation_stride_markdown(run_cli) -> None:
         (["--input", "2x5x5", "--in-channels", "3"], "has 2 channels but --in-channels is 3"),
         (["--input", "3x40x40", "--out-channels", "8", "--show-dense"], "--show-dense: A is"),
         (["--input", "30x30", "--symbolic"], "at most 400"),
+        (
+            ["--input", "64x64x64", "--kernel", "3", "--padding", "1", "--out-channels", "64"],
+            "A would have 147,865,600 non-zeros",
+        ),
     ],
 )
 def test_conv_matrix_bad_input(run_cli, args: list[str], fragment: str) -> None:

@@ -200,5 +200,7 @@ def test_bad_inputs_raise_neuralab_errors() -> None:
         conv_to_matrix(nn.Conv2d(1, 1, 5), (3, 3))
     with pytest.raises(NeuralabError, match="expects in_channels = 3"):
         conv_to_matrix(nn.Conv2d(3, 1, 3), (1, 5, 5))
+    with pytest.raises(NeuralabError, match="non-zeros \\(more than 100,000,000"):
+        conv_to_matrix(nn.Conv2d(64, 64, 3, padding=1, bias=False, device="meta"), (64, 64))
     with pytest.raises(NeuralabError, match="expected an nn.Conv2d"):
         conv_to_matrix(nn.Linear(2, 2), (5, 5))  # type: ignore[arg-type]

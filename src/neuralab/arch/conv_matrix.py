@@ -39,8 +39,10 @@ __all__ = [
     "symbolic_conv_matrix",
 ]
 
-# A dense matrix above this many entries (1.6 GB in float64) is refused rather than allocated.
-DENSE_LIMIT = 200_000_000
+# A dense matrix above this many entries (400 MB in float64) is refused rather than allocated.
+DENSE_LIMIT = 50_000_000
+# A sparse A above this many non-zeros (2.4 GB: two int64 indices and a float64 value each) too.
+SPARSE_LIMIT = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,12 @@ def conv_to_matrix(conv: nn.Conv2d, input_hw: tuple[int, int] | tuple[int, int, 
     (4, 9)
     """
     geometry = _geometry(conv, input_hw)
+    nonzero = conv_parameter_counts(conv, input_hw).nonzero_weights
+    if nonzero > SPARSE_LIMIT:
+        raise NeuralabError(
+            f"A would have {nonzero:,} non-zeros (more than {SPARSE_LIMIT:,}, about "
+            f"{nonzero * 24 / 1e9:.1f} GB); use conv_parameter_counts for the counts alone"
+        )
     row, column, weight_index = _sparse_indices(geometry)
     weight = conv.weight.detach()
     out_h, out_w = geometry.output_hw
