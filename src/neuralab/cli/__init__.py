@@ -8,18 +8,30 @@ stderr and exit code 2; no traceback reaches a user for bad input.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
-# Command modules: importing one registers its commands on ``app``.
-# (none yet)
-import neuralab.cli.arch  # noqa: F401  (summary, diagram)
 from neuralab.cli._app import app
 from neuralab.cli._console import print_error
 from neuralab.errors import NeuralabError
 
 __all__ = ["app", "main"]
+
+# Command modules, in the order `neuralab --help` lists them: importing one registers its
+# commands on ``app`` (each imports torch only inside its commands).
+COMMAND_MODULES = (
+    "arch",  # summary, diagram
+    "conv_matrix",  # conv-matrix
+    "pooling",  # pool, padding
+    "activations",  # activations
+    "logic",  # logic eval / search
+    "gradients",  # gradients
+    "perceptron",  # perceptron fit / scale / sigmoid-limit
+)
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"neuralab.cli.{_module}")
 
 
 def main(argv: list[str] | None = None) -> int:

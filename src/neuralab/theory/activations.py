@@ -50,6 +50,7 @@ class Activation:
     module: Callable[[], nn.Module]  # a fresh nn.Module computing f
     formula: str  # f written the course's way, for tables and plots
     parameters: dict[str, float] = field(default_factory=dict)  # e.g. {"a": 0.01}
+    elementwise: bool = True  # False for softmax, which mixes the entries of the last axis
 
     def __call__(self, x: Tensor) -> Tensor:
         return self.function(x)
@@ -161,7 +162,12 @@ def _softmax() -> Activation:
         return s * (1 - s)
 
     return Activation(
-        "softmax", function, derivative, lambda: nn.Softmax(dim=-1), "f(x)_i = e^x_i / sum_j e^x_j"
+        "softmax",
+        function,
+        derivative,
+        lambda: nn.Softmax(dim=-1),
+        "f(x)_i = e^x_i / sum_j e^x_j",
+        elementwise=False,
     )
 
 

@@ -1,0 +1,128 @@
+"""``neuralab gradients``: every weight's partial derivative, as a formula and against autograd."""
+
+from __future__ import annotations
+
+import typer
+
+from neuralab.cli._app import app
+from neuralab.cli._options import OutputFormat
+
+
+@app.command("gradients")
+def gradients_command(
+    w1: str = typer.Option(
+        "[[-1,1],[1,-1]]",
+        "--w1",
+        help="W1, hidden x inputs, e.g. '[[-1,1],[1,-1]]' or '-1,1;1,-1'.",
+    ),
+    w2: str = typer.Option("[[1,1]]", "--w2", help="W2, outputs x hidden, e.g. '[[1,1]]'."),
+    b1: str = typer.Option(
+        "", "--b1", help="Hidden biases (one per row of W1); left out: fixed 0."
+    ),
+    b2: str = typer.Option(
+        "", "--b2", help="Output biases (one per row of W2); left out: fixed 0."
+    ),
+    x: str = typer.Option("1,0", "--x", help="The input, one value per column of W1, e.g. 1,0."),
+    y: str = typer.Option(
+        "1", "--y", help="The target, one per output (ce: also a class index, e.g. 1)."
+    ),
+    loss: str = typer.Option("mse", "--loss", help="mse, bce or ce."),
+    activation: str = typer.Option(
+        "relu", "--activation", help="The hidden units' sigma: relu, sigmoid, tanh, identity, ..."
+    ),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", help="table, json, csv or markdown."
+    ),
+) -> None:
+    """Print dL/dW for every weight: the chain rule, the formula (sympy), its value, autograd's.
+
+    Network: z = W1 x + b1, n = sigma(z), o = W2 n + b2. Losses: mse L = sum (out - y)^2 with
+    out = o (no 1/2, no mean); bce with out = sigmoid(o); ce with out = softmax(o). For the XOR
+    network with mse: dL/dW2_11 = 2(out - y) n1, dL/dW1_11 = 2(out - y) W2_11 sigma'(z1) x1.
+    Every value must match autograd (float64) to 1e-10.
+
+    Example: neuralab gradients --w1 "[[-1,1],[1,-1]]" --w2 "[[1,1]]" --x 1,0 --y 1 --loss mse
+    """
+    from neuralab.cli._console import stdout_console
+    from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
+    from neuralab.theory.gradients import gradient_report
+    from neuralab.theory.matrices import parse_matrix, parse_vector
+
+    W1 = parse_matrix(w1, "--w1", shape_names=("hidden", "inputs"))
+    W2 = parse_matrix(w2, "--w2", shape=(None, W1.shape[0]), shape_names=("outputs", "hidden"))
+    x_vector = parse_vector(x, "--x", length=W1.shape[1])
+    b1_vector = parse_vector(b1, "--b1", length=W1.shape[0]) if b1.strip() else None
+    b2_vector = parse_vector(b2, "--b2", length=W2.shape[0]) if b2.strip() else None
+    y_vector = parse_vector(y, "--y")
+    report = gradient_report(
+        W1, W2, x_vector, y_vector, b1=b1_vector, b2=b2_vector, loss=loss, activation=activation
+    )
+
+    rows = [
+        {
+            "weight": r.weight,
+            "chain": r.chain,
+            "formula": r.formula,
+            "value": r.value,
+            "autograd": r.autograd,
+            "match": "yes" if r.match else "NO",
+        }
+        for r in report.rows
+    ]
+    columns = [
+        Column("weight", "dL/d", justify="left"),
+        Column("chain", "chain rule", justify="left"),
+        Column("formula", "formula", justify="left"),
+        Column("value", "value", ".10g"),
+        Column("autograd", "autograd", ".10g"),
+        Column("match", "match", justify="center"),
+    ]
+
+    def numbers(values: tuple[float, ...]) -> str:
+        return ", ".join(f"{v:.6g}" for v in values)
+
+    forward = (
+        f"sigma = {report.activation}; {report.loss_formula}\n"
+        f"x = ({numbers(report.x)}), z = W1 x + b1 = ({numbers(report.z)}), "
+        f"n = sigma(z) = ({numbers(report.n)}), sigma'(z) = ({numbers(report.sigma_prime)})\n"
+        f"out = ({numbers(report.out)}), y = ({numbers(report.y)}), "
+        f"L = {report.loss_value:.10g} (autograd {report.autograd_loss:.10g})"
+    )
+    if output_format is OutputFormat.json:
+        print(
+            to_json(
+                {
+                    "activation": report.activation,
+                    "loss": report.loss,
+                    "loss_formula": report.loss_formula,
+                    "x": report.x,
+                    "y": report.y,
+                    "z": report.z,
+                    "n": report.n,
+                    "sigma_prime": report.sigma_prime,
+                    "out": report.out,
+                    "loss_value": report.loss_value,
+                    "max_difference": report.max_difference,
+                    "gradients": rows,
+                }
+            )
+        )
+        return
+    if output_format is OutputFormat.csv:
+        print(csv_table(rows, columns), end="")
+        return
+    verdict = (
+        f"all {len(rows)} formulas agree with autograd (largest difference "
+        f"{report.max_difference:.2g})"
+        if report.all_match
+        else f"MISMATCH: largest difference {report.max_difference:.3g}"
+    )
+    if output_format is OutputFormat.markdown:
+        print(forward.replace("\n", "  \n") + "\n")
+        print(markdown_table(rows, columns))
+        print(verdict)
+        return
+    console = stdout_console()
+    console.print(forward)
+    console.print(rich_table(rows, columns, title="Partial derivatives of L"))
+    console.print(verdict)

@@ -1,0 +1,440 @@
+"""Boolean networks: truth tables of two-layer networks, naming Boolean functions, weight search.
+
+The course's network for n inputs x = (A, B, ...) in {0, 1}^n:
+
+    n = f(W1 x + b1)      hidden layer, W1 is hidden x inputs, f = relu | step | sigmoid | ...
+    out = W2 n + b2       output layer, W2 is outputs x hidden; linear (the course's convention)
+                          unless an output activation g is asked for: out = g(W2 n + b2)
+
+With f = relu, W1 = [[-1, 1], [1, -1]] and W2 = [[1, 1]], out = relu(B - A) + relu(A - B) = XOR.
+
+Truth tables list the inputs in binary counting order with A the most significant bit
+(00, 01, 10, 11 for two inputs); a function is named from its outputs in that order (0110 = XOR).
+An output counts as 0 or 1 when it lies within ``tolerance`` of it (default 1e-6; a sigmoid
+output unit never reaches 0 or 1 exactly, so there the default is 0.05); otherwise the function
+is "not Boolean".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from neuralab.errors import NeuralabError, unknown_name_error
+from neuralab.theory.activations import get_activation
+
+__all__ = [
+    "BooleanNetwork",
+    "CandidateCheck",
+    "SearchResult",
+    "TruthTableResult",
+    "boolean_function_names",
+    "check_candidates",
+    "evaluate_network",
+    "name_boolean_function",
+    "search_weights",
+    "target_bits",
+]
+
+EXACT_TOLERANCE = 1e-6  # outputs this close to 0 or 1 count as 0 or 1
+SIGMOID_TOLERANCE = 0.05  # ... when the output unit is a sigmoid, which never reaches 0 or 1
+SEARCH_LIMIT = 10_000_000  # largest number of weight assignments search_weights enumerates
+MAX_INPUTS = 16  # 2^16 = 65,536 truth-table rows
+
+# The 16 two-input functions, indexed by their outputs on 00, 01, 10, 11 read as a binary number.
+TWO_INPUT_NAMES = (
+    "FALSE", "AND", "A AND NOT B", "A", "NOT A AND B", "B", "XOR", "OR",
+    "NOR", "XNOR", "NOT B", "A OR NOT B", "NOT A", "NOT A OR B", "NAND", "TRUE",
+)  # fmt: skip
+
+
+def _input_names(inputs: int) -> list[str]:
+    return (
+        [chr(ord("A") + i) for i in range(inputs)]
+        if inputs <= 26
+        else [f"x{i + 1}" for i in range(inputs)]
+    )
+
+
+def input_combinations(inputs: int) -> torch.Tensor:
+    """Return every x in {0, 1}^inputs, (2^inputs, inputs) float64, in binary counting order."""
+    if not 1 <= inputs <= MAX_INPUTS:
+        raise NeuralabError(f"inputs {inputs} must be between 1 and {MAX_INPUTS}")
+    codes = torch.arange(2**inputs).unsqueeze(1)
+    shifts = torch.arange(inputs - 1, -1, -1).unsqueeze(0)  # A is the most significant bit
+    return ((codes >> shifts) & 1).to(torch.float64)
+
+
+def _bits_table(inputs: int) -> dict[str, tuple[int, ...]]:
+    """Return name -> outputs in truth-table order, for every function named with ``inputs``."""
+    if inputs == 2:  # the 16 two-input functions: bit r of the name's index, MSB first
+        return {
+            name: tuple((code >> (3 - row)) & 1 for row in range(4))
+            for code, name in enumerate(TWO_INPUT_NAMES)
+        }
+    X = input_combinations(inputs).long()  # (2^n, n)
+    ones = X.sum(dim=1)  # how many inputs are 1, per row
+    columns: dict[str, torch.Tensor] = {
+        "FALSE": torch.zeros_like(ones),
+        "TRUE": torch.ones_like(ones),
+    }
+    if inputs >= 3:
+        columns |= {
+            "AND": ones == inputs,
+            "OR": ones >= 1,
+            "NAND": ones < inputs,
+            "NOR": ones == 0,
+            "XOR": ones % 2 == 1,  # parity: an odd number of ones
+            "XNOR": ones % 2 == 0,
+            "MAJORITY": 2 * ones > inputs,
+            "MINORITY": 2 * ones < inputs,
+        }
+    for i, name in enumerate(_input_names(inputs)):
+        columns[name] = X[:, i]
+        columns[f"NOT {name}"] = 1 - X[:, i]
+    for k in range(2, inputs):
+        columns[f"AT LEAST {k} OF {inputs}"] = ones >= k
+    for k in range(1, inputs - 1):
+        columns[f"EXACTLY {k} OF {inputs}"] = ones == k
+    return {name: tuple(int(v) for v in column.tolist()) for name, column in columns.items()}
+
+
+def boolean_function_names(inputs: int = 2) -> list[str]:
+    """Return the names this module gives to functions of ``inputs`` inputs."""
+    return list(_bits_table(inputs))
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", name.strip().upper())
+
+
+def target_bits(target: str, inputs: int | None = None) -> tuple[str, torch.Tensor]:
+    """Return (name, outputs on every input row) for a function given by name or truth table.
+
+    ``target`` is a name (``"OR"``, ``"A AND NOT B"``, ``"a_and_not_b"``, ``"PARITY"`` = XOR) or
+    the outputs as bits in truth-table order (``"0111"`` = OR of two inputs).
+    """
+    text = _normalise(target)
+    if text and set(text) <= {"0", "1"}:
+        size = len(text)
+        found = size.bit_length() - 1
+        if size < 2 or 2**found != size or (inputs is not None and found != inputs):
+            want = f"2^{inputs} = {2**inputs}" if inputs is not None else "a power of two (>= 2)"
+            raise NeuralabError(
+                f"target truth table {target!r} has {size} bits; expected {want}, one per input row"
+            )
+        bits = torch.tensor([float(c) for c in text], dtype=torch.float64)
+        return name_boolean_function(bits), bits
+    inputs = 2 if inputs is None else inputs
+    table = _bits_table(inputs)
+    aliases = {"PARITY": "XOR", "MAJ": "MAJORITY", "EQUIV": "XNOR", "XAND": "XNOR"}
+    text = aliases.get(text, text)
+    if text not in table:
+        error = unknown_name_error(f"Boolean function of {inputs} inputs", text, table)
+        raise NeuralabError(
+            f"{error}; or give the truth table as {2**inputs} bits, e.g. "
+            f"{''.join(str(b) for b in table['XOR' if 'XOR' in table else 'A'])}"
+        )
+    return text, torch.tensor(table[text], dtype=torch.float64)
+
+
+def name_boolean_function(
+    outputs: Sequence[float] | torch.Tensor, tolerance: float = EXACT_TOLERANCE
+) -> str:
+    """Return the name of the Boolean function with these outputs (truth-table order).
+
+    Two inputs (4 outputs): one of the 16 names FALSE, AND, A AND NOT B, A, NOT A AND B, B, XOR,
+    OR, NOR, XNOR, NOT B, A OR NOT B, NOT A, NOT A OR B, NAND, TRUE. n inputs: AND, OR, NAND, NOR,
+    XOR (odd parity), XNOR, MAJORITY, a single input or its negation, AT LEAST k OF n, ... when
+    recognised, else ``truth table 01101001``. An output farther than ``tolerance`` from both 0
+    and 1 makes it ``not Boolean``.
+
+    >>> name_boolean_function([0, 1, 1, 0])
+    'XOR'
+    """
+    values = torch.as_tensor(outputs, dtype=torch.float64).reshape(-1)
+    size = values.numel()
+    inputs = size.bit_length() - 1
+    if size < 2 or 2**inputs != size:
+        raise NeuralabError(f"a truth table has 2^n outputs; got {size} (expected 2, 4, 8, ...)")
+    if inputs > MAX_INPUTS:
+        raise NeuralabError(f"{inputs} inputs; at most {MAX_INPUTS} are supported")
+    rounded = values.round()
+    if not bool(((rounded == 0) | (rounded == 1)).all()) or bool(
+        ((values - rounded).abs() > tolerance).any()
+    ):
+        return "not Boolean"
+    bits = tuple(int(v) for v in rounded.tolist())
+    for name, table_bits in _bits_table(inputs).items():
+        if table_bits == bits:
+            return name
+    return "truth table " + "".join(map(str, bits))
+
+
+@dataclass(frozen=True)
+class BooleanNetwork:
+    """A two-layer network: W1 (hidden x inputs), W2 (outputs x hidden), optional biases."""
+
+    W1: torch.Tensor
+    W2: torch.Tensor
+    b1: torch.Tensor | None = None  # (hidden,)
+    b2: torch.Tensor | None = None  # (outputs,)
+
+
+def _check_shapes(network: BooleanNetwork, inputs: int | None = None) -> None:
+    W1, W2 = network.W1, network.W2
+    if W1.dim() != 2 or W2.dim() != 2:
+        raise NeuralabError(
+            f"W1 and W2 must be matrices; got W1 {tuple(W1.shape)}, W2 {tuple(W2.shape)}"
+        )
+    hidden, n = W1.shape
+    if inputs is not None and n != inputs:
+        raise NeuralabError(
+            f"W1 has shape {hidden}x{n}; expected hidden x inputs = {hidden}x{inputs}"
+        )
+    if W2.shape[1] != hidden:
+        raise NeuralabError(
+            f"W2 has shape {W2.shape[0]}x{W2.shape[1]}; expected outputs x hidden = "
+            f"{W2.shape[0]}x{hidden} (W1 has {hidden} hidden rows)"
+        )
+    for name, bias, size, what in (
+        ("b1", network.b1, hidden, "hidden"),
+        ("b2", network.b2, W2.shape[0], "outputs"),
+    ):
+        if bias is not None and tuple(bias.shape) != (size,):
+            raise NeuralabError(f"{name} has {bias.numel()} entries; expected {what} = {size}")
+
+
+def _forward(
+    X: torch.Tensor,
+    W1: torch.Tensor,
+    W2: torch.Tensor,
+    b1: torch.Tensor | None,
+    b2: torch.Tensor | None,
+    activation: str,
+    output_activation: str | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (hidden, outputs) for inputs X (rows, n); weights may carry leading batch dims."""
+    hidden = X @ W1.transpose(-1, -2)  # (..., rows, hidden)
+    if b1 is not None:
+        hidden = hidden + b1.unsqueeze(-2)
+    hidden = get_activation(activation)(hidden)
+    out = hidden @ W2.transpose(-1, -2)  # (..., rows, outputs)
+    if b2 is not None:
+        out = out + b2.unsqueeze(-2)
+    if output_activation is not None:
+        out = get_activation(output_activation)(out)
+    return hidden, out
+
+
+def _tolerance(tolerance: float | None, output_activation: str | None) -> float:
+    if tolerance is not None:
+        if not 0 <= tolerance < 0.5:
+            raise NeuralabError(f"tolerance {tolerance} must be in [0, 0.5)")
+        return tolerance
+    return SIGMOID_TOLERANCE if output_activation in ("sigmoid", "logistic") else EXACT_TOLERANCE
+
+
+@dataclass(frozen=True)
+class TruthTableResult:
+    """A network's forward pass on every input combination, and what each output computes."""
+
+    network: BooleanNetwork
+    activation: str
+    output_activation: str | None  # None: linear output unit
+    tolerance: float
+    input_names: list[str]  # A, B, ...
+    inputs: torch.Tensor  # (2^n, n), binary counting order
+    hidden: torch.Tensor  # (2^n, hidden): n = f(W1 x + b1)
+    outputs: torch.Tensor  # (2^n, outputs)
+    names: list[str]  # per output: the Boolean function computed, or "not Boolean"
+
+
+def evaluate_network(
+    W1: torch.Tensor,
+    W2: torch.Tensor,
+    b1: torch.Tensor | None = None,
+    b2: torch.Tensor | None = None,
+    activation: str = "relu",
+    *,
+    output_activation: str | None = None,
+    tolerance: float | None = None,
+) -> TruthTableResult:
+    """Return the truth table of out = W2 f(W1 x + b1) + b2 over every x in {0, 1}^inputs.
+
+    >>> W1 = torch.tensor([[-1.0, 1.0], [1.0, -1.0]]); W2 = torch.tensor([[1.0, 1.0]])
+    >>> evaluate_network(W1, W2).names
+    ['XOR']
+    """
+    network = BooleanNetwork(
+        torch.as_tensor(W1, dtype=torch.float64),
+        torch.as_tensor(W2, dtype=torch.float64),
+        None if b1 is None else torch.as_tensor(b1, dtype=torch.float64).reshape(-1),
+        None if b2 is None else torch.as_tensor(b2, dtype=torch.float64).reshape(-1),
+    )
+    _check_shapes(network)
+    get_activation(activation)  # unknown names: the table's error, before any computation
+    if output_activation is not None:
+        get_activation(output_activation)
+    tol = _tolerance(tolerance, output_activation)
+    inputs = network.W1.shape[1]
+    X = input_combinations(inputs)
+    hidden, out = _forward(
+        X, network.W1, network.W2, network.b1, network.b2, activation, output_activation
+    )
+    names = [name_boolean_function(out[:, k], tol) for k in range(out.shape[1])]
+    return TruthTableResult(
+        network, activation, output_activation, tol, _input_names(inputs), X, hidden, out, names
+    )
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Every weight assignment from a value set, and those that compute the target."""
+
+    target: str
+    target_outputs: torch.Tensor  # (2^inputs,)
+    values: tuple[float, ...]
+    inputs: int
+    hidden: int
+    bias: bool
+    activation: str
+    output_activation: str | None
+    tolerance: float
+    weights_per_network: int  # hidden inputs + hidden (+ hidden + 1 with bias)
+    space: int  # len(values) ** weights_per_network: every assignment was tried
+    count: int  # assignments computing the target
+    solutions: list[BooleanNetwork]  # the first ``keep`` of them, in enumeration order
+
+
+def _unpack(flat: torch.Tensor, inputs: int, hidden: int, bias: bool) -> tuple[torch.Tensor, ...]:
+    """Split (batch, weights) into W1, W2, b1, b2; order: W1 row-major, W2, b1, b2."""
+    batch = flat.shape[0]
+    at = hidden * inputs
+    W1 = flat[:, :at].reshape(batch, hidden, inputs)
+    W2 = flat[:, at : at + hidden].reshape(batch, 1, hidden)
+    if not bias:
+        return W1, W2, None, None  # type: ignore[return-value]
+    b1 = flat[:, at + hidden : at + 2 * hidden]
+    b2 = flat[:, at + 2 * hidden :]
+    return W1, W2, b1, b2
+
+
+def search_weights(
+    target: str,
+    values: Sequence[float] = (-1, 0, 1),
+    hidden: int = 2,
+    bias: bool = False,
+    inputs: int | None = None,
+    *,
+    activation: str = "relu",
+    output_activation: str | None = None,
+    tolerance: float | None = None,
+    keep: int = 100,
+    chunk: int = 65_536,
+    progress: Callable[[int, int], None] | None = None,
+) -> SearchResult:
+    """Return how many weight assignments with entries from ``values`` compute ``target``.
+
+    Every network with ``hidden`` hidden units (one output) whose weights (and biases with
+    ``bias``) are drawn from ``values`` is evaluated on the whole truth table: the search space
+    has len(values)^(number of weights) networks, enumerated in chunks with torch; above
+    ``SEARCH_LIMIT`` the search is refused, saying how large it would be. Networks that differ
+    only by the order of their hidden units are counted separately. ``progress(done, total)`` is
+    called after each chunk.
+    """
+    name, bits = target_bits(target, inputs)
+    n = bits.numel().bit_length() - 1
+    choices = sorted({float(v) for v in values})
+    if not choices or any(not math.isfinite(v) for v in choices):
+        raise NeuralabError(f"values {list(values)!r} must be a non-empty set of finite numbers")
+    if hidden < 1:
+        raise NeuralabError(f"hidden {hidden} must be >= 1")
+    get_activation(activation)
+    if output_activation is not None:
+        get_activation(output_activation)
+    count_weights = hidden * n + hidden + (hidden + 1 if bias else 0)
+    space = len(choices) ** count_weights
+    if space > SEARCH_LIMIT:
+        raise NeuralabError(
+            f"the search space has {len(choices)}^{count_weights} = {space:,} networks "
+            f"({count_weights} weights, {len(choices)} values each); the limit is "
+            f"{SEARCH_LIMIT:,}: use fewer values, fewer hidden units or no bias"
+        )
+    tol = _tolerance(tolerance, output_activation)
+    X = input_combinations(n)
+    table = torch.tensor(choices, dtype=torch.float64)
+    # digit d of an assignment's index picks the value of weight d (weight 0 varies slowest)
+    places = len(choices) ** torch.arange(count_weights - 1, -1, -1)
+    count, solutions = 0, list[BooleanNetwork]()
+    for start in range(0, space, chunk):
+        index = torch.arange(start, min(start + chunk, space)).unsqueeze(1)
+        flat = table[(index // places) % len(choices)]  # (chunk, weights)
+        W1, W2, b1, b2 = _unpack(flat, n, hidden, bias)
+        _, out = _forward(X, W1, W2, b1, b2, activation, output_activation)  # (chunk, rows, 1)
+        match = ((out[..., 0] - bits).abs() <= tol).all(dim=1)
+        count += int(match.sum())
+        for k in match.nonzero().flatten().tolist()[: max(0, keep - len(solutions))]:
+            solutions.append(
+                BooleanNetwork(
+                    W1[k], W2[k], None if b1 is None else b1[k], None if b2 is None else b2[k]
+                )
+            )
+        if progress is not None:
+            progress(min(start + chunk, space), space)
+    return SearchResult(
+        name, bits, tuple(choices), n, hidden, bias, activation, output_activation, tol,
+        count_weights, space, count, solutions,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CandidateCheck:
+    """Whether one candidate network computes the target, and what it computes instead."""
+
+    network: BooleanNetwork
+    outputs: torch.Tensor  # (2^inputs,)
+    computes_target: bool
+    computed: str  # the name of the function it computes (or "not Boolean")
+
+
+def check_candidates(
+    target: str,
+    candidates: Sequence[BooleanNetwork | tuple[torch.Tensor, ...]],
+    *,
+    inputs: int | None = None,
+    activation: str = "relu",
+    output_activation: str | None = None,
+    tolerance: float | None = None,
+) -> list[CandidateCheck]:
+    """Return, for each candidate (W1, W2[, b1, b2]), whether it computes ``target``.
+
+    Each candidate must have one output and as many inputs as the target's truth table.
+    """
+    _, bits = target_bits(target, inputs)
+    n = bits.numel().bit_length() - 1
+    tol = _tolerance(tolerance, output_activation)
+    checks = []
+    for number, candidate in enumerate(candidates, start=1):
+        network = candidate if isinstance(candidate, BooleanNetwork) else BooleanNetwork(*candidate)
+        try:
+            _check_shapes(network, n)
+        except NeuralabError as error:
+            raise NeuralabError(f"candidate {number}: {error}") from None
+        if network.W2.shape[0] != 1:
+            raise NeuralabError(
+                f"candidate {number}: W2 has {network.W2.shape[0]} rows; expected outputs x "
+                f"hidden = 1x{network.W2.shape[1]} (one output for one target function)"
+            )
+        result = evaluate_network(
+            network.W1, network.W2, network.b1, network.b2, activation,
+            output_activation=output_activation, tolerance=tol,
+        )  # fmt: skip
+        outputs = result.outputs[:, 0]
+        matches = bool(((outputs - bits).abs() <= tol).all())
+        checks.append(CandidateCheck(result.network, outputs, matches, result.names[0]))
+    return checks
