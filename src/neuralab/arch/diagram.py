@@ -24,7 +24,7 @@ from typing import Any
 
 from torch import nn
 
-from neuralab.arch.summary import NORM_LAYERS, as_pair, is_activation
+from neuralab.arch.layer_costs import NORM_LAYERS, as_pair, is_activation
 from neuralab.errors import NeuralabError
 
 FIGURE_SUFFIXES = (".svg", ".png", ".pdf")

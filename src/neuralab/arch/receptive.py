@@ -17,9 +17,11 @@ Through a window layer with kernel k, stride s, padding p and dilation d (the re
 starting from the input (r_0 = 1, jump_0 = 1, start_0 = 0). Unrolled, the closed form is
 r_L = 1 + sum_l (k_l - 1) d_l prod_(i<l) s_i. Four stacked 5x5 convolutions give 5, 9, 13, 17.
 
-The model part (:func:`module_receptive_fields`) traces a model with ``torch.fx`` and propagates
-(r, jump, start) along every path; :func:`gradient_receptive_field` measures the same thing
-empirically, from the support of one output unit's gradient with respect to the input.
+:mod:`neuralab.arch.receptive_graph` traces a model with ``torch.fx`` and propagates
+(r, jump, start) along every path (:func:`module_receptive_fields`);
+:mod:`neuralab.arch.receptive_gradient` measures the same thing empirically, from the support of
+one output unit's gradient with respect to the input (:func:`gradient_receptive_field`). Both are
+importable from here too. This module is pure arithmetic: it imports no torch.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ Pair: TypeAlias = tuple[int, int]
 FloatPair: TypeAlias = tuple[float, float]
 
 
-def _num(value: float) -> float:
+def as_number(value: float) -> float:
     """Return ``value`` as an int when it is whole (so 4.0 prints and serialises as 4)."""
     return int(value) if float(value).is_integer() else float(value)
 
@@ -74,7 +76,8 @@ class LayerGeometry:
     dilation: Size = 1
 
 
-def _pair(value: Any, what: str, minimum: int = 1) -> Pair:
+def int_pair(value: Any, what: str, minimum: int = 1) -> Pair:
+    """Return ``value`` (an int or an (h, w) pair of ints >= ``minimum``) as (h, w)."""
     items = tuple(value) if isinstance(value, tuple | list) else (value, value)
     if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in items):
         raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair of ints")
@@ -114,7 +117,7 @@ def _left_padding(padding: Any, kernel: Pair, dilation: Pair) -> Pair:
         )
     if padding == "valid":
         return (0, 0)
-    return _pair(padding, "padding", minimum=0)
+    return int_pair(padding, "padding", minimum=0)
 
 
 def apply_window(
@@ -129,14 +132,14 @@ def apply_window(
     r_l = r_(l-1) + (k - 1) d jump_(l-1);  jump_l = jump_(l-1) s;
     start_l = start_(l-1) + ((k - 1) d / 2 - p) jump_(l-1).
     """
-    k = _pair(kernel, "kernel size")
-    s = _pair(stride, "stride")
-    d = _pair(dilation, "dilation")
+    k = int_pair(kernel, "kernel size")
+    s = int_pair(stride, "stride")
+    d = int_pair(dilation, "dilation")
     p = _left_padding(padding, k, d)
     r = tuple(field.r[a] + (k[a] - 1) * d[a] * field.jump[a] for a in range(2))
-    jump = tuple(_num(field.jump[a] * s[a]) for a in range(2))
+    jump = tuple(as_number(field.jump[a] * s[a]) for a in range(2))
     start = tuple(
-        _num(field.start[a] + ((k[a] - 1) * d[a] / 2 - p[a]) * field.jump[a]) for a in range(2)
+        as_number(field.start[a] + ((k[a] - 1) * d[a] / 2 - p[a]) * field.jump[a]) for a in range(2)
     )
     return ReceptiveField(
         r=(int(math.ceil(r[0])), int(math.ceil(r[1]))),
@@ -174,10 +177,10 @@ def receptive_field_closed_form(layers: Sequence[Any]) -> Pair:
     for axis in range(2):
         total, product = 1, 1
         for g in geometries:
-            k = _pair(g.kernel, "kernel size")[axis]
-            d = _pair(g.dilation, "dilation")[axis]
+            k = int_pair(g.kernel, "kernel size")[axis]
+            d = int_pair(g.dilation, "dilation")[axis]
             total += (k - 1) * d * product
-            product *= _pair(g.stride, "stride")[axis]
+            product *= int_pair(g.stride, "stride")[axis]
         result.append(total)
     return result[0], result[1]
 
@@ -209,11 +212,7 @@ def join(fields: Sequence[ReceptiveField], widen: Sequence[ReceptiveField] = ())
     return ReceptiveField((r[0], r[1]), (jump[0], jump[1]), (start[0], start[1]))
 
 
-# ---------------------------------------------------------------------------------------------
-# The model part: torch is imported inside the functions so the arithmetic above needs none.
-
-
-def _check_image_shape(input_shape: Sequence[int]) -> tuple[int, int, int] | None:
+def check_image_shape(input_shape: Sequence[int]) -> tuple[int, int, int] | None:
     """Return (C, H, W); an MLP input (features,) gives None (no spatial receptive field)."""
     shape = tuple(input_shape)
     if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape) or len(
@@ -227,40 +226,11 @@ def _check_image_shape(input_shape: Sequence[int]) -> tuple[int, int, int] | Non
     return shape[0], shape[1], shape[2]
 
 
-def _spatial(shape: Any, axes: Pair = (2, 3)) -> Pair | None:
-    """Return (H, W) of a 4-d shape (H, W on ``axes``), else None (a vector: flattened or dense)."""
-    if shape is not None and len(shape) == 4:
-        return int(shape[axes[0]]), int(shape[axes[1]])
-    return None
+# ---------------------------------------------------------------------------------------------
+# Layers beyond the recursion: transposed convolution, resampling, adaptive pooling
 
 
-def _moved_axes(node: Any, module: Any, axes: Pair) -> Pair:
-    """Return where the H and W axes are after ``node`` (a permute or transpose moves them).
-
-    Channels-last blocks (ConvNeXt, Swin) permute (N, C, H, W) to (N, H, W, C) around a
-    LayerNorm and Linear layers; following the axes keeps their fields exact.
-    """
-    import torch
-
-    name = node.target if node.op != "call_module" else type(module).__name__
-    args = list(node.args[1:])
-    dims: list[int] | None = None
-    if name in ("permute", torch.permute) and args:
-        dims = list(args[0]) if isinstance(args[0], list | tuple) else args
-        dims = list(node.kwargs.get("dims", dims))
-    elif name == "Permute":
-        dims = list(module.dims)
-    elif name in ("transpose", torch.transpose) and len(args) == 2:
-        a, b = (int(v) % 4 for v in args)
-        dims = [0, 1, 2, 3]
-        dims[a], dims[b] = dims[b], dims[a]
-    if dims is None or len(dims) != 4 or not all(isinstance(d, int) for d in dims):
-        return axes
-    dims = [d % 4 for d in dims]
-    return dims.index(axes[0]), dims.index(axes[1])
-
-
-def _transpose_window(
+def transpose_window(
     field: ReceptiveField, kernel: Any, stride: Any, padding: Any, dilation: Any
 ) -> ReceptiveField:
     """Return the field after a transposed convolution (an upper bound over output units).
@@ -271,18 +241,20 @@ def _transpose_window(
     centre of the continuous window; the units actually gathered sit on the stride's grid, so a
     unit's true centre can differ from start + o jump by up to a quarter of the input jump.
     """
-    k, s = _pair(kernel, "kernel size"), _pair(stride, "stride")
-    d, p = _pair(dilation, "dilation"), _pair(padding, "padding", minimum=0)
+    k, s = int_pair(kernel, "kernel size"), int_pair(stride, "stride")
+    d, p = int_pair(dilation, "dilation"), int_pair(padding, "padding", minimum=0)
     r, jump, start = [], [], []
     for a in range(2):
         count = math.ceil((d[a] * (k[a] - 1) + 1) / s[a])
         r.append(int(math.ceil(field.r[a] + (count - 1) * field.jump[a])))
-        jump.append(_num(field.jump[a] / s[a]))
-        start.append(_num(field.start[a] + (p[a] - d[a] * (k[a] - 1) / 2) / s[a] * field.jump[a]))
+        jump.append(as_number(field.jump[a] / s[a]))
+        start.append(
+            as_number(field.start[a] + (p[a] - d[a] * (k[a] - 1) / 2) / s[a] * field.jump[a])
+        )
     return ReceptiveField((r[0], r[1]), (jump[0], jump[1]), (start[0], start[1]))
 
 
-def _resample(field: ReceptiveField, size_in: Pair, size_out: Pair, extra: int) -> ReceptiveField:
+def resample(field: ReceptiveField, size_in: Pair, size_out: Pair, extra: int) -> ReceptiveField:
     """Return the field after resizing a map from size_in to size_out (upsampling, adaptive pool).
 
     The map keeps its span; the jump scales by size_in / size_out and each output unit sees
@@ -292,12 +264,12 @@ def _resample(field: ReceptiveField, size_in: Pair, size_out: Pair, extra: int) 
     for a in range(2):
         j = field.jump[a] * size_in[a] / size_out[a]
         r.append(int(math.ceil(field.r[a] + extra * field.jump[a])))
-        jump.append(_num(j))
-        start.append(_num(field.start[a] - field.jump[a] / 2 + j / 2))
+        jump.append(as_number(j))
+        start.append(as_number(field.start[a] - field.jump[a] / 2 + j / 2))
     return ReceptiveField((r[0], r[1]), (jump[0], jump[1]), (start[0], start[1]))
 
 
-def _adaptive(field: ReceptiveField, size_in: Pair, size_out: Pair) -> ReceptiveField:
+def adaptive_pool(field: ReceptiveField, size_in: Pair, size_out: Pair) -> ReceptiveField:
     """Return the field after adaptive pooling: window i covers [floor(i n/m), ceil((i+1) n/m))."""
     if size_out == size_in:
         return field
@@ -309,403 +281,22 @@ def _adaptive(field: ReceptiveField, size_in: Pair, size_out: Pair) -> Receptive
         k.append(max(-(-(i + 1) * n // m) - (i * n) // m for i in range(m)))
         s.append(n / m)
     r = tuple(int(math.ceil(field.r[a] + (k[a] - 1) * field.jump[a])) for a in range(2))
-    jump = tuple(_num(field.jump[a] * s[a]) for a in range(2))
-    start = tuple(_num(field.start[a] + (k[a] - 1) / 2 * field.jump[a]) for a in range(2))
+    jump = tuple(as_number(field.jump[a] * s[a]) for a in range(2))
+    start = tuple(as_number(field.start[a] + (k[a] - 1) / 2 * field.jump[a]) for a in range(2))
     return ReceptiveField((r[0], r[1]), (jump[0], jump[1]), (start[0], start[1]))
 
 
-def _function_window(node: Any, shapes: dict[Any, Any]) -> tuple[Any, ...] | None:
-    """Return (k, s, p, d) of a functional conv2d / max_pool2d / avg_pool2d call, else None."""
-    import torch.nn.functional as F
+def __getattr__(name: str) -> Any:
+    """Return the model functions from their own modules (they import this one: no cycle)."""
+    if name == "module_receptive_fields":
+        from neuralab.arch.receptive_graph import module_receptive_fields
 
-    target = node.target
-    args, kwargs = list(node.args), dict(node.kwargs)
+        return module_receptive_fields
+    if name == "gradient_receptive_field":
+        from neuralab.arch.receptive_gradient import gradient_receptive_field
 
-    def arg(index: int, name: str, default: Any) -> Any:
-        if len(args) > index:
-            return args[index]
-        return kwargs.get(name, default)
-
-    if target in (F.max_pool2d, F.avg_pool2d):
-        k = arg(1, "kernel_size", 1)
-        s = arg(2, "stride", None) or k
-        p = arg(3, "padding", 0)
-        d = arg(4, "dilation", 1) if target is F.max_pool2d else 1
-        return k, s, p, d
-    if target is F.conv2d:
-        weight = shapes.get(arg(1, "weight", None))
-        if weight is None:
-            return None
-        return tuple(weight[2:]), arg(3, "stride", 1), arg(4, "padding", 0), arg(5, "dilation", 1)
-    return None
-
-
-def _module_transfer(
-    module: Any, field: ReceptiveField, size_in: Pair, size_out: Pair | None
-) -> ReceptiveField:
-    """Return the field of ``module``'s output given its input's field and spatial sizes."""
-    from torch import nn
-
-    if isinstance(module, nn.Conv2d):
-        return apply_window(
-            field, module.kernel_size, module.stride, module.padding, module.dilation
-        )
-    if isinstance(module, nn.ConvTranspose2d):
-        return _transpose_window(
-            field, module.kernel_size, module.stride, module.padding, module.dilation
-        )
-    if isinstance(module, nn.MaxPool2d):
-        return apply_window(
-            field, module.kernel_size, module.stride, module.padding, module.dilation
-        )
-    if isinstance(module, nn.AvgPool2d | nn.LPPool2d):
-        padding = getattr(module, "padding", 0)
-        stride = module.stride if module.stride is not None else module.kernel_size
-        return apply_window(field, module.kernel_size, stride, padding, 1)
-    if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d) and size_out is not None:
-        return _adaptive(field, size_in, size_out)
-    if isinstance(module, nn.Upsample) and size_out is not None:
-        return _resample(field, size_in, size_out, 0 if module.mode == "nearest" else 1)
-    if type(module).__name__.endswith("Pad2d") and size_out is not None:
-        # (left, right, top, bottom): only the left/top padding moves the first unit
-        left, _, top, _ = module.padding
-        return ReceptiveField(
-            field.r,
-            field.jump,
-            (
-                _num(field.start[0] - top * field.jump[0]),
-                _num(field.start[1] - left * field.jump[1]),
-            ),
-        )
-    return _generic_transfer(field, size_in, size_out)
-
-
-def _is_window(module: Any) -> bool:
-    """Return whether ``module`` maps a grid to a grid with a known geometry (not a whole map)."""
-    from torch import nn
-
-    windows = (
-        nn.Conv2d,
-        nn.ConvTranspose2d,
-        nn.MaxPool2d,
-        nn.AvgPool2d,
-        nn.LPPool2d,
-        nn.Upsample,
-        nn.AdaptiveAvgPool2d,
-        nn.AdaptiveMaxPool2d,
-    )
-    return isinstance(module, windows) or type(module).__name__.endswith("Pad2d")
-
-
-def _generic_transfer(
-    field: ReceptiveField, size_in: Pair, size_out: Pair | None
-) -> ReceptiveField:
-    """Elementwise ops keep the field; anything that changes the map otherwise sees all of it."""
-    if size_out == size_in:
-        return field
-    return whole_map(field, size_in)
-
-
-class _FieldTracker:
-    """Collects per-module fields: a module called twice keeps its larger field."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, ReceptiveField] = {}
-
-    def record(self, name: str, field: ReceptiveField, *, latest: bool = False) -> None:
-        old = self.fields.get(name)
-        if latest or old is None or sum(field.r) >= sum(old.r):
-            self.fields[name] = field
-
-
-def _fx_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
-    """Trace ``model`` with torch.fx, run it once for the shapes, propagate fields along every path."""
-    import torch
-    import torch.fx
-
-    graph_module = torch.fx.symbolic_trace(model)
-    shapes: dict[Any, Any] = {}
-
-    class _Recorder(torch.fx.Interpreter):
-        def run_node(self, n: torch.fx.Node) -> Any:
-            out = super().run_node(n)
-            shapes[n] = tuple(out.shape) if isinstance(out, torch.Tensor) else None
-            return out
-
-    _Recorder(graph_module).run(x)
-
-    tracker = _FieldTracker()
-    state: dict[Any, ReceptiveField] = {}
-    axes: dict[Any, Pair] = {}  # where H and W sit in each node's 4-d output
-    whole: set[Any] = set()  # nodes whose units see a whole map (after flatten, global pooling)
-    placeholders = 0
-    for node in graph_module.graph.nodes:
-        if node.op == "placeholder":
-            if placeholders == 0:
-                state[node] = INPUT_FIELD
-            placeholders += 1
-            continue
-        if node.op == "output":
-            inputs = [n for n in node.all_input_nodes if n in state]
-            if inputs:
-                tracker.record("", join([state[n] for n in inputs]), latest=True)
-            continue
-        inputs = [n for n in node.all_input_nodes if n in state]
-        if not inputs or shapes.get(node) is None:
-            continue
-        module = graph_module.get_submodule(node.target) if node.op == "call_module" else None
-        sizes = {n: _spatial(shapes.get(n), axes.get(n, (2, 3))) for n in inputs}
-        first = next((n for n in inputs if sizes[n] is not None), inputs[0])
-        axes[node] = _moved_axes(node, module, axes.get(first, (2, 3)))
-        size_out = _spatial(shapes[node], axes[node])
-        # the output's grid (jump, start) comes from inputs of its own size; a broadcast input
-        # (a squeeze-excitation gate of size 1x1, a vector) only widens r
-        grid = [n for n in inputs if sizes[n] is not None and sizes[n] == size_out] or [first]
-        field = join([state[n] for n in grid], widen=[state[n] for n in inputs if n not in grid])
-        size_in = sizes[grid[0]]
-        if size_in is None or all(n in whole for n in grid):
-            out = field  # a unit that already sees a whole map keeps seeing it
-            whole.add(node)
-        elif module is not None:
-            out = _module_transfer(module, field, size_in, size_out)
-            if size_out != size_in and not _is_window(module):
-                whole.add(node)
-        elif node.op == "call_function" and (window := _function_window(node, shapes)):
-            out = apply_window(field, *window)
-        else:
-            out = _generic_transfer(field, size_in, size_out)
-            if size_out != size_in:
-                whole.add(node)
-        state[node] = out
-        if node.op == "call_module":
-            tracker.record(str(node.target), out)
-        for fqn, _ in (node.meta.get("nn_module_stack") or {}).values():
-            if fqn != node.target:
-                # a container's output is its last node in execution order
-                tracker.record(str(fqn), out, latest=True)
-    return tracker.fields
-
-
-def _hook_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
-    """Fallback for untraceable models: chain the leaf modules in the order they run."""
-    tracker = _FieldTracker()
-    current = [INPUT_FIELD]
-
-    def hook(name: str, leaf: bool) -> Any:
-        def run(module: Any, inputs: Any, output: Any) -> None:
-            if leaf and inputs and hasattr(inputs[0], "shape") and hasattr(output, "shape"):
-                size_in = _spatial(tuple(inputs[0].shape))
-                if size_in is not None:
-                    current[0] = _module_transfer(
-                        module, current[0], size_in, _spatial(tuple(output.shape))
-                    )
-            tracker.record(name, current[0], latest=not leaf)
-
-        return run
-
-    handles = [
-        module.register_forward_hook(hook(name, not any(True for _ in module.children())))
-        for name, module in model.named_modules()
-    ]
-    try:
-        model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return tracker.fields
-
-
-def _dry_input(model: Any, shape: tuple[int, ...]) -> Any:
-    import torch
-
-    parameter = next(model.parameters(), None)
-    dtype = parameter.dtype if parameter is not None else torch.float32
-    device = parameter.device if parameter is not None else "cpu"
-    # a batch of one is enough: the model runs in eval mode, where BatchNorm1d accepts it
-    return torch.zeros(1, *shape, dtype=dtype, device=device)
-
-
-def module_receptive_fields(model: Any, input_shape: Sequence[int]) -> dict[str, ReceptiveField]:
-    """Return the receptive field of every module's output, keyed by qualified module name.
-
-    Keys are the names of ``model.named_modules()`` ("" is the whole model). Fields follow every
-    path of the graph (traced with ``torch.fx``; models it cannot trace fall back to their leaf
-    modules chained in execution order): windows (conv, pool, transposed conv) apply the
-    recursion, elementwise modules (activations, bn, dropout) keep their input's field, a join
-    (add, cat) takes per axis the largest r with its jump and start, and a module that sees a
-    whole map (global or adaptive pooling to 1x1, flatten, linear and everything after) gets
-    r = r_last + (n_last - 1) jump_last, the input span that the last spatial map covers.
-    A module called more than once reports its largest field. An input of shape (features,)
-    has no spatial field: the result is empty.
-    """
-    import torch
-
-    shape = _check_image_shape(input_shape)
-    if shape is None:
-        return {}
-    x = _dry_input(model, shape)
-    modes = {m: m.training for m in model.modules()}
-    model.eval()
-    try:
-        with torch.no_grad():
-            try:
-                return _fx_fields(model, x)
-            except NeuralabError:
-                raise
-            except Exception:
-                # fx cannot trace data-dependent control flow; hooks see what actually runs
-                return _hook_fields(model, x)
-    except NeuralabError:
-        raise
-    except Exception as error:
-        raise NeuralabError(
-            f"the model does not run on input {fmt_size(shape)}: {str(error).splitlines()[0]}"
-        ) from None
-    finally:
-        for module, training in modes.items():
-            module.training = training
-
-
-def _window_average(kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool) -> Any:
-    """Return a module averaging over a max-pool's windows (same geometry, every input counts)."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    from neuralab.arch.shapes import pool_output_size
-
-    k, d = _pair(kernel, "kernel size"), _pair(dilation, "dilation")
-    s = _pair(stride if stride is not None else kernel, "stride")
-    p = _pair(padding, "padding", minimum=0)
-
-    class WindowAverage(nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            n = (int(x.shape[-2]), int(x.shape[-1]))
-            out = pool_output_size(n, k, s, p, d, ceil_mode)
-            assert isinstance(out, tuple)
-            # pad the right/bottom enough for ceil_mode's last window, then crop to PyTorch's size
-            extra = [
-                max((out[a] - 1) * s[a] + d[a] * (k[a] - 1) + 1 - n[a] - p[a], 0) for a in range(2)
-            ]
-            x = F.pad(x, (p[1], extra[1], p[0], extra[0]))
-            channels = x.shape[1]
-            weight = x.new_full((channels, 1, k[0], k[1]), 1.0 / (k[0] * k[1]))
-            y = F.conv2d(x, weight, stride=s, dilation=d, groups=channels)
-            return y[..., : out[0], : out[1]]
-
-    return WindowAverage()
-
-
-def _positive_copy(model: Any) -> Any:
-    """Return a float64 eval-mode copy with positive weights and max-pools turned into averages."""
-    import copy
-
-    import torch
-    from torch import nn
-
-    net = copy.deepcopy(model).double().eval()
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
-                fan_in = module.weight[0].numel()
-                module.weight.fill_(1.0 / fan_in)
-                if module.bias is not None:
-                    module.bias.zero_()
-            elif isinstance(module, nn.modules.batchnorm._BatchNorm):
-                if module.affine:
-                    module.weight.fill_(1.0)
-                    module.bias.zero_()
-                if module.running_mean is not None and module.running_var is not None:
-                    module.running_mean.zero_()
-                    module.running_var.fill_(1.0)
-    for name, module in list(net.named_modules()):
-        replacement = None
-        if isinstance(module, nn.MaxPool2d):
-            replacement = _window_average(
-                module.kernel_size, module.stride, module.padding, module.dilation, module.ceil_mode
-            )
-        elif isinstance(module, nn.AdaptiveMaxPool2d):
-            replacement = nn.AdaptiveAvgPool2d(module.output_size)
-        if replacement is not None:
-            parent_name, _, child = name.rpartition(".")
-            setattr(net.get_submodule(parent_name), child, replacement)
-    return net
-
-
-def gradient_receptive_field(
-    model: Any, input_shape: Sequence[int], output_module: str | None = None
-) -> Pair:
-    """Return (rh, rw): the height and width of the input region one output unit depends on.
-
-    The empirical check of :func:`module_receptive_fields`: on a float64 copy with every
-    conv/linear weight set to 1/fan_in (bias 0), batch norm neutral and max-pools replaced by
-    average pools of the same geometry (a max passes gradient to one input only), the centre
-    unit of ``output_module``'s output (default: the last module with a spatial output) is
-    backpropagated to an all-ones input; the nonzero gradient's bounding box is the receptive
-    field. Away from the borders it equals the analytic r. Functional max-pools inside
-    ``forward`` cannot be replaced and make the measured field smaller.
-    """
-    import torch
-
-    shape = _check_image_shape(input_shape)
-    if shape is None:
-        raise NeuralabError("a receptive field needs an image input (C, H, W), not (features,)")
-    net = _positive_copy(model)
-    names = dict(net.named_modules())
-    if output_module is not None and output_module not in names:
-        from neuralab.errors import unknown_name_error
-
-        raise unknown_name_error("module", output_module, [n for n in names if n])
-    outputs: dict[str, Any] = {}
-    order: list[str] = []
-
-    class _Reached(Exception):
-        """Raised once the chosen module has run: the layers after it are not needed."""
-
-    def hook(name: str) -> Any:
-        def run(module: Any, inputs: Any, output: Any) -> None:
-            if isinstance(output, torch.Tensor):
-                outputs[name] = output
-                order.append(name)
-                if name == output_module:
-                    raise _Reached
-
-        return run
-
-    handles = [m.register_forward_hook(hook(n)) for n, m in names.items() if n]
-    parameter = next(net.parameters(), None)
-    device = parameter.device if parameter is not None else "cpu"
-    x = torch.ones(1, *shape, dtype=torch.float64, device=device, requires_grad=True)
-    final = None
-    try:
-        final = net(x)
-    except _Reached:
-        pass
-    finally:
-        for handle in handles:
-            handle.remove()
-    target: Any = final
-    if output_module is None:
-        spatial = [n for n in order if outputs[n].dim() == 4]
-        if spatial:
-            target = outputs[spatial[-1]]
-    else:
-        target = outputs.get(output_module)
-    if not isinstance(target, torch.Tensor):
-        if output_module is not None:
-            raise NeuralabError(f"module {output_module!r} did not produce a tensor in forward")
-        raise NeuralabError("the model's forward did not return a tensor")
-    if target.dim() == 4:
-        unit = target[0, :, target.shape[2] // 2, target.shape[3] // 2].sum()
-    else:
-        unit = target.reshape(target.shape[0], -1)[0, 0]
-    (grad,) = torch.autograd.grad(unit, x)
-    support = grad[0].abs().sum(dim=0) > 0  # (H, W)
-    rows = torch.nonzero(support.any(dim=1)).flatten()
-    cols = torch.nonzero(support.any(dim=0)).flatten()
-    if len(rows) == 0:
-        return 0, 0
-    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+        return gradient_receptive_field
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -713,9 +304,9 @@ __all__ = [
     "LayerGeometry",
     "ReceptiveField",
     "apply_window",
-    "gradient_receptive_field",
+    "gradient_receptive_field",  # noqa: F822 (from receptive_gradient, by __getattr__)
     "join",
-    "module_receptive_fields",
+    "module_receptive_fields",  # noqa: F822 (from receptive_graph, by __getattr__)
     "receptive_field",
     "receptive_field_closed_form",
     "whole_map",

@@ -1,0 +1,182 @@
+"""Per-layer costs: fan-in (input connections into one output neuron) and multiply-accumulates.
+
+MACs (multiply-accumulates, one multiplication plus one addition) count the weighted sums only:
+
+* convolution: ``output elements * (C_in / groups) * k_h * k_w``;
+* transposed convolution: ``input elements * (C_out / groups) * k_h * k_w`` (every *input*
+  position is multiplied into a k_h x k_w window of the output);
+* linear: ``output elements * in_features`` (= batch * out_features * in_features);
+* batch norm, pooling, activations, dropout, flatten: 0. They are elementwise or comparisons,
+  folded into the next layer on inference, and PyTorch's ``FlopCounterMode`` does not count them
+  either, so ``total_macs == FLOPs / 2`` of that counter;
+* any other leaf module: measured with ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2).
+
+Fan-in is the number of input connections into one output neuron, bias excluded:
+``k_h * k_w * C_in / groups`` for a convolution, ``in_features`` for a linear layer, ``k_h * k_w``
+for pooling (per channel); ``None`` for elementwise layers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+_POOL = (
+    nn.modules.pooling._MaxPoolNd,
+    nn.modules.pooling._AvgPoolNd,
+    nn.modules.pooling._AdaptiveAvgPoolNd,
+    nn.modules.pooling._AdaptiveMaxPoolNd,
+)
+NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+_RECURRENT_GATES = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1}
+
+
+def is_activation(module: nn.Module) -> bool:
+    """Return whether ``module`` is an elementwise activation (torch's or neuralab's table)."""
+    origin = type(module).__module__
+    return (
+        origin == "torch.nn.modules.activation" and not isinstance(module, nn.MultiheadAttention)
+    ) or origin == "neuralab.theory.activations"
+
+
+def _zero_macs(module: nn.Module) -> bool:
+    # Elementwise layers and comparisons: no weighted sum (FlopCounterMode counts none either).
+    shape_only = (nn.modules.dropout._DropoutNd, nn.Flatten, nn.Unflatten, nn.Identity)
+    return isinstance(module, _POOL + NORM_LAYERS + shape_only) or is_activation(module)
+
+
+def as_pair(value: Any) -> tuple[int, ...]:
+    """Return ``value`` as a tuple: (v, v) from a single value, a tuple or list as it is."""
+    return tuple(value) if isinstance(value, tuple | list) else (value, value)
+
+
+def adaptive_window(size_in: int, size_out: int) -> int:
+    """Return the largest window of adaptive pooling from ``size_in`` to ``size_out`` positions.
+
+    Window i covers ``[floor(i n / m), ceil((i + 1) n / m))`` as PyTorch's adaptive pools do.
+    """
+    return max(
+        math.ceil((i + 1) * size_in / size_out) - (i * size_in) // size_out for i in range(size_out)
+    )
+
+
+def layer_fan_in(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None) -> int | None:
+    """Return the input connections into one output neuron of ``module`` (bias excluded).
+
+    conv: ``k_h k_w C_in / groups``; transposed conv: at most
+    ``ceil(k_h g_h / s_h) ceil(k_w g_w / s_w) C_in / groups`` with ``g = gcd(dilation, stride)``
+    (the kernel taps that land on one output position); linear: ``in_features``; pooling:
+    ``k_h k_w``; adaptive pooling: the largest window; ``None`` for elementwise layers.
+    """
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        taps = math.prod(
+            math.ceil(k * math.gcd(d, s) / s)
+            for k, s, d in zip(module.kernel_size, module.stride, module.dilation, strict=True)
+        )
+        return taps * module.in_channels // module.groups
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return math.prod(module.kernel_size) * module.in_channels // module.groups
+    if isinstance(module, nn.Linear):
+        return module.in_features
+    if isinstance(module, nn.Bilinear):
+        return module.in1_features * module.in2_features
+    if isinstance(module, nn.modules.pooling._MaxPoolNd | nn.modules.pooling._AvgPoolNd):
+        spatial = x.dim() - 2 if x is not None and x.dim() > 2 else 2
+        kernel: Any = module.kernel_size
+        return int(math.prod(kernel)) if isinstance(kernel, tuple) else int(kernel) ** spatial
+    adaptive = (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)
+    if isinstance(module, adaptive) and x is not None and y is not None:
+        spatial = min(x.dim(), y.dim()) - 2
+        return math.prod(
+            adaptive_window(n, m)
+            for n, m in zip(x.shape[-spatial:], y.shape[-spatial:], strict=True)
+        )
+    return None
+
+
+def _recurrent_macs(module: nn.LSTM | nn.GRU | nn.RNN, x: torch.Tensor) -> int:
+    """Return the MACs of a recurrent layer: per step, layer and direction g H (I_l + H_out).
+
+    g gates (LSTM 4, GRU 3, RNN 1), H hidden units, I_l the layer's input size, H_out the state
+    size (LSTM ``proj_size`` or H; the projection adds H * proj_size).
+    """
+    gates = _RECURRENT_GATES[type(module)]
+    hidden, directions = module.hidden_size, 2 if module.bidirectional else 1
+    projection = getattr(module, "proj_size", 0)
+    state = projection or hidden
+    steps = x.numel() // x.shape[-1]  # sequence length * batch
+    per_step = 0
+    for layer in range(module.num_layers):
+        size_in = module.input_size if layer == 0 else state * directions
+        per_step += directions * (gates * hidden * (size_in + state) + hidden * projection)
+    return steps * per_step
+
+
+def attention_macs(module: nn.MultiheadAttention, inputs: tuple[Any, ...]) -> int:
+    """Return the MACs of multi-head attention on (query, key, value) given positionally.
+
+    Per sample: projections L_q E^2 + L_k (k_dim + v_dim) E, scores and weighted sum
+    2 L_q L_k E, output projection L_q E^2 (E the embedding size, L the sequence lengths).
+    """
+    tensors = [t for t in inputs[:3] if isinstance(t, torch.Tensor)]
+    if len(tensors) < 3:
+        return 0  # called with keywords: the hooks do not see the inputs
+    query, key = tensors[0], tensors[1]
+    axis = 1 if module.batch_first or query.dim() == 2 else 0
+    length_q, length_k = query.shape[axis], key.shape[axis]
+    batch = query.numel() // (length_q * query.shape[-1])
+    e = module.embed_dim
+    per_sample = 2 * length_q * e * e + length_k * (module.kdim + module.vdim) * e
+    return batch * (per_sample + 2 * length_q * length_k * e)
+
+
+def layer_macs(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None) -> int | None:
+    """Return the multiply-accumulates of one call of ``module``, or ``None`` to measure them."""
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        if x is None:
+            return None
+        per_input = module.out_channels // module.groups * math.prod(module.kernel_size)
+        return x.numel() * per_input
+    if isinstance(module, nn.modules.conv._ConvNd):
+        if y is None:
+            return None
+        return y.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size)
+    if isinstance(module, nn.Linear):
+        return None if y is None else y.numel() * module.in_features
+    if isinstance(module, nn.Bilinear):
+        return None if y is None else y.numel() * module.in1_features * module.in2_features
+    if isinstance(module, nn.LSTM | nn.GRU | nn.RNN) and x is not None:
+        return _recurrent_macs(module, x)
+    if _zero_macs(module):
+        return 0
+    return None
+
+
+def has_formula(module: nn.Module) -> bool:
+    """Return whether ``module``'s MACs come from a formula here (else FlopCounterMode measures)."""
+    # Attention runs as one fused kernel in eval mode, which FlopCounterMode does not see.
+    formula: tuple[type[nn.Module], ...] = (
+        nn.modules.conv._ConvNd,
+        nn.Linear,
+        nn.Bilinear,
+        nn.LSTM,
+        nn.GRU,
+        nn.RNN,
+        nn.MultiheadAttention,
+    )
+    return isinstance(module, formula) or _zero_macs(module)
+
+
+__all__ = [
+    "NORM_LAYERS",
+    "adaptive_window",
+    "as_pair",
+    "attention_macs",
+    "has_formula",
+    "is_activation",
+    "layer_fan_in",
+    "layer_macs",
+]
