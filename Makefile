@@ -16,8 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu -> fc(10)" --input 1x28x28 --hwc
-	$(BIN)/neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu -> fc(10)" --input 1x28x28 -o runs/demo/cnn.png
+	$(BIN)/neuralab train --data digits --model cnn
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
