@@ -14,6 +14,7 @@ import typer
 
 # Command modules: importing one registers its commands on ``app``.
 # (none yet)
+import neuralab.cli.experiment  # noqa: F401
 import neuralab.cli.playground  # noqa: F401
 from neuralab.cli._app import app
 from neuralab.cli._console import print_error
