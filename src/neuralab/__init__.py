@@ -23,6 +23,11 @@ _PUBLIC: dict[str, str] = {
     "list_activations": "neuralab.theory.activations",
     "init_weights": "neuralab.theory.initialization",
     "list_init_schemes": "neuralab.theory.initialization",
+    "PlaygroundConfig": "neuralab.playground.run",
+    "PlaygroundResult": "neuralab.playground.run",
+    "train_playground": "neuralab.playground.run",
+    "train_batched": "neuralab.playground.batched",
+    "compare_grid": "neuralab.playground.batched",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

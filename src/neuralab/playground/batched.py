@@ -38,11 +38,13 @@ from neuralab.playground.mlp import (
     accuracy_of,
     batch_loss,
     dead_fraction_of,
+    parse_hidden,
     penalty_of,
     saturated_fraction_of,
     symmetric_of,
 )
 from neuralab.playground.run import (
+    Optimizer,
     PlaygroundConfig,
     PlaygroundResult,
     TrainingPlan,
@@ -57,9 +59,6 @@ from neuralab.theory.activations import get_activation
 
 if TYPE_CHECKING:
     from neuralab.playground.toy_data import ToyDataset
-
-_ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, so batched and sequential agree
-_ADAM_EPS = 1e-8
 
 
 def batch_key(config: PlaygroundConfig, plan: TrainingPlan) -> tuple[Any, ...]:
@@ -172,47 +171,6 @@ def _segments(names: Sequence[str]) -> list[tuple[int, int, Callable[[Tensor], T
     return runs
 
 
-class _StackedOptimizer:
-    """SGD, SGD with momentum and Adam on stacked tensors, per-network lr (K,) and mu (K,).
-
-    The updates are torch.optim's, written out: SGD ``w -= eta g``; momentum ``v = mu v + g``,
-    ``w -= eta v``; Adam ``m = beta1 m + (1 - beta1) g``, ``s = beta2 s + (1 - beta2) g^2``,
-    ``w -= eta / (1 - beta1^t) m / (sqrt(s) / sqrt(1 - beta2^t) + eps)``.
-    """
-
-    def __init__(self, kind: str, params: list[Tensor], lr: Tensor, momentum: Tensor) -> None:
-        self.kind = kind
-        self.params = params
-        self.lr = [lr.reshape(-1, *([1] * (p.dim() - 1))).to(p) for p in params]
-        self.momentum = [momentum.reshape(-1, *([1] * (p.dim() - 1))).to(p) for p in params]
-        self.state = [torch.zeros_like(p) for p in params]
-        self.state2 = [torch.zeros_like(p) for p in params] if kind == "adam" else []
-        self.steps = 0
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.steps += 1
-        for i, p in enumerate(self.params):
-            g = p.grad
-            assert g is not None
-            if self.kind == "sgd":
-                p.sub_(self.lr[i] * g)
-            elif self.kind == "momentum":
-                self.state[i].mul_(self.momentum[i]).add_(g)
-                p.sub_(self.lr[i] * self.state[i])
-            else:
-                beta1, beta2 = _ADAM_BETAS
-                self.state[i].lerp_(g, 1 - beta1)
-                self.state2[i].mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                step_size = self.lr[i] / (1 - beta1**self.steps)
-                denom = (self.state2[i].sqrt() / math.sqrt(1 - beta2**self.steps)).add_(_ADAM_EPS)
-                p.sub_(step_size * (self.state[i] / denom))
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-
 def train_batched(
     configs: Sequence[PlaygroundConfig],
     *,
@@ -277,11 +235,16 @@ def _train_group(
 
     l1, l2 = column("l1"), column("l2")
     use_penalty = bool((l1 > 0).any() or (l2 > 0).any())
-    optimizer = _StackedOptimizer(
-        first.config.optimizer.strip().lower(),
-        stacked.parameters(),
-        column("lr"),
-        column("momentum"),
+    params = stacked.parameters()
+
+    def per_network(values: Tensor, p: Tensor) -> Tensor:
+        return values.reshape(-1, *([1] * (p.dim() - 1))).to(p)  # (K, 1, ...) broadcasts
+
+    optimizer = Optimizer(
+        first.config.optimizer,
+        params,
+        [per_network(column("lr"), p) for p in params],
+        [per_network(column("momentum"), p) for p in params],
     )
     x_train = _stack([m.tensors.x_train for m in group])  # (K, N, F)
     t_train = _stack([m.tensors.t_train for m in group])
@@ -534,9 +497,10 @@ def parse_compare(specs: Sequence[str]) -> list[tuple[str, list[Any]]]:
             if not part:
                 raise NeuralabError(f"--compare {spec!r} has an empty value")
             item = part.replace("+", ",")
-            if name == "hidden" and item.lower() == "none":
-                item = ""
-            values.append(convert_value(item, hints[name], name))
+            if name == "hidden":
+                values.append(parse_hidden("" if item.lower() == "none" else item))
+            else:
+                values.append(convert_value(item, hints[name], name))
         axes.append((name, values))
     return axes
 

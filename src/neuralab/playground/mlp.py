@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -47,6 +47,8 @@ def parse_activations(activation: str | Sequence[str], depth: int) -> tuple[str,
     """
     names = activation.split(",") if isinstance(activation, str) else list(activation)
     names = [n.strip() for n in names if n.strip()]
+    if depth == 0 and not names:
+        return ()
     if not names:
         raise NeuralabError(f"activation is empty (valid: {', '.join(list_activations())})")
     canonical = tuple(canonical_activation(n) for n in names)
@@ -77,6 +79,7 @@ def parse_hidden(hidden: str | Sequence[int]) -> tuple[int, ...]:
 
     An empty string or sequence means no hidden layer (logistic / linear regression).
     """
+    parts: list[Any]
     if isinstance(hidden, str):
         parts = [p.strip() for p in hidden.replace("x", ",").replace("+", ",").split(",")]
         parts = [p for p in parts if p]
@@ -137,11 +140,11 @@ class MLP(nn.Module):
 
     @property
     def hidden_sizes(self) -> tuple[int, ...]:
-        return tuple(layer.out_features for layer in self.hidden_layers)
+        return tuple(layer.out_features for layer in self.layers()[:-1])
 
     def layers(self) -> list[nn.Linear]:
         """Return the linear layers in order: the hidden layers, then the output layer."""
-        return [*self.hidden_layers, self.output_layer]  # type: ignore[list-item]
+        return [cast(nn.Linear, layer) for layer in self.hidden_layers] + [self.output_layer]
 
     def trace(self, x: Tensor) -> MLPTrace:
         """Return every intermediate of the forward pass on ``x`` (N, in_features)."""
@@ -219,7 +222,7 @@ def diagnostics(model: MLP, x: Tensor) -> dict[str, list[Any]]:
         zs = model.trace(x).pre_activations
     model.train(was_training)
     dead, saturated, symmetric = [], [], []
-    for z, name, layer in zip(zs, model.activation_names, model.hidden_layers, strict=True):
+    for z, name, layer in zip(zs, model.activation_names, model.layers()[:-1], strict=True):
         dead.append(float(dead_fraction_of(z)) if name in DEAD_ACTIVATIONS else 0.0)
         saturated.append(float(saturated_fraction_of(z)) if name in SATURATING_ACTIVATIONS else 0.0)
         symmetric.append(bool(symmetric_of(layer.weight.detach(), layer.bias.detach())))

@@ -355,14 +355,66 @@ def build_model(plan: TrainingPlan, config: PlaygroundConfig, generator: torch.G
     return model
 
 
-def make_optimizer(model: nn.Module, config: PlaygroundConfig) -> torch.optim.Optimizer:
-    """Return torch's SGD (``sgd``), SGD with momentum mu (``momentum``) or Adam (``adam``)."""
-    name = config.optimizer.strip().lower()
-    if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr)
-    if name == "momentum":
-        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
-    return torch.optim.Adam(model.parameters(), lr=config.lr)
+class Optimizer:
+    """SGD, SGD with momentum and Adam, written out (the same updates as torch.optim's).
+
+    SGD ``w -= eta g``; momentum ``v = mu v + g``, ``w -= eta v``; Adam ``m = beta1 m +
+    (1 - beta1) g``, ``s = beta2 s + (1 - beta2) g^2``, ``w -= eta / (1 - beta1^t) m /
+    (sqrt(s) / sqrt(1 - beta2^t) + eps)`` with torch's defaults beta = (0.9, 0.999), eps = 1e-8.
+    ``lr`` and ``momentum`` hold one value per parameter tensor: a number, or a tensor that
+    broadcasts against it (the batched trainer's per-network values, shape (K, 1, ...)).
+    Written out rather than taken from torch.optim so that the batched trainer runs the very same
+    arithmetic (and because importing torch.optim costs seconds at start-up); the tests check
+    it against torch.optim.
+    """
+
+    betas = (0.9, 0.999)
+    eps = 1e-8
+
+    def __init__(
+        self,
+        kind: str,
+        params: list[Tensor],
+        lr: list[float] | list[Tensor],
+        momentum: list[float] | list[Tensor],
+    ) -> None:
+        self.kind = kind.strip().lower()
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.velocity = [torch.zeros_like(p) for p in params]
+        self.second = [torch.zeros_like(p) for p in params] if self.kind == "adam" else []
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """Update every parameter from its ``.grad``."""
+        self.steps += 1
+        beta1, beta2 = self.betas
+        for i, p in enumerate(self.params):
+            g = p.grad
+            assert g is not None
+            if self.kind == "sgd":
+                p.sub_(self.lr[i] * g)
+            elif self.kind == "momentum":
+                self.velocity[i].mul_(self.momentum[i]).add_(g)
+                p.sub_(self.lr[i] * self.velocity[i])
+            else:
+                self.velocity[i].lerp_(g, 1 - beta1)
+                self.second[i].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                step_size = self.lr[i] / (1 - beta1**self.steps)
+                root = math.sqrt(1 - beta2**self.steps)
+                denominator = (self.second[i].sqrt() / root).add_(self.eps)
+                p.sub_(step_size * (self.velocity[i] / denominator))
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+
+def make_optimizer(model: nn.Module, config: PlaygroundConfig) -> Optimizer:
+    """Return the optimiser ``config.optimizer`` (sgd, momentum or adam) over ``model``."""
+    params = list(model.parameters())
+    count = len(params)
+    return Optimizer(config.optimizer, params, [config.lr] * count, [config.momentum] * count)
 
 
 def train_playground(
@@ -396,7 +448,8 @@ def train_playground(
     train_seconds = 0.0
 
     def record(epoch: int) -> dict[str, Any]:
-        row = {"epoch": epoch, "steps": steps, "examples": plan.examples_after(steps)}
+        row: dict[str, Any] = {"epoch": epoch, "steps": steps}
+        row["examples"] = plan.examples_after(steps)
         row.update(evaluate(model, plan, tensors, l1, l2))
         row["seconds"] = train_seconds
         history.append(row)
@@ -484,7 +537,7 @@ def evaluate(
     ]
     row["symmetric"] = [
         bool(symmetric_of(layer.weight.detach(), layer.bias.detach()))
-        for layer in model.hidden_layers
+        for layer in model.layers()[:-1]
     ]
     model.zero_grad(set_to_none=True)
     return row

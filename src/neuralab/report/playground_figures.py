@@ -83,12 +83,19 @@ def draw_boundary(
         targets = torch.cat([data.y_train, data.y_test]).float()
         bound = float(targets.abs().max()) or 1.0
         if finite:
-            image = output[:, 0].reshape(resolution, resolution)
+            image = output[:, 0].reshape(resolution, resolution).numpy()
             ax.imshow(
-                image, origin="lower", extent=extent, cmap=_colormap(), vmin=-bound, vmax=bound
+                image,
+                origin="lower",
+                extent=extent,
+                cmap=_colormap(),
+                vmin=-bound,
+                vmax=bound,
+                interpolation="bilinear",
             )
         for x, y, hollow in ((data.x_train, data.y_train, False), (data.x_test, data.y_test, True)):
-            _scatter(ax, x, _colormap()((y.float() / bound + 1) / 2), hollow, "#555555", point_size)
+            shade = _colormap()(((y.float() / bound + 1) / 2).numpy())
+            _scatter(ax, x, shade, hollow, "#555555", point_size)
     elif plan.num_classes > 2:
         if finite:
             confidence, predicted = output.max(dim=1)
@@ -99,7 +106,7 @@ def draw_boundary(
             share = ((confidence - 1 / plan.num_classes) / (1 - 1 / plan.num_classes)).clamp(0, 1)
             blend = pale + (colors - pale) * (0.15 + 0.4 * share.unsqueeze(1))
             ax.imshow(
-                blend.reshape(resolution, resolution, 3),
+                blend.reshape(resolution, resolution, 3).numpy(),
                 origin="lower",
                 extent=extent,
                 interpolation="bilinear",
@@ -109,7 +116,7 @@ def draw_boundary(
         if finite:
             value = _signed_output(result, output).reshape(resolution, resolution)
             ax.imshow(
-                value,
+                value.numpy(),
                 origin="lower",
                 extent=extent,
                 cmap=_colormap(),
@@ -149,11 +156,14 @@ def _scatter(
     """Filled points (training set) or hollow rings in the class colour (test set)."""
     if x.shape[0] == 0:
         return
+    points = x.detach().cpu().numpy()
     if hollow:
         rings = edge if edge != "white" else colors
-        ax.scatter(x[:, 0], x[:, 1], s=size, facecolors="none", edgecolors=rings, linewidths=1.0)
+        ax.scatter(
+            points[:, 0], points[:, 1], s=size, facecolors="none", edgecolors=rings, linewidths=1.0
+        )
     else:
-        ax.scatter(x[:, 0], x[:, 1], s=size, c=colors, edgecolors=edge, linewidths=0.5)
+        ax.scatter(points[:, 0], points[:, 1], s=size, c=colors, edgecolors=edge, linewidths=0.5)
 
 
 def _class_colors(y: torch.Tensor) -> list[str]:
@@ -174,16 +184,18 @@ def _draw_curve(ax: Axes, result: PlaygroundResult) -> None:
     low, high = float(x_all.min()), float(x_all.max())
     xs = torch.linspace(low, high, 400).unsqueeze(1)
     ys = result.predict(xs)[:, 0]
-    ax.scatter(data.x_train.reshape(-1), data.y_train, s=14, color=BLUE, label="train")
     ax.scatter(
-        data.x_test.reshape(-1),
-        data.y_test,
+        data.x_train.reshape(-1).numpy(), data.y_train.numpy(), s=14, color=BLUE, label="train"
+    )
+    ax.scatter(
+        data.x_test.reshape(-1).numpy(),
+        data.y_test.numpy(),
         s=14,
         facecolors="none",
         edgecolors=BLUE,
         label="test",
     )
-    ax.plot(xs[:, 0], ys, color=ORANGE, linewidth=2, label="network")
+    ax.plot(xs[:, 0].numpy(), ys.numpy(), color=ORANGE, linewidth=2, label="network")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.legend(frameon=False, fontsize=8)
