@@ -44,7 +44,7 @@ def quick(config: InitializationConfig) -> InitializationConfig:
     return dataclasses.replace(
         config,
         n=min(config.n, 200),
-        sigmoid_iterations=min(config.sigmoid_iterations, 800),
+        sigmoid_iterations=min(config.sigmoid_iterations, 1500),
         seeds=min(config.seeds, 2),
         schemes=tuple(s for s in config.schemes if s in (config.poor, config.proper))
         or config.schemes,

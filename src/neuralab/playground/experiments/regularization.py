@@ -42,7 +42,7 @@ def quick(config: RegularizationConfig) -> RegularizationConfig:
     """Return the config at small sizes (fewer epochs, smaller hidden layers)."""
     return dataclasses.replace(
         config,
-        epochs=min(config.epochs, 200),
+        epochs=min(config.epochs, 150),
         hidden=tuple(min(h, 32) for h in config.hidden),
         seeds=min(config.seeds, 2),
     )

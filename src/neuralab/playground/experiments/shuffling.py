@@ -38,7 +38,9 @@ class ShufflingConfig:
 
 def quick(config: ShufflingConfig) -> ShufflingConfig:
     """Return the config at small sizes."""
-    return dataclasses.replace(config, epochs=min(config.epochs, 5), seeds=min(config.seeds, 4))
+    return dataclasses.replace(
+        config, n=min(config.n, 100), epochs=min(config.epochs, 5), seeds=min(config.seeds, 4)
+    )
 
 
 def _train(config: ShufflingConfig, sorted_data: bool, seed: int) -> Any:
