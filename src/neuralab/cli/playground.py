@@ -23,7 +23,7 @@ Writes a run directory: config.yaml, metrics.csv, train.log and figures/boundary
 filled, test points hollow, background = network output), loss.png, grad_norm.png.
 
 --compare FIELD=V1,V2 (repeatable) trains every combination, --seeds times each, all networks of
-one shape at once as one batched model, and prints mean +- std of the final metrics.
+one shape at once as one batched model, and prints mean ± std of the final metrics.
 
 Examples:
 
@@ -112,7 +112,7 @@ def playground(
         "--compare",
         help="FIELD=V1,V2,... to compare (repeatable); '+' joins list items: hidden=4,8+8.",
     ),
-    seeds: int = typer.Option(1, "--seeds", help="Seeds per grid cell (mean +- std over them)."),
+    seeds: int = typer.Option(1, "--seeds", help="Seeds per grid cell (mean ± std over them)."),
     run_dir: Path | None = typer.Option(
         None, "--run-dir", help="Run directory (default runs/playground-<data>-<time>)."
     ),
@@ -297,7 +297,7 @@ def _run_grid(
     run_dir = _run_dir(run_dir_path, "playground-compare", config.data)
     run_dir.write_config(config)
     rows = grid.rows()
-    columns = _grid_columns([name for name, _ in axes], seeds > 1)
+    columns = _grid_columns([name for name, _ in axes], rows)
     write_text(run_dir.file("compare.csv"), csv_table(rows, [Column(key) for key in rows[0]]))
     write_text(run_dir.file("metrics.csv"), _grid_metrics(grid))
     figure = save_figure(compare_figure(grid), run_dir.figure("compare.png"))
@@ -305,11 +305,12 @@ def _run_grid(
     if output_format is OutputFormat.json:
         print(to_json(rows))
     elif output_format is OutputFormat.csv:
-        print(csv_table(rows, columns), end="")
+        print(csv_table(rows, [Column(key) for key in rows[0]]), end="")
     elif output_format is OutputFormat.markdown:
-        print(markdown_table(rows, columns), end="")
+        print(markdown_table(_display_rows(rows, seeds > 1), columns), end="")
     else:
-        console.print(rich_table(rows, columns, title=_grid_title(grid)))
+        table = rich_table(_display_rows(rows, seeds > 1), columns, title=_grid_title(grid))
+        console.print(table)
     networks = len(grid.cells) * seeds
     line = (
         f"trained {networks} networks as {grid.groups} batched model(s) in {grid.seconds:.1f} s; "
@@ -321,43 +322,50 @@ def _run_grid(
 
 def _grid_title(grid: Any) -> str:
     seeds = len(grid.seeds)
-    spread = f", mean +- std over {seeds} seeds" if seeds > 1 else ""
+    spread = f", mean ± std over {seeds} seeds" if seeds > 1 else ""
     return f"{grid.base.data}: final epoch{spread}"
 
 
-def _grid_columns(keys: list[str], with_std: bool) -> list[Any]:
+_METRICS = {
+    "train_loss": "train loss",
+    "test_loss": "test loss",
+    "train_acc": "train acc",
+    "test_acc": "test acc",
+    "dead_fraction": "dead ReLU",
+}
+
+
+def _grid_columns(axes: list[str], rows: list[dict[str, Any]]) -> list[Any]:
     from neuralab.report.tabular import Column
 
-    metrics = {
-        "train_loss": "train loss",
-        "test_loss": "test loss",
-        "train_acc": "train acc",
-        "test_acc": "test acc",
-        "dead_fraction": "dead ReLU",
-    }
-    columns = []
-    for key in keys:
-        if key in metrics or key.endswith("_std") or key == "diverged":
-            continue
-        columns.append(Column(key, key, justify="left"))
-    for key, header in metrics.items():
-        percent = key != "train_loss" and key != "test_loss"
-        columns.append(Column(key, header, _formatter(percent)))
-        if with_std:
-            columns.append(Column(f"{key}_std", "+-", _formatter(percent)))
-    columns.append(Column("diverged", "diverged"))
+    columns = [Column(key, key, justify="left") for key in axes]
+    columns += [Column(key, header) for key, header in _METRICS.items()]
+    if any(row["diverged"] for row in rows):
+        columns.append(Column("diverged", "diverged"))
     return columns
 
 
-def _formatter(percent: bool) -> Any:
-    def show(value: Any) -> str:
-        if value is None:
-            return "-"
-        if not math.isfinite(value):
-            return "nan"
-        return f"{value:.1%}" if percent else f"{value:.4f}"
+def _display_rows(rows: list[dict[str, Any]], with_std: bool) -> list[dict[str, Any]]:
+    """Return the rows with every metric as text: mean, or mean +- std over the seeds."""
+    shown = []
+    for row in rows:
+        display = dict(row)
+        for key in _METRICS:
+            percent = not key.endswith("loss")
+            text = _show(row[key], percent)
+            if with_std and row[key] is not None:
+                text += " ± " + _show(row[f"{key}_std"], percent)
+            display[key] = text
+        shown.append(display)
+    return shown
 
-    return show
+
+def _show(value: Any, percent: bool) -> str:
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return "nan"
+    return f"{value:.1%}" if percent else f"{value:.3f}"
 
 
 def _grid_metrics(grid: Any) -> str:
