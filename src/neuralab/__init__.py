@@ -28,6 +28,12 @@ _PUBLIC: dict[str, str] = {
     "train_playground": "neuralab.playground.run",
     "train_batched": "neuralab.playground.batched",
     "compare_grid": "neuralab.playground.batched",
+    "ToyDataset": "neuralab.playground.toy_data",
+    "make_toy_data": "neuralab.playground.toy_data",
+    "list_toy_data": "neuralab.playground.toy_data",
+    "ExperimentResult": "neuralab.playground.experiments",
+    "run_experiment": "neuralab.playground.experiments",
+    "list_experiments": "neuralab.playground.experiments",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

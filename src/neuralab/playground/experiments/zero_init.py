@@ -141,8 +141,11 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     if figures_dir is not None:
         figure, axes = new_figure(width=5.0, height=3.2)
         ax = axes[0][0]
-        for label, history in histories.items():
-            ax.plot([r["epoch"] for r in history], [r["test_acc"] for r in history], label=label)
+        styles = ("-", "--", ":", "-.", (0, (5, 1)))  # the zero-init curves overlap exactly
+        for (label, history), style in zip(histories.items(), styles, strict=False):
+            epochs = [r["epoch"] for r in history]
+            accuracy = [r["test_acc"] for r in history]
+            ax.plot(epochs, accuracy, ls=style, lw=1.6, label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel("test accuracy")
         ax.set_title(f"{config.data}, hidden {tuple(config.hidden)}")
