@@ -412,7 +412,7 @@ class Optimizer:
 
 def make_optimizer(model: nn.Module, config: PlaygroundConfig) -> Optimizer:
     """Return the optimiser ``config.optimizer`` (sgd, momentum or adam) over ``model``."""
-    params = list(model.parameters())
+    params: list[Tensor] = list(model.parameters())
     count = len(params)
     return Optimizer(config.optimizer, params, [config.lr] * count, [config.momentum] * count)
 
