@@ -217,7 +217,16 @@ def _figures(
     w = torch.linspace(-2.0, 2.0, 400, dtype=torch.float64)
     axes[0][0].plot(w, objective_1d(w), color="black")
     axes[0][0].axvline(W_LOCAL, ls=":", color="gray")
-    axes[0][0].annotate("start (local min)", (W_LOCAL, objective_1d(W_LOCAL)), fontsize=8)
+    axes[0][0].annotate(
+        "start: local min",
+        (W_LOCAL, objective_1d(W_LOCAL)),
+        xytext=(0.3, 2.5),
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "color": "gray"},
+    )
+    axes[0][0].annotate(
+        "global min", (W_GLOBAL, objective_1d(W_GLOBAL)), xytext=(-1.2, -3.4), fontsize=8
+    )
     axes[0][0].set_xlabel("w")
     axes[0][0].set_ylabel("J(w) = w^4 - 3w^2 + w")
     axes[0][0].grid(True, alpha=0.3)
