@@ -590,5 +590,7 @@ def _summarise(settings: dict[str, Any], runs: list[PlaygroundResult]) -> Compar
             continue
         mean[key] = statistics.fmean(values)
         std[key] = statistics.stdev(values) if len(values) > 1 else 0.0
+    if not any(a in DEAD_ACTIVATIONS for r in runs if r.plan for a in r.plan.activations):
+        mean["dead_fraction"] = std["dead_fraction"] = None  # no ReLU layer: cannot die
     diverged = sum(r.stopped is not None for r in runs)
     return CompareCell(settings, runs, mean, std, diverged)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 ORANGE = "#f59322"  # TF Playground's class -1 colour
 BLUE = "#0877bd"  # and its class +1 colour
 PALE = "#e8eaeb"
+BACKGROUND_ALPHA = 0.5  # a pale background keeps points of the same class visible on it
 CLASS_COLORS = ("#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
@@ -42,10 +43,10 @@ def _colormap() -> Any:
     return LinearSegmentedColormap.from_list("playground", [ORANGE, PALE, BLUE])
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, dpi: int = 100) -> Figure:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return Figure(figsize=(width, height), dpi=dpi, layout="constrained")
 
 
 def _extent(result: PlaygroundResult) -> float:
@@ -92,6 +93,7 @@ def draw_boundary(
                 vmin=-bound,
                 vmax=bound,
                 interpolation="bilinear",
+                alpha=BACKGROUND_ALPHA,
             )
         for x, y, hollow in ((data.x_train, data.y_train, False), (data.x_test, data.y_test, True)):
             shade = _colormap()(((y.float() / bound + 1) / 2).numpy())
@@ -123,6 +125,7 @@ def draw_boundary(
                 vmin=-1,
                 vmax=1,
                 interpolation="bilinear",
+                alpha=BACKGROUND_ALPHA,
             )
             if float(value.min()) < 0 < float(value.max()):
                 ax.contour(
@@ -160,10 +163,13 @@ def _scatter(
     if hollow:
         rings = edge if edge != "white" else colors
         ax.scatter(
-            points[:, 0], points[:, 1], s=size, facecolors="none", edgecolors=rings, linewidths=1.0
+            points[:, 0], points[:, 1], s=size, facecolors="none", edgecolors=rings, linewidths=1.2
         )
     else:
-        ax.scatter(points[:, 0], points[:, 1], s=size, c=colors, edgecolors=edge, linewidths=0.5)
+        # a filled dot looks smaller than a ring of the same size: draw it a little larger
+        ax.scatter(
+            points[:, 0], points[:, 1], s=1.5 * size, c=colors, edgecolors=edge, linewidths=0.4
+        )
 
 
 def _class_colors(y: torch.Tensor) -> list[str]:
@@ -220,6 +226,8 @@ def boundary_figure(result: PlaygroundResult, *, resolution: int = 120) -> Figur
     ax = figure.subplots()
     draw_boundary(ax, result, resolution=resolution)
     ax.set_title(_title(result), fontsize=9)
+    if result.data.x_train.dim() == 2 and result.data.x_train.shape[1] == 2:
+        ax.set_xlabel("filled: training points   hollow: test points", fontsize=8)
     return figure
 
 
@@ -315,7 +323,7 @@ def compare_figure(grid: CompareResult, *, resolution: int = 60) -> Figure:
     """
     columns = len(grid.axes[-1][1]) if grid.axes else 1
     rows = math.ceil(len(grid.cells) / columns)
-    figure = _figure(2.1 * columns + 0.4, 3.05 * rows + 0.3)
+    figure = _figure(2.1 * columns + 0.4, 3.05 * rows + 0.3, dpi=80)
     outer = figure.add_gridspec(rows, columns)
     loss_axes = []
     low, high = math.inf, 0.0
@@ -342,6 +350,8 @@ def compare_figure(grid: CompareResult, *, resolution: int = 60) -> Figure:
                 if positive:
                     low, high = min(low, min(positive)), max(high, max(positive))
         bottom.tick_params(labelsize=6)
+        if index % columns == 0:
+            bottom.set_ylabel("train loss", fontsize=7)
         bottom.grid(alpha=0.3)
         loss_axes.append(bottom)
     for ax in loss_axes:
