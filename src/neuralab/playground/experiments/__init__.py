@@ -161,9 +161,17 @@ def run_experiment(
             f"experiment {experiment.name!r} needs a {experiment.config_class.__name__}, "
             f"not {type(config).__name__}"
         )
+    import torch
+
     started = time.perf_counter()
     folder = None if run_dir is None else Path(run_dir) / "figures"
-    result = experiment.run(config, folder)
+    threads = torch.get_num_threads()
+    # networks of a few hundred weights: more threads only add synchronisation overhead
+    torch.set_num_threads(1)
+    try:
+        result = experiment.run(config, folder)
+    finally:
+        torch.set_num_threads(threads)
     result.seconds = time.perf_counter() - started
     if run_dir is not None:
         write_experiment(result, run_dir)
