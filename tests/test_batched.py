@@ -76,6 +76,16 @@ def test_batched_optimizers_equal_sequential(optimizer):
         _assert_same_run(train_playground(config), result)
 
 
+def test_no_hidden_layer_and_regression_batch_too():
+    configs = [
+        replace(BASE, hidden=(), features=("x1^2", "x2^2"), lr=0.3),
+        replace(BASE, hidden=(), features=("x1^2", "x2^2"), lr=0.1, seed=2),
+        replace(BASE, data="curve", hidden=(6,), lr=0.05),
+    ]
+    for config, result in zip(configs, train_batched(configs), strict=True):
+        _assert_same_run(train_playground(config), result)
+
+
 def test_batch_key_separates_shapes_and_schedules():
     data = load_data(BASE)
 

@@ -115,7 +115,8 @@ class StackedMLP:
         ]
         self.output_function = get_activation(models[0].output_name).function
         rates = torch.tensor([m.dropout_rates for m in models], dtype=torch.float32)
-        self.dropout = rates.reshape(self.count, -1)  # (K, L)
+        self.dropout = rates.reshape(self.count, len(models[0].dropout_rates))  # (K, L)
+        self.drops = [bool((self.dropout[:, layer] > 0).any()) for layer in range(rates.shape[1])]
         self.generators = [m.generator for m in models]
 
     def parameters(self) -> list[Tensor]:
@@ -133,7 +134,7 @@ class StackedMLP:
                 a = segments[0][2](z)
             else:
                 a = torch.cat([f(z[start:stop]) for start, stop, f in segments])
-            if train and bool((self.dropout[:, layer] > 0).any()):
+            if train and self.drops[layer]:
                 a = self._drop(a, layer)
         logits = torch.baddbmm(self.biases[-1].unsqueeze(1), a, self.weights[-1].mT)
         return pre_activations, logits, self.output_function(logits)
