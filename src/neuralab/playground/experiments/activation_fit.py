@@ -143,7 +143,7 @@ def run(config: ActivationFitConfig, figures_dir: Path | None) -> ExperimentResu
         Column("max_slope_change", "max slope change / grid cell", ".2e"),
         Column("grid_kinks", f"kinks on grid (> {config.kink_tol:g})", "d"),
         Column("units_inside", "units with -b/w in range", "d"),
-        Column("units_visible", "... with |v w| > 0.01", "d"),
+        Column("units_visible", "... with slope change > 0.01", "d"),
     ]
     figures: list[Path] = []
     if figures_dir is not None:

@@ -149,7 +149,7 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
         Column("variant", "variant", justify="left"),
         Column("updates", "updates", ",d"),
         Column("gradient_evaluations", "gradient evals", ",d"),
-        Column("seconds", "seconds", ".2f"),
+        Column("seconds", "train seconds", ".3f"),
         Column("train_loss", f"train loss @ {config.epochs} ep", ".4f"),
         Column("test_acc", "test acc", ".3f"),
         Column("crossed", "1-D: left local min", ".0%"),
