@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from dataclasses import replace
@@ -50,6 +51,7 @@ def main() -> None:
     train_batched(grid(2, args.device))  # warm-up: first calls pay one-off set-up costs
     train_playground(configs[0])
 
+    load_before = os.getloadavg()[0]
     sequential_times, batched_times = [], []
     for _ in range(args.repeats):
         start = time.perf_counter()
@@ -78,6 +80,9 @@ def main() -> None:
         "speedup": min(sequential_times) / min(batched_times),
         "batched_models": len({r.extra["group"] for r in batched}),
         "max_final_train_loss_difference": difference,
+        # other work on the machine slows both sides, not always alike: say how busy it was
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -93,6 +98,7 @@ def main() -> None:
     )
     print(f"  speed-up    {report['speedup']:7.1f} x")
     print(f"  largest difference of a final training loss: {difference:.2e}")
+    print(f"  machine load (1-min average, before / after): {report['load_average_1min']}")
     print(f"wrote {args.output}")
 
 
