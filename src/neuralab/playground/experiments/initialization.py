@@ -155,6 +155,10 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
     )
 
 
+def _label(scheme: str) -> str:
+    return f"{scheme} (s={_SCALE[scheme]:g})" if scheme in _SCALE else scheme
+
+
 def _figure(
     config: InitializationConfig,
     curves: dict[tuple[str, str], list[list[tuple[int, float]]]],
@@ -173,11 +177,12 @@ def _figure(
                     color=colours.get(scheme),
                     alpha=0.8,
                     lw=1.2,
-                    label=f"{scheme} (s={_SCALE.get(scheme, '?')})" if index == 0 else None,
+                    label=_label(scheme) if index == 0 else None,
                 )
         ax.set_title(f"{activation}, hidden {tuple(config.hidden)}")
         ax.set_xlabel("iteration")
-        ax.set_ylabel("training loss (BCE)")
+        ax.set_ylabel("training loss (BCE, log scale)")
+        ax.set_yscale("log")  # s = 100 starts at losses in the thousands
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     save(figure, folder, "experiment-initialization.png", figures)
