@@ -45,6 +45,7 @@ def test_shapes_dtypes_and_split(name):
     assert data.x_train.dtype == torch.float32
     if data.task == "regression":
         assert data.y_train.dtype == torch.float32 and data.num_classes == 0
+        assert data.labels == "value" and data.out_features == 1
     else:
         assert data.y_train.dtype == torch.int64
         assert set(torch.cat([data.y_train, data.y_test]).tolist()) <= set(range(data.num_classes))

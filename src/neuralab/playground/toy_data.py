@@ -86,7 +86,7 @@ class ToyDataset:
     y_test: Tensor  # (N_test,)
     num_classes: int
     input_dim: int
-    labels: str = "01"
+    labels: str = "01"  # "01" class ids, "pm1" -1/+1 floats, "value" regression targets
     noise: float = 0.0
     seed: int = 0
 
@@ -364,7 +364,7 @@ def make_toy_data(
         y_test=y[n_train:].contiguous(),
         num_classes=num_classes,
         input_dim=spec.input_dim,
-        labels="01" if spec.task == "regression" or spec.multiclass else labels,
+        labels="value" if spec.task == "regression" else "01" if spec.multiclass else labels,
         noise=float(noise),
         seed=int(seed),
     )
