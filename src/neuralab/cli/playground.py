@@ -339,7 +339,9 @@ def _grid_columns(axes: list[str], rows: list[dict[str, Any]]) -> list[Any]:
     from neuralab.report.tabular import Column
 
     columns = [Column(key, key, justify="left") for key in axes]
-    columns += [Column(key, header) for key, header in _METRICS.items()]
+    for key, header in _METRICS.items():
+        if any(row[key] is not None for row in rows):  # no ReLU anywhere: no dead column
+            columns.append(Column(key, header))
     if any(row["diverged"] for row in rows):
         columns.append(Column("diverged", "diverged"))
     return columns

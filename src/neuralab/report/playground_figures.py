@@ -138,7 +138,16 @@ def draw_boundary(
                 )
         _scatter_classes(ax, result, point_size)
     if not finite:
-        ax.text(0, 0, "output not finite", ha="center", va="center", fontsize=8, color="#b00")
+        ax.text(
+            0,
+            0,
+            "output not finite",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#b00",
+            bbox={"facecolor": "white", "edgecolor": "#b00", "boxstyle": "round"},
+        )
     ax.set_xlim(-side, side)
     ax.set_ylim(-side, side)
     ax.set_aspect("equal")
@@ -247,13 +256,30 @@ def draw_losses(ax: Axes, history: list[dict[str, Any]], *, legend: bool = True)
         epochs, values = _series(history, key)
         if epochs:
             ax.plot(
-                epochs, values, style, color=BLUE if key == "train_loss" else ORANGE, label=label
+                epochs,
+                values,
+                style,
+                color=BLUE if key == "train_loss" else ORANGE,
+                label=label,
+                marker="o" if len(epochs) < 30 else None,  # a few points: show each one
+                markersize=3,
             )
     _, values = _series(history, "train_loss")
     if values and min(values) > 0 and max(values) / min(values) > 10:
         ax.set_yscale("log")  # only when the loss falls by more than a decade
+    _epoch_axis(ax, history)
     if legend:
         ax.legend(frameon=False, fontsize=8)
+
+
+def _epoch_axis(ax: Axes, history: list[dict[str, Any]]) -> None:
+    """Span the whole run on the x axis, even where the values stopped being finite."""
+    from matplotlib.ticker import MaxNLocator
+
+    if history:
+        last = max(1, history[-1]["epoch"])
+        ax.set_xlim(-0.03 * last, 1.03 * last)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def loss_figure(result: PlaygroundResult) -> Figure:
@@ -275,6 +301,7 @@ def grad_norm_figure(result: PlaygroundResult) -> Figure:
     layers = len(result.history[0]["grad_norm"])
     colors = _layer_colors(layers)
     any_positive = False
+    shown: list[float] = []
     for layer in range(layers):
         epochs, values = [], []
         for row in result.history:
@@ -284,9 +311,19 @@ def grad_norm_figure(result: PlaygroundResult) -> Figure:
                 values.append(value)
         any_positive = any_positive or bool(values)
         name = "output" if layer == layers - 1 else f"hidden {layer + 1}"
-        ax.plot(epochs, values, color=colors[layer], label=f"W{layer + 1} ({name})")
-    if any_positive:
-        ax.set_yscale("log")
+        marker = "o" if len(epochs) < 30 else None
+        ax.plot(
+            epochs,
+            values,
+            color=colors[layer],
+            label=f"W{layer + 1} ({name})",
+            marker=marker,
+            markersize=3,
+        )
+        shown.extend(values)
+    if any_positive and max(shown) / min(shown) > 10:
+        ax.set_yscale("log")  # gradients spread over decades: a log scale shows every layer
+    _epoch_axis(ax, result.history)
     ax.set_xlabel("epoch")
     ax.set_ylabel("||dJ/dW||  (full training set)")
     ax.set_title(f"gradient norm per layer: {result.data.name}")
