@@ -6,6 +6,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.toy_data import (
@@ -206,3 +208,18 @@ def test_bad_blobs_settings():
         make_toy_data("blobs", classes=1)
     with pytest.raises(NeuralabError, match="pm1"):
         make_toy_data("blobs", labels="pm1")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(["circle", "xor", "gauss", "spiral", "plane", "multi-gauss", "curve"]),
+    n=st.integers(4, 300),
+    ratio=st.floats(0.3, 1.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_split_sizes_property(name, n, ratio, seed):
+    data = make_toy_data(name, n=n, train_ratio=ratio, seed=seed, order="sorted")
+    assert len(data.x_train) == math.floor(n * ratio)
+    assert len(data.x_train) + len(data.x_test) == n
+    if data.task == "classification":
+        assert torch.equal(data.y_train, torch.sort(data.y_train).values)  # sorted by class
