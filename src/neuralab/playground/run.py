@@ -9,9 +9,10 @@ every layer (J = data loss + penalty), dead / saturated fractions and symmetry o
 layer. A NaN or infinite loss stops training and says at which epoch.
 
 The loop is the textbook one (data, forward, loss, backward, step). What it shares with the
-batched trainer (:mod:`neuralab.playground.batched`): the resolved :class:`TrainingPlan`
-(:mod:`neuralab.playground.plan`), the targets, the loss, the accuracy and the penalties, so that
-both compute exactly the same numbers.
+batched trainer (:mod:`neuralab.playground.batched`): the resolved :class:`TrainingPlan`, the
+targets (:mod:`neuralab.playground.features`), the loss, accuracy and penalty
+(:mod:`neuralab.playground.mlp`) and the :class:`Optimizer`, so that both compute exactly the same
+numbers.
 """
 
 from __future__ import annotations
