@@ -60,6 +60,17 @@ _PUBLIC: dict[str, str] = {
     "scale_demo": "neuralab.theory.perceptron",
     "sigmoid_limit": "neuralab.theory.perceptron",
     "gradient_report": "neuralab.theory.gradients",
+    "PlaygroundConfig": "neuralab.playground.run",
+    "PlaygroundResult": "neuralab.playground.run",
+    "train_playground": "neuralab.playground.run",
+    "train_batched": "neuralab.playground.batched",
+    "compare_grid": "neuralab.playground.batched",
+    "ToyDataset": "neuralab.playground.toy_data",
+    "make_toy_data": "neuralab.playground.toy_data",
+    "list_toy_data": "neuralab.playground.toy_data",
+    "ExperimentResult": "neuralab.playground.experiments",
+    "run_experiment": "neuralab.playground.experiments",
+    "list_experiments": "neuralab.playground.experiments",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

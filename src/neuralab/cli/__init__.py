@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "logic",  # logic eval / search
     "gradients",  # gradients
     "perceptron",  # perceptron fit / scale / sigmoid-limit
+    "playground",  # playground
+    "experiment",  # experiment
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"neuralab.cli.{_module}")

@@ -1,0 +1,243 @@
+"""Batch gradient descent vs SGD vs mini-batch, and SGD's noise on a non-convex function.
+
+Part 1 trains the same network with batch size N (full-batch GD: one update per epoch), 1 (SGD:
+N updates per epoch) and b (mini-batch) at the same learning rate, and plots the training loss
+against epochs, against gradient evaluations (per-example gradients computed) and against wall
+time.
+
+Part 2 is the course's picture of why SGD's noise helps: a finite-sample loss in one weight,
+
+    J(w) = 1/N sum_i f_i(w),   f_i(w) = w^4 - 3 w^2 + w + xi_i w,   sum_i xi_i = 0,
+
+so the full-batch gradient is exactly J'(w) = 4 w^3 - 6 w + 1 (local minimum at w = 1.131,
+barrier at w = 0.170, global minimum at w = -1.301) while one example's gradient is
+J'(w) + xi_i: an unbiased estimate with variance sigma^2 (sigma^2 / b for a mini-batch of b drawn
+with replacement). Every run starts in the local minimum; full-batch GD has zero gradient there and
+stays, SGD is shaken out of it. Measured over many seeds: the fraction that ever crossed the
+barrier and the fraction that ended in the global minimum's basin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neuralab.errors import NeuralabError
+from neuralab.playground.experiments._base import ExperimentResult, new_figure, save
+from neuralab.report.tabular import Column
+
+# stationary points of J(w) = w^4 - 3 w^2 + w (roots of 4 w^3 - 6 w + 1)
+W_GLOBAL, W_BARRIER, W_LOCAL = -1.3008395659415772, 0.16993844331159128, 1.130901122629986
+
+
+@dataclass
+class GDVariantsConfig:
+    """Part 1: one network, three batch sizes; part 2: a 1-D non-convex loss over seeds."""
+
+    data: str = "circle"  # toy data set of part 1
+    n: int = 200  # examples (half for training)
+    hidden: tuple[int, ...] = (8,)  # hidden layer sizes of part 1
+    activation: str = "tanh"  # hidden activation of part 1
+    lr: float = 0.1  # learning rate eta of part 1, the same for every batch size
+    epochs: int = 40  # passes over the training set in part 1
+    minibatch: int = 10  # the mini-batch size b
+    seed: int = 0  # seed of part 1 (data, initialization, shuffling)
+    samples: int = 100  # N examples of the 1-D loss (part 2)
+    sigma: float = 8.0  # standard deviation of the per-example gradient noise xi_i
+    lr_1d: float = 0.01  # learning rate of part 2
+    steps_1d: int = 2000  # parameter updates of part 2 (the same for every batch size)
+    seeds: int = 200  # independent runs of part 2 (vectorised: cheap)
+
+
+def quick(config: GDVariantsConfig) -> GDVariantsConfig:
+    """Return the config at small sizes."""
+    return dataclasses.replace(
+        config,
+        n=min(config.n, 100),
+        epochs=min(config.epochs, 15),
+        steps_1d=min(config.steps_1d, 1000),
+        seeds=min(config.seeds, 100),
+    )
+
+
+def objective_1d(w: Any) -> Any:
+    """Return J(w) = w^4 - 3 w^2 + w (float or tensor)."""
+    return w**4 - 3 * w**2 + w
+
+
+def escape_1d(config: GDVariantsConfig, batch: int) -> dict[str, Any]:
+    """Return the escape statistics of ``seeds`` runs with mini-batches of ``batch`` examples.
+
+    ``batch >= samples`` is full-batch GD (the exact gradient J'(w)); otherwise each update
+    draws ``batch`` example indices with replacement. All runs start at the local minimum.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(config.seed)
+    xi = config.sigma * torch.randn(config.samples, generator=generator, dtype=torch.float64)
+    xi = xi - xi.mean()  # the full-batch gradient is exactly J'(w)
+    w = torch.full((config.seeds,), W_LOCAL, dtype=torch.float64)
+    crossed = torch.zeros(config.seeds, dtype=torch.bool)
+    full = batch >= config.samples
+    for _ in range(config.steps_1d):
+        gradient = 4 * w**3 - 6 * w + 1
+        if not full:
+            index = torch.randint(0, config.samples, (config.seeds, batch), generator=generator)
+            gradient = gradient + xi[index].mean(dim=1)
+        w = w - config.lr_1d * gradient
+        crossed |= w < W_BARRIER
+    if not torch.isfinite(w).all():
+        raise NeuralabError(f"part 2 diverged: lower lr_1d={config.lr_1d} or sigma={config.sigma}")
+    return {
+        "crossed": float(crossed.double().mean()),
+        "ended_global": float((w < W_BARRIER).double().mean()),
+        "final_w": w,
+    }
+
+
+def _train(config: GDVariantsConfig, batch_size: int) -> Any:
+    from neuralab.playground.run import PlaygroundConfig, train_playground
+
+    return train_playground(
+        PlaygroundConfig(
+            data=config.data,
+            n=config.n,
+            hidden=tuple(config.hidden),
+            activation=config.activation,
+            lr=config.lr,
+            batch_size=batch_size,
+            epochs=config.epochs,
+            seed=config.seed,
+        )
+    )
+
+
+def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
+    """Return the per-variant table (part 1 and part 2) and the computed conclusion."""
+    if config.minibatch < 2 or config.samples < 2 or config.seeds < 1 or config.steps_1d < 1:
+        raise NeuralabError("minibatch and samples must be >= 2, seeds and steps_1d >= 1")
+    variants = [
+        ("full batch (GD)", 0),
+        ("SGD (b=1)", 1),
+        (f"mini-batch (b={config.minibatch})", config.minibatch),
+    ]
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, list[dict[str, Any]]] = {}
+    escapes: dict[str, dict[str, Any]] = {}
+    for label, batch_size in variants:
+        result = _train(config, batch_size)
+        curves[label] = result.history
+        final = result.history[-1]
+        batch_1d = config.samples if batch_size == 0 else batch_size
+        escape = escape_1d(config, batch_1d)
+        escapes[label] = escape
+        rows.append(
+            {
+                "variant": label,
+                "updates": final["steps"],
+                "gradient_evaluations": final["examples"],
+                "seconds": final["seconds"],
+                "train_loss": final["train_loss"],
+                "test_acc": final["test_acc"],
+                "crossed": escape["crossed"],
+                "ended_global": escape["ended_global"],
+            }
+        )
+    columns = [
+        Column("variant", "variant", justify="left"),
+        Column("updates", "updates", ",d"),
+        Column("gradient_evaluations", "gradient evals", ",d"),
+        Column("seconds", "train seconds", ".3f"),
+        Column("train_loss", f"train loss @ {config.epochs} ep", ".4f"),
+        Column("test_acc", "test acc", ".3f"),
+        Column("crossed", "1-D: left local min", ".0%"),
+        Column("ended_global", "1-D: ended in global", ".0%"),
+    ]
+    figures: list[Path] = []
+    if figures_dir is not None:
+        _figures(config, curves, escapes, figures_dir, figures)
+
+    full, sgd, mini = rows
+    per_epoch = sgd["train_loss"] < full["train_loss"] and mini["train_loss"] < full["train_loss"]
+    escaped = sgd["crossed"] > full["crossed"]
+    sentence = (
+        f"after {config.epochs} epochs SGD reaches training loss {sgd['train_loss']:.3f}, "
+        f"mini-batch {mini['train_loss']:.3f} and full-batch GD {full['train_loss']:.3f} "
+        f"({'more' if per_epoch else 'NOT more'} progress per epoch for the noisy variants); "
+        f"on J(w) = w^4 - 3w^2 + w, SGD left the local minimum in {sgd['crossed']:.0%} of "
+        f"{config.seeds} runs, mini-batch in {mini['crossed']:.0%}, full-batch GD in "
+        f"{full['crossed']:.0%}" + ("" if escaped else " (SGD's noise did NOT help here)")
+    )
+    return ExperimentResult(
+        name="gd-variants",
+        title="Batch GD vs SGD vs mini-batch",
+        rows=rows,
+        columns=columns,
+        conclusion=sentence,
+        holds=per_epoch and escaped,
+        measurements={
+            "train_loss": {r["variant"]: r["train_loss"] for r in rows},
+            "crossed": {r["variant"]: r["crossed"] for r in rows},
+            "ended_global": {r["variant"]: r["ended_global"] for r in rows},
+        },
+        figures=figures,
+        config=config,
+    )
+
+
+def _figures(
+    config: GDVariantsConfig,
+    curves: dict[str, list[dict[str, Any]]],
+    escapes: dict[str, dict[str, Any]],
+    folder: Path,
+    figures: list[Path],
+) -> None:
+    import torch
+
+    figure, axes = new_figure(3, 1, width=3.6, height=3.0)
+    for label, history in curves.items():
+        loss = [row["train_loss"] for row in history]
+        axes[0][0].plot([row["epoch"] for row in history], loss, label=label)
+        axes[0][1].plot([max(row["examples"], 1) for row in history], loss, label=label)
+        axes[0][2].plot([row["seconds"] for row in history], loss, label=label)
+    for ax, xlabel in zip(
+        axes[0], ("epoch", "gradient evaluations (log)", "wall time [s]"), strict=True
+    ):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("training loss")
+        ax.grid(True, alpha=0.3)
+    axes[0][1].set_xscale("log")
+    axes[0][0].legend(fontsize=8)
+    figure.suptitle(f"{config.data}, hidden {tuple(config.hidden)}, lr {config.lr}")
+    save(figure, folder, "experiment-gd-variants-loss.png", figures)
+
+    figure, axes = new_figure(2, 1, width=3.8, height=3.0)
+    w = torch.linspace(-2.0, 2.0, 400, dtype=torch.float64)
+    axes[0][0].plot(w, objective_1d(w), color="black")
+    axes[0][0].axvline(W_LOCAL, ls=":", color="gray")
+    axes[0][0].annotate(
+        "start: local min",
+        (W_LOCAL, objective_1d(W_LOCAL)),
+        xytext=(0.3, 2.5),
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "color": "gray"},
+    )
+    axes[0][0].annotate(
+        "global min", (W_GLOBAL, objective_1d(W_GLOBAL)), xytext=(-1.2, -3.4), fontsize=8
+    )
+    axes[0][0].set_xlabel("w")
+    axes[0][0].set_ylabel("J(w) = w^4 - 3w^2 + w")
+    axes[0][0].grid(True, alpha=0.3)
+    bins = torch.linspace(-2.0, 2.0, 41).tolist()
+    for label, escape in escapes.items():
+        final = escape["final_w"].clamp(-2.0, 2.0).numpy()
+        axes[0][1].hist(final, bins=bins, alpha=0.55, label=label)
+    axes[0][1].set_xlabel(f"w after {config.steps_1d} updates")
+    axes[0][1].set_ylabel(f"runs (of {config.seeds})")
+    axes[0][1].legend(fontsize=8)
+    save(figure, folder, "experiment-gd-variants-escape.png", figures)
+
+
+__all__ = ["GDVariantsConfig", "escape_1d", "objective_1d", "quick", "run"]

@@ -1,0 +1,152 @@
+"""Regularization: an over-parameterised network on few noisy points, with none / L2 / dropout.
+
+A network with thousands of weights fitted to a few dozen noisy points can drive the training
+loss towards zero by bending its boundary around every noisy point; the test loss then grows
+(overfitting). L2 (weight decay, J + lambda_2 / 2 sum w^2) keeps the weights small and the
+function smooth; dropout (each hidden unit dropped with probability p during training) keeps
+units from relying on each other. Both trade a higher training loss for a lower test loss.
+Measured over several seeds: train and test loss and classification error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neuralab.errors import NeuralabError
+from neuralab.playground.experiments._base import ExperimentResult, mean_std, new_figure, save
+from neuralab.report.tabular import Column
+
+
+@dataclass
+class RegularizationConfig:
+    """Few noisy training points, a large network, three regularization settings."""
+
+    data: str = "xor"  # toy data set
+    n: int = 400  # examples in all
+    train_ratio: float = 0.1  # so only n * train_ratio points are used for training
+    noise: float = 30.0  # noise percentage (label noise for xor and circle)
+    hidden: tuple[int, ...] = (64, 64)  # over-parameterised hidden layers
+    activation: str = "relu"  # hidden activation
+    optimizer: str = "adam"  # optimizer
+    lr: float = 0.01  # learning rate
+    epochs: int = 500  # full-batch epochs
+    l2: float = 0.01  # lambda_2 of the L2 setting
+    dropout: float = 0.3  # p of the dropout setting
+    seeds: int = 3  # repetitions (data, initialization, dropout masks)
+
+
+def quick(config: RegularizationConfig) -> RegularizationConfig:
+    """Return the config at small sizes (fewer epochs, smaller hidden layers)."""
+    return dataclasses.replace(
+        config,
+        epochs=min(config.epochs, 150),
+        hidden=tuple(min(h, 32) for h in config.hidden),
+        seeds=min(config.seeds, 2),
+    )
+
+
+def _train(config: RegularizationConfig, l2: float, dropout: float, seed: int) -> Any:
+    from neuralab.playground.run import PlaygroundConfig, train_playground
+
+    return train_playground(
+        PlaygroundConfig(
+            data=config.data,
+            n=config.n,
+            train_ratio=config.train_ratio,
+            noise=config.noise,
+            hidden=tuple(config.hidden),
+            activation=config.activation,
+            init="he_normal" if config.activation == "relu" else "xavier_uniform",
+            optimizer=config.optimizer,
+            lr=config.lr,
+            batch_size=0,
+            epochs=config.epochs,
+            l2=l2,
+            dropout=dropout,
+            seed=seed,
+        )
+    )
+
+
+def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentResult:
+    """Return train/test loss and error per setting (mean +- std over seeds) and the conclusion."""
+    if config.seeds < 1 or config.epochs < 1:
+        raise NeuralabError("seeds and epochs must be at least 1")
+    settings = [
+        ("none", 0.0, 0.0),
+        (f"L2 (lambda={config.l2:g})", config.l2, 0.0),
+        (f"dropout (p={config.dropout:g})", 0.0, config.dropout),
+    ]
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, list[dict[str, Any]]] = {}
+    for label, l2, dropout in settings:
+        histories = [_train(config, l2, dropout, seed).history for seed in range(config.seeds)]
+        curves[label] = histories[0]
+        last = [h[-1] for h in histories]
+        row: dict[str, Any] = {"setting": label}
+        for key in ("train_loss", "test_loss"):
+            row[key], row[key + "_std"] = mean_std([r[key] for r in last])
+        row["train_error"], _ = mean_std([1.0 - r["train_acc"] for r in last])
+        row["test_error"], row["test_error_std"] = mean_std([1.0 - r["test_acc"] for r in last])
+        rows.append(row)
+    columns = [
+        Column("setting", "regularization", justify="left"),
+        Column("train_loss", "train loss", ".3f"),
+        Column("test_loss", "test loss", ".3f"),
+        Column("test_loss_std", "± std", ".3f"),
+        Column("train_error", "train error", ".1%"),
+        Column("test_error", "test error", ".1%"),
+        Column("test_error_std", "± std", ".1%"),
+    ]
+    figures: list[Path] = []
+    if figures_dir is not None:
+        figure, axes = new_figure(width=4.8, height=3.3)
+        ax = axes[0][0]
+        for (label, history), colour in zip(
+            curves.items(), ("tab:red", "tab:blue", "tab:green"), strict=True
+        ):
+            epochs = [r["epoch"] for r in history]
+            ax.plot(epochs, [r["train_loss"] for r in history], color=colour, ls="--")
+            ax.plot(epochs, [r["test_loss"] for r in history], color=colour, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss (dashed: train, solid: test)")
+        ax.set_yscale("log")
+        n_train = int(config.n * config.train_ratio)
+        ax.set_title(f"{tuple(config.hidden)} on {n_train} noisy {config.data} points")
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+        save(figure, figures_dir, "experiment-regularization.png", figures)
+
+    none, l2_row, dropout_row = rows
+    l2_helps = l2_row["test_loss"] < none["test_loss"]
+    dropout_helps = dropout_row["test_loss"] < none["test_loss"]
+    overfits = none["test_loss"] > none["train_loss"]
+    sentence = (
+        f"without regularization the network reaches train loss {none['train_loss']:.3f} but "
+        f"test loss {none['test_loss']:.3f} (test error {none['test_error']:.1%}); L2 gives test "
+        f"loss {l2_row['test_loss']:.3f} ({l2_row['test_error']:.1%}) and dropout "
+        f"{dropout_row['test_loss']:.3f} ({dropout_row['test_error']:.1%}): "
+        + (
+            "both lower the test loss"
+            if l2_helps and dropout_helps
+            else "L2 lowers the test loss, dropout does NOT"
+            if l2_helps
+            else "dropout lowers the test loss, L2 does NOT"
+            if dropout_helps
+            else "NEITHER lowers the test loss here"
+        )
+    )
+    return ExperimentResult(
+        name="regularization",
+        title="No regularization vs L2 vs dropout",
+        rows=rows,
+        columns=columns,
+        conclusion=sentence,
+        holds=overfits and l2_helps and dropout_helps,
+        measurements={"none": none, "l2": l2_row, "dropout": dropout_row},
+        figures=figures,
+        config=config,
+    )
