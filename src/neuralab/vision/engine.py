@@ -1,0 +1,223 @@
+"""One epoch of training and one pass of evaluation, each returning a plain dict.
+
+In the style of torchvision's ``references/classification``: :func:`train_one_epoch` is the loop
+read top to bottom (data, forward, loss, backward, step, log) and :func:`evaluate` the same
+without gradients. Both take any iterable of ``(images, labels)`` batches that already sit on
+the device (``neuralab.vision.loader.DeviceLoader``): no per-sample Python, and losses and
+correct counts are summed on the device, so a GPU is synchronised only when the progress bar
+asks for a number.
+
+Cross-entropy with label smoothing epsilon over K classes, for one sample with logits z and
+label y: CE = -sum_k q_k log softmax(z)_k, with q_k = (1 - epsilon) [k = y] + epsilon / K.
+The reported loss is the mean over all samples of the epoch (not a mean of batch means).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from neuralab.errors import NeuralabError
+from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
+from neuralab.vision.schedules import apply_lr
+
+# progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
+ProgressCallback = Callable[[int, int, float], None]
+
+
+class NonFiniteLossError(NeuralabError):
+    """The loss became NaN or infinite: training stops, saying at which epoch and batch."""
+
+    def __init__(self, epoch: int, batch: int, value: float) -> None:
+        self.epoch, self.batch, self.value = epoch, batch, value
+        super().__init__(
+            f"the loss became {value} at epoch {epoch}, batch {batch}: training stopped "
+            "(lower the learning rate, turn on grad_clip, or check the data)"
+        )
+
+
+def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
+    """Return bfloat16 autocast on CUDA when ``enabled``; elsewhere a no-op context.
+
+    The CPU path pays nothing: no autocast context is entered at all.
+    """
+    if enabled and device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def train_one_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loader: Iterable[tuple[Tensor, Tensor]],
+    *,
+    epoch: int = 1,
+    device: torch.device | str = "cpu",
+    step: int = 0,
+    lr_schedule: Callable[[int], float] | None = None,
+    label_smoothing: float = 0.0,
+    grad_clip: float | None = None,
+    amp: bool = False,
+    progress: ProgressCallback | None = None,
+    check_every: int | None = None,
+) -> dict[str, Any]:
+    """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
+
+    ``loss`` is the mean cross-entropy over the epoch's n training images (with dropout and
+    augmentation on, measured before each update), ``acc`` the fraction classified correctly.
+    ``step`` is the global optimiser step the epoch starts at; ``lr_schedule(step)`` returns the
+    learning-rate factor set on the base optimiser before each update; ``steps`` is the global
+    step after the epoch. With :class:`~neuralab.vision.sam.SAM` each update takes two forward
+    and backward passes, and batch-norm running statistics move only on the first.
+    A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch.
+    """
+    device = torch.device(device)
+    model.train()
+    use_sam = isinstance(optimizer, SAM)
+    # checking the loss needs its value on the host: free on the CPU, a sync point on a GPU
+    every = check_every or (1 if device.type == "cpu" else 25)
+    loss_sum = torch.zeros((), device=device)  # sum over samples, kept on the device
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked every `every` batches
+    checked = 0
+    seen = 0
+    lr = optimizer.param_groups[0]["lr"]
+    start = time.perf_counter()
+
+    def check(upto: int) -> None:
+        nonlocal checked
+        if upto <= checked:
+            return
+        values = torch.stack(batch_losses[checked:upto]).float()
+        finite = torch.isfinite(values)
+        if not bool(finite.all()):
+            bad = int((~finite).nonzero()[0, 0])
+            raise NonFiniteLossError(epoch, checked + bad + 1, float(values[bad]))
+        checked = upto
+
+    for batch_index, (images, labels) in enumerate(loader):
+        batch = labels.shape[0]
+        if lr_schedule is not None:
+            lr = apply_lr(optimizer, lr_schedule(step))
+
+        # forward and loss
+        with autocast(device, amp):
+            logits = model(images)  # (B, K)
+            loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+
+        # backward and step
+        loss.backward()
+        if use_sam:
+            assert isinstance(optimizer, SAM)
+            optimizer.first_step(zero_grad=True)  # w -> w + eps
+            disable_running_stats(model)  # the second pass must not move BN's running stats
+            try:
+                with autocast(device, amp):
+                    second = F.cross_entropy(
+                        model(images).float(), labels, label_smoothing=label_smoothing
+                    )
+                second.backward()
+            finally:
+                enable_running_stats(model)
+            _clip(model, grad_clip)
+            optimizer.second_step(zero_grad=True)  # back to w, base step with grad at w + eps
+        else:
+            _clip(model, grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        step += 1
+
+        # log: sums stay on the device until someone needs a number
+        detached = loss.detach()
+        batch_losses.append(detached)
+        loss_sum += detached * batch
+        correct += (logits.detach().argmax(dim=1) == labels).sum()
+        seen += batch
+        if (batch_index + 1) % every == 0:
+            check(batch_index + 1)
+            if progress is not None:
+                progress(batch_index + 1, seen, float(loss_sum) / seen)
+    check(len(batch_losses))
+    if progress is not None and seen:
+        progress(len(batch_losses), seen, float(loss_sum) / seen)
+    if seen == 0:
+        raise NeuralabError("the training loader yielded no batches (batch size larger than the data?)")
+    seconds = time.perf_counter() - start
+    return {
+        "loss": float(loss_sum) / seen,
+        "acc": int(correct) / seen,
+        "n": seen,
+        "steps": step,
+        "lr": lr,
+        "seconds": seconds,
+        "images_per_s": seen / seconds if seconds > 0 else float("inf"),
+    }
+
+
+def _clip(model: nn.Module, grad_clip: float | None) -> None:
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+
+
+def evaluate(
+    model: nn.Module,
+    loader: Iterable[tuple[Tensor, Tensor]],
+    *,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+    return_predictions: bool = False,
+) -> dict[str, Any]:
+    """Return ``{"loss", "acc", "n"}``: mean cross-entropy and accuracy (0..1) over the loader.
+
+    Runs in eval mode (dropout off, batch norm on its running statistics) under
+    ``torch.inference_mode``; the model's mode is restored afterwards. With
+    ``return_predictions`` the dict also holds ``predictions``, ``targets`` (CPU int64) and
+    ``probabilities`` (CPU float32, (n, K)).
+    """
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = 0
+    predictions: list[Tensor] = []
+    targets: list[Tensor] = []
+    probabilities: list[Tensor] = []
+    try:
+        with torch.inference_mode():
+            for images, labels in loader:
+                with autocast(device, amp):
+                    logits = model(images).float()  # (B, K)
+                loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
+                predicted = logits.argmax(dim=1)
+                correct += (predicted == labels).sum()
+                seen += labels.shape[0]
+                if return_predictions:
+                    predictions.append(predicted.cpu())
+                    targets.append(labels.cpu())
+                    probabilities.append(logits.softmax(dim=1).cpu())
+    finally:
+        model.train(was_training)
+    if seen == 0:
+        raise NeuralabError("nothing to evaluate: the loader yielded no batches")
+    result: dict[str, Any] = {"loss": float(loss_sum) / seen, "acc": int(correct) / seen, "n": seen}
+    if return_predictions:
+        result["predictions"] = torch.cat(predictions)
+        result["targets"] = torch.cat(targets)
+        result["probabilities"] = torch.cat(probabilities)
+    return result
+
+
+def confusion_matrix(predictions: Tensor, targets: Tensor, num_classes: int) -> Tensor:
+    """Return the (K, K) int64 matrix C with C[i, j] = number of class-i images predicted as j."""
+    index = targets.long() * num_classes + predictions.long()
+    return torch.bincount(index, minlength=num_classes * num_classes).reshape(
+        num_classes, num_classes
+    )
