@@ -91,7 +91,7 @@ class SAM(torch.optim.Optimizer):
         if zero_grad:
             self.zero_grad(set_to_none=True)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One full SAM step; ``closure`` must run forward and backward and return the loss."""
         if closure is None:
             raise NeuralabError("SAM.step needs a closure that recomputes the loss and gradients")
