@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -329,8 +330,8 @@ def _decode_files(paths: list[str], size: int, gray: bool = False) -> Tensor:
     out = torch.empty((len(paths), size, size, channels), dtype=torch.uint8)
     for i, path in enumerate(paths):
         try:
-            with Image.open(path) as image:
-                image = image.convert("L" if gray else "RGB")
+            with Image.open(path) as file:
+                image = file.convert("L" if gray else "RGB")
                 image = image.resize((size, size), Image.Resampling.BILINEAR)
                 out[i] = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).view(
                     size, size, channels
@@ -481,7 +482,7 @@ def _npz(argument: str, _: Path, image_size: int | None, __: bool) -> ImageDatas
     )
 
 
-def _npz_images(file: str, key: str, array) -> Tensor:  # type: ignore[no-untyped-def]
+def _npz_images(file: str, key: str, array: Any) -> Tensor:
     import numpy as np
 
     if array.dtype != np.uint8:
@@ -497,7 +498,7 @@ def _npz_images(file: str, key: str, array) -> Tensor:  # type: ignore[no-untype
     return torch.from_numpy(np.ascontiguousarray(array.transpose(0, 3, 1, 2)))
 
 
-def _npz_labels(file: str, key: str, array) -> Tensor:  # type: ignore[no-untyped-def]
+def _npz_labels(file: str, key: str, array: Any) -> Tensor:
     import numpy as np
 
     if array.dtype.kind not in "iu":
@@ -596,7 +597,7 @@ def _folder(argument: str, _: Path, image_size: int | None, __: bool) -> ImageDa
                 f"folder data set {str(root)!r} needs {root / split}/<class>/<image> (train/ and test/ subfolders)"
             )
     train, classes = folder_samples(root / "train")
-    test, _ = folder_samples(root / "test", classes)
+    test, _classes = folder_samples(root / "test", classes)
     # the cache is valid while the files (names, sizes, times) are those it was built from
     stats = [(p, Path(p).stat()) for p, _ in train + test]
     fingerprint = (
