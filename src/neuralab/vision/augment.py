@@ -88,11 +88,7 @@ class Augmentation:
         out = images
         if self.is_geometric:
             theta = self._affine_matrices(n, images, generator)
-            # align_corners=False: pixel centres of the identity map land exactly on themselves
-            grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-            out = F.grid_sample(
-                images, grid, mode="bilinear", padding_mode=self.padding_mode, align_corners=False
-            )
+            out = affine_resample(images, theta, padding_mode=self.padding_mode)
         elif self.hflip:
             flip = self._uniform(n, 0.0, 1.0, images, generator) < 0.5
             out = torch.where(flip.view(n, 1, 1, 1), images.flip(-1), images)
@@ -104,21 +100,14 @@ class Augmentation:
         return out
 
     def _affine_matrices(self, n: int, images: Tensor, generator: torch.Generator | None) -> Tensor:
-        """Return the (N, 2, 3) matrices mapping output to input coordinates in [-1, 1]."""
-        alpha = torch.deg2rad(self._uniform(n, -self.rotate, self.rotate, images, generator))
-        s = self._uniform(n, self.scale[0], self.scale[1], images, generator)
-        # a shift by a fraction f of the size is 2f in normalised coordinates (span [-1, 1])
-        t = self._uniform(2 * n, -2 * self.translate, 2 * self.translate, images, generator)
-        t = t.view(n, 2)
-        cos, sin = torch.cos(alpha) / s, torch.sin(alpha) / s  # inverse map: zoom in = sample less
-        theta = torch.stack(
-            [torch.stack([cos, -sin, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1)], 1
-        )
+        """Return random (N, 2, 3) output-to-input matrices, see :func:`affine_matrices`."""
+        angle = self._uniform(n, -self.rotate, self.rotate, images, generator)
+        scale = self._uniform(n, self.scale[0], self.scale[1], images, generator)
+        shift = self._uniform(2 * n, -self.translate, self.translate, images, generator).view(n, 2)
+        flip = None
         if self.hflip:
             flip = self._uniform(n, 0.0, 1.0, images, generator) < 0.5
-            sign = 1.0 - 2.0 * flip.to(theta.dtype)  # -1 mirrors the x input coordinate
-            theta[:, :, 0] = theta[:, :, 0] * sign.view(n, 1)
-        return theta
+        return affine_matrices(angle, scale, shift, flip)
 
     def _colour_jitter(self, images: Tensor, generator: torch.Generator | None) -> Tensor:
         n = images.shape[0]
@@ -134,6 +123,38 @@ class Augmentation:
     ) -> Tensor:
         u = torch.rand(n, generator=generator, device=_device_of(generator, images))
         return (low + (high - low) * u).to(images.device, images.dtype)
+
+
+def affine_matrices(
+    angle: Tensor, scale: Tensor, shift: Tensor, flip: Tensor | None = None
+) -> Tensor:
+    """Return the (N, 2, 3) matrices theta that ``affine_grid`` needs (output -> input coordinates).
+
+    Per image: mirror left-right where ``flip``, rotate by ``angle`` degrees counter-clockwise
+    about the centre, zoom by ``scale`` (> 1 enlarges) and shift the content by ``shift`` =
+    (s_x, s_y) fractions of the width and height (right, down). In normalised coordinates
+    p in [-1, 1]^2 the forward map is p_out = M p_in + 2 shift with M = s R(alpha) F, so
+    theta = [M^-1 | -2 M^-1 shift]. This is torchvision's ``rotate(angle)``, and its
+    ``affine(angle=-angle, translate=shift * size, scale=scale)`` (whose angle turns clockwise).
+    """
+    alpha = torch.deg2rad(angle)
+    cos, sin = torch.cos(alpha) / scale, torch.sin(alpha) / scale
+    # M^-1 = F R(-alpha) / s, in image coordinates (y points down)
+    a = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)  # (N, 2, 2)
+    if flip is not None:
+        sign = 1.0 - 2.0 * flip.to(a.dtype)  # -1 mirrors the input x coordinate
+        a = torch.stack([a[:, 0] * sign.view(-1, 1), a[:, 1]], 1)
+    offset = -2.0 * (a @ shift.to(a.dtype).unsqueeze(-1))  # (N, 2, 1)
+    return torch.cat([a, offset], dim=2)
+
+
+def affine_resample(images: Tensor, theta: Tensor, *, padding_mode: str = "border") -> Tensor:
+    """Return ``images`` (N, C, H, W) resampled once, bilinearly, through matrices theta (N, 2, 3)."""
+    # align_corners=False: pixel centres of the identity map land exactly on themselves
+    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    return F.grid_sample(
+        images, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False
+    )
 
 
 def _device_of(generator: torch.Generator | None, images: Tensor) -> torch.device:
