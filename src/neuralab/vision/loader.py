@@ -95,11 +95,12 @@ class Normalization:
             return x
         if self.mode == "per_image":
             flat = x.flatten(1)
-            mean = flat.mean(dim=1).view(-1, 1, 1, 1)
+            centred = flat - flat.mean(dim=1, keepdim=True)
+            # two plain passes: several times faster on a CPU than torch.std's one-pass kernel
+            std = centred.square().mean(dim=1, keepdim=True).sqrt_()
             # tf.image.per_image_standardization's floor: a flat image maps to 0, not to inf
-            floor = 1.0 / math.sqrt(flat.shape[1])
-            std = flat.std(dim=1, correction=0).clamp(min=floor).view(-1, 1, 1, 1)
-            return (x - mean) / std
+            std = std.clamp_(min=1.0 / math.sqrt(flat.shape[1]))
+            return (centred / std).view_as(x)
         mean, std = self._statistics_on(x)
         if mean.numel() != x.shape[1]:
             raise NeuralabError(
