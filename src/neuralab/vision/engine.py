@@ -66,7 +66,7 @@ def train_one_epoch(
     grad_clip: float | None = None,
     amp: bool = False,
     progress: ProgressCallback | None = None,
-    check_every: int | None = None,
+    report_seconds: float = 0.5,
 ) -> dict[str, Any]:
     """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
 
@@ -76,16 +76,18 @@ def train_one_epoch(
     learning-rate factor set on the base optimiser before each update; ``steps`` is the global
     step after the epoch. With :class:`~neuralab.vision.sam.SAM` each update takes two forward
     and backward passes, and batch-norm running statistics move only on the first.
-    A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch.
+    A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch
+    (checked, and ``progress`` called, every ``report_seconds`` and at the end of the epoch).
     """
     device = torch.device(device)
     model.train()
     use_sam = isinstance(optimizer, SAM)
-    # checking the loss needs its value on the host: free on the CPU, a sync point on a GPU
-    every = check_every or (1 if device.type == "cpu" else 25)
+    # checking the loss needs its value on the host, a sync point on a GPU: done (with the
+    # progress bar) every `report_seconds`, and for all remaining batches at the end
+    last_report = time.perf_counter()
     loss_sum = torch.zeros((), device=device)  # sum over samples, kept on the device
     correct = torch.zeros((), device=device, dtype=torch.long)
-    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked every `every` batches
+    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked in chunks
     checked = 0
     seen = 0
     lr = optimizer.param_groups[0]["lr"]
@@ -140,7 +142,8 @@ def train_one_epoch(
         loss_sum += detached * batch
         correct += (logits.detach().argmax(dim=1) == labels).sum()
         seen += batch
-        if (batch_index + 1) % every == 0:
+        if time.perf_counter() - last_report >= report_seconds:
+            last_report = time.perf_counter()
             check(batch_index + 1)
             if progress is not None:
                 progress(batch_index + 1, seen, float(loss_sum) / seen)
