@@ -368,3 +368,39 @@ def test_folder_streaming_matches_the_in_memory_tensors(tmp_path):
     assert torch.equal(torch.cat([y for _, y in batches]), data.y_train)
     with pytest.raises(NeuralabError, match="'train' or 'test'"):
         FolderImages(tmp_path, "val")
+
+
+# ------------------------------------------------------------------- bad input at the CLI
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("gtsbr", "unknown data set 'gtsbr'; did you mean 'gtsrb'?"),
+        ("npz:{tmp}/bad.npz", "bad.npz: missing key(s) y_test"),
+        ("folder:{tmp}", "needs {tmp}/train/<class>/<image>"),
+        ("mnist", "data set 'mnist' not found under {tmp}: pass --download"),
+    ],
+)
+def test_bad_data_at_the_command_line(run_cli, tmp_path, data, message):
+    np.savez(
+        tmp_path / "bad.npz",
+        x_train=np.zeros((4, 5, 5, 3), np.uint8),
+        y_train=np.zeros(4, np.int64),
+        x_test=np.zeros((2, 5, 5, 3), np.uint8),
+    )
+    result = run_cli(
+        "train",
+        "--data",
+        data.format(tmp=tmp_path),
+        "--data-dir",
+        tmp_path,
+        "--epochs",
+        "1",
+        "--run-dir",
+        tmp_path / "run",
+    )
+    assert result.exit_code == 2
+    stderr = result.stderr.replace("\n", " ")
+    assert stderr.startswith("neuralab: error: ") and message.format(tmp=tmp_path) in stderr
+    assert "Traceback" not in result.stderr
