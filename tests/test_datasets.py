@@ -134,6 +134,8 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path):
     cache.parent.mkdir()
     cache.write_bytes(b"not a checkpoint")
     assert get_dataset("mnist", data_dir=tmp_path).x_train.shape[0] == 12
+    torch.save({"version": 1, "x_train": [1, 2]}, cache)  # readable, but not ours
+    assert get_dataset("mnist", data_dir=tmp_path).x_train.shape[0] == 12
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10", "gtsrb"])
