@@ -241,10 +241,20 @@ def resolve_run_dir(config: TrainConfig) -> Path:
     return Path("runs") / default_run_name(data, model)
 
 
-def _improved(monitor: str, value: float, best: float | None) -> bool:
-    if best is None or math.isnan(best):
+def improved(monitor: str, row: dict[str, Any], best: dict[str, Any]) -> bool:
+    """Return whether ``row`` beats ``best`` on the validation ``monitor``.
+
+    A tie in val_acc (common on a small validation set) goes to the lower val_loss.
+    """
+    value, best_value = row[monitor], best.get("value")
+    if best_value is None or math.isnan(best_value):
         return not math.isnan(value)
-    return value > best if monitor == "val_acc" else value < best
+    if monitor == "val_loss":
+        return bool(value < best_value)
+    return bool(
+        value > best_value
+        or (value == best_value and row["val_loss"] < best.get("val_loss", math.inf))
+    )
 
 
 def train(
@@ -353,10 +363,14 @@ def train(
                 "seconds": trained["seconds"],
                 "images_per_s": trained["images_per_s"],
             }
-            value = row[config.monitor]
-            improved = _improved(config.monitor, value, best.get("value"))
-            if improved:
-                best = {"epoch": epoch, "value": value, "bad_epochs": 0}
+            better = improved(config.monitor, row, best)
+            if better:
+                best = {
+                    "epoch": epoch,
+                    "value": row[config.monitor],
+                    "val_loss": row["val_loss"],
+                    "bad_epochs": 0,
+                }
             else:
                 best["bad_epochs"] = int(best.get("bad_epochs", 0)) + 1
             stopped_early = config.patience is not None and best["bad_epochs"] >= config.patience
@@ -372,7 +386,7 @@ def train(
                 "extra": extra,
                 "loader_generator": data.generator,
             }
-            if improved:
+            if better:
                 save_checkpoint(run_dir / "best.pt", **state)
             save_checkpoint(run_dir / "last.pt", **state)
             table.row(row)
