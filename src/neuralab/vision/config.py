@@ -167,3 +167,34 @@ def config_differences(
         if old != new:
             differences.append(f"{name}: {old!r} -> {new!r}")
     return differences
+
+
+# augmentation preset for augment="auto", by data set (GTSRB: shifts, rotations, zoom, jitter)
+AUTO_AUGMENTATION = (("gtsrb", "standard"), ("cifar", "cifar"))
+
+
+def augmentation_name(config: TrainConfig) -> str:
+    """Return the augmentation preset ``config.augment`` means (``auto``: by data set name)."""
+    if config.augment != "auto":
+        return config.augment
+    name = config.data.lower()
+    for key, preset in AUTO_AUGMENTATION:
+        if key in name:
+            return preset
+    return "none"
+
+
+def check_names(config: TrainConfig) -> None:
+    """Raise one line, with the valid names, for an unknown data set, model or preset."""
+    from neuralab.errors import unknown_name_error
+    from neuralab.vision.augment import augmentation_preset
+    from neuralab.vision.datasets import list_datasets
+    from neuralab.vision.models import SPEC_PREFIX, list_models
+
+    datasets = list_datasets()
+    key = config.data.partition(":")[0].strip().lower()
+    if key not in {name.partition(":")[0] for name in datasets}:
+        raise unknown_name_error("data set", config.data, datasets)
+    if not config.model.startswith(SPEC_PREFIX) and config.model not in list_models():
+        raise unknown_name_error("model", config.model, list_models())
+    augmentation_preset(augmentation_name(config))

@@ -18,7 +18,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -27,6 +27,9 @@ from torch.nn import functional as F
 from neuralab.errors import NeuralabError
 from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
 from neuralab.vision.schedules import apply_lr
+
+if TYPE_CHECKING:
+    from neuralab.vision.config import TrainConfig
 
 # progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
 ProgressCallback = Callable[[int, int, float], None]
@@ -294,3 +297,37 @@ def fitting_batch_size(
             candidate //= 2
     model.zero_grad(set_to_none=True)
     return 1
+
+
+def build_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """Return the optimiser of ``config`` (SAM around it if ``config.sam``).
+
+    When fine-tuning pretrained weights (``pretrained`` or ``weights``, backbone not frozen) the
+    backbone gets lr * backbone_lr_factor and the new head lr: the head starts from random
+    weights, the backbone should move little.
+    """
+    from neuralab.vision.models import backbone_parameters, head_parameters
+
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    params: list[Any] = trainable
+    fine_tuning = (config.pretrained or config.weights) and not config.freeze_backbone
+    if fine_tuning and config.backbone_lr_factor != 1.0:
+        params = [  # the head first: the lr column of the table is the head's (peak) lr
+            {"params": [p for p in head_parameters(model) if p.requires_grad], "lr": config.lr},
+            {
+                "params": [p for p in backbone_parameters(model) if p.requires_grad],
+                "lr": config.lr * config.backbone_lr_factor,
+            },
+        ]
+    optimizer_class: type[torch.optim.Optimizer]
+    options: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        optimizer_class = torch.optim.SGD
+        options.update(momentum=config.momentum, nesterov=config.nesterov)
+    elif config.optimizer == "adam":
+        optimizer_class = torch.optim.Adam
+    else:
+        optimizer_class = torch.optim.AdamW
+    if config.sam:
+        return SAM(params, optimizer_class, rho=config.rho, adaptive=config.adaptive, **options)
+    return optimizer_class(params, **options)

@@ -33,9 +33,15 @@ from neuralab.vision.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from neuralab.vision.config import TrainConfig, config_differences
+from neuralab.vision.config import (
+    TrainConfig,
+    augmentation_name,
+    check_names,
+    config_differences,
+)
 from neuralab.vision.engine import (
     NonFiniteLossError,
+    build_optimizer,
     epoch_progress,
     evaluate,
     fitting_batch_size,
@@ -78,21 +84,6 @@ class RunData:
             f"train {self.train.num_samples:,} / val {self.val.num_samples:,} / "
             f"test {self.test.num_samples:,} images, {len(self.classes)} classes"
         )
-
-
-# augmentation preset for augment="auto", by data set (GTSRB: shifts, rotations, zoom, jitter)
-AUTO_AUGMENTATION = (("gtsrb", "standard"), ("cifar", "cifar"))
-
-
-def augmentation_name(config: TrainConfig) -> str:
-    """Return the augmentation preset ``config.augment`` means (``auto``: by data set name)."""
-    if config.augment != "auto":
-        return config.augment
-    name = config.data.lower()
-    for key, preset in AUTO_AUGMENTATION:
-        if key in name:
-            return preset
-    return "none"
 
 
 def load_run_data(config: TrainConfig, device: torch.device) -> RunData:
@@ -171,56 +162,6 @@ def build_model(config: TrainConfig, data: RunData, device: torch.device) -> tor
     if config.compile:
         model = torch.compile(model)  # type: ignore[assignment]
     return model
-
-
-def build_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    """Return the optimiser of ``config`` (SAM around it if ``config.sam``).
-
-    When fine-tuning pretrained weights (``pretrained`` or ``weights``, backbone not frozen) the
-    backbone gets lr * backbone_lr_factor and the new head lr: the head starts from random
-    weights, the backbone should move little.
-    """
-    from neuralab.vision.models import backbone_parameters, head_parameters
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    params: list[Any] = trainable
-    fine_tuning = (config.pretrained or config.weights) and not config.freeze_backbone
-    if fine_tuning and config.backbone_lr_factor != 1.0:
-        params = [  # the head first: the lr column of the table is the head's (peak) lr
-            {"params": [p for p in head_parameters(model) if p.requires_grad], "lr": config.lr},
-            {
-                "params": [p for p in backbone_parameters(model) if p.requires_grad],
-                "lr": config.lr * config.backbone_lr_factor,
-            },
-        ]
-    optimizer_class: type[torch.optim.Optimizer]
-    options: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
-    if config.optimizer == "sgd":
-        optimizer_class = torch.optim.SGD
-        options.update(momentum=config.momentum, nesterov=config.nesterov)
-    elif config.optimizer == "adam":
-        optimizer_class = torch.optim.Adam
-    else:
-        optimizer_class = torch.optim.AdamW
-    if config.sam:
-        return SAM(params, optimizer_class, rho=config.rho, adaptive=config.adaptive, **options)
-    return optimizer_class(params, **options)
-
-
-def check_names(config: TrainConfig) -> None:
-    """Raise one line, with the valid names, for an unknown data set, model or preset."""
-    from neuralab.errors import unknown_name_error
-    from neuralab.vision.augment import augmentation_preset
-    from neuralab.vision.datasets import list_datasets
-    from neuralab.vision.models import SPEC_PREFIX, list_models
-
-    datasets = list_datasets()
-    key = config.data.partition(":")[0].strip().lower()
-    if key not in {name.partition(":")[0] for name in datasets}:
-        raise unknown_name_error("data set", config.data, datasets)
-    if not config.model.startswith(SPEC_PREFIX) and config.model not in list_models():
-        raise unknown_name_error("model", config.model, list_models())
-    augmentation_preset(augmentation_name(config))
 
 
 def seed_everything(seed: int) -> None:
