@@ -76,7 +76,7 @@ class TrainConfig:
     # -- run ---------------------------------------------------------------------------------
     device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps
     amp: bool = True  # CUDA only: autocast to bfloat16
-    channels_last: bool = True  # CUDA only: NHWC memory layout for convolutions
+    channels_last: bool = True  # NHWC layout for convolutions on CUDA and CPU (CPU: ~1.3x faster)
     compile: bool = False  # torch.compile the model (pays a start-up cost)
     seed: int = 0  # seeds torch, numpy, python and the loader (CPU runs are repeatable)
     run_dir: str | None = None  # run directory (None: runs/<data>-<model>-<timestamp>)
