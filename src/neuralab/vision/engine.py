@@ -15,6 +15,7 @@ The reported loss is the mean over all samples of the epoch (not a mean of batch
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -237,10 +238,10 @@ def epoch_progress(
 ) -> Iterator[ProgressCallback | None]:
     """Yield a progress callback drawing a live bar on stderr (batches, loss, images/s, ETA).
 
-    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, it
-    yields ``None`` and the loop skips every progress call.
+    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, or
+    with stderr not a terminal (a log file), it yields ``None`` and the loop skips the calls.
     """
-    if not enabled:
+    if not enabled or not sys.stderr.isatty():  # a live bar only where someone watches it
         yield None
         return
     from rich.progress import (
