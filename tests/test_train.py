@@ -117,6 +117,21 @@ def test_val_acc_ties_go_to_the_lower_val_loss():
     )
 
 
+def test_train_config_defaults_and_validation():
+    from neuralab.config import load_config
+
+    assert TrainConfig().weight_decay == 0.05  # adamw: decoupled decay
+    assert TrainConfig(optimizer="sgd").weight_decay == 5e-4  # L2 penalty
+    assert TrainConfig(optimizer="sgd", weight_decay=0.0).weight_decay == 0.0
+    config = load_config(TrainConfig, overrides={"widths": "16,32", "grad_clip": "none"})
+    assert config.widths == (16, 32) and config.grad_clip is None
+    assert config.model_options() == {"widths": (16, 32)}
+    with pytest.raises(NeuralabError, match="nesterov needs optimizer=sgd"):
+        TrainConfig(nesterov=True)
+    with pytest.raises(NeuralabError, match=r"val_fraction must be in \(0, 1\)"):
+        TrainConfig(val_fraction=1.0)
+
+
 def test_config_differences_ignore_epochs():
     old = {"epochs": 3, "lr": 0.1, "widths": [8, 16]}
     assert config_differences(old, {"epochs": 9, "lr": 0.1, "widths": (8, 16)}) == []

@@ -19,6 +19,8 @@ SCHEDULES = ("constant", "step", "cosine", "onecycle")
 NORMALIZATIONS = ("per_channel", "per_image", "none")
 MONITORS = ("val_acc", "val_loss")
 
+DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
+
 # fields a resumed run may change without breaking "same run": how long it runs and where
 RESUMABLE_CHANGES = ("epochs", "run_dir", "device")
 
@@ -63,7 +65,9 @@ class TrainConfig:
     lr: float = 0.002  # peak learning rate eta
     momentum: float = 0.9  # SGD momentum (Adam's beta1 stays 0.9)
     nesterov: bool = False  # SGD with Nesterov momentum
-    weight_decay: float = 0.0005  # L2 weight decay lambda (decoupled for adamw)
+    weight_decay: float | None = (
+        None  # weight decay lambda (None: 0.05 for adamw, 5e-4 for sgd/adam)
+    )
     sam: bool = False  # sharpness-aware minimisation around the base optimiser
     rho: float = 0.05  # SAM neighbourhood radius rho
     adaptive: bool = False  # ASAM: neighbourhood scaled by |w|
@@ -82,6 +86,10 @@ class TrainConfig:
     run_dir: str | None = None  # run directory (None: runs/<data>-<model>-<timestamp>)
 
     def __post_init__(self) -> None:
+        if self.weight_decay is None:
+            # AdamW decays by lr * lambda per step (decoupled): it needs a ~100x larger lambda
+            # than the L2 penalty lambda ||w||^2 / 2 that SGD and Adam add to the loss
+            self.weight_decay = DEFAULT_WEIGHT_DECAY[self.optimizer]
         validate(self)
 
     def model_options(self) -> dict[str, Any]:
@@ -107,7 +115,10 @@ def validate(config: TrainConfig) -> None:
         (config.batch_size >= 1, f"batch_size must be >= 1, got {config.batch_size}"),
         (config.lr > 0, f"lr must be > 0, got {config.lr}"),
         (0 <= config.momentum < 1, f"momentum must be in [0, 1), got {config.momentum}"),
-        (config.weight_decay >= 0, f"weight_decay must be >= 0, got {config.weight_decay}"),
+        (
+            config.weight_decay is not None and config.weight_decay >= 0,
+            f"weight_decay must be >= 0, got {config.weight_decay}",
+        ),
         (config.rho > 0, f"rho must be > 0, got {config.rho}"),
         (config.warmup >= 0, f"warmup must be >= 0 epochs, got {config.warmup}"),
         (0 < config.val_fraction < 1, f"val_fraction must be in (0, 1), got {config.val_fraction}"),
