@@ -60,7 +60,7 @@ class TrainConfig:
     )
     # -- optimisation ------------------------------------------------------------------------
     epochs: int = 10  # passes over the training set
-    batch_size: int = 64  # images per optimiser step (small batches: more steps per epoch)
+    batch_size: int = 32  # images per optimiser step (small batches: more steps per epoch)
     optimizer: Literal["sgd", "adam", "adamw"] = "adamw"  # base optimiser
     lr: float = 0.002  # peak learning rate eta
     momentum: float = 0.9  # SGD momentum (Adam's beta1 stays 0.9)
@@ -73,7 +73,7 @@ class TrainConfig:
     adaptive: bool = False  # ASAM: neighbourhood scaled by |w|
     schedule: Literal["constant", "step", "cosine", "onecycle"] = "onecycle"  # lr schedule
     warmup: float = 0.0  # linear warm-up length in epochs (constant, step, cosine)
-    label_smoothing: float = 0.0  # cross-entropy label smoothing epsilon
+    label_smoothing: float = 0.1  # cross-entropy label smoothing epsilon (train loss only)
     grad_clip: float | None = None  # clip the global gradient L2 norm to this (None: off)
     patience: int | None = None  # early stopping: epochs without a better monitor value (None: off)
     monitor: Literal["val_acc", "val_loss"] = "val_acc"  # what picks best.pt and early stopping
