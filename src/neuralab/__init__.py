@@ -71,6 +71,23 @@ _PUBLIC: dict[str, str] = {
     "ExperimentResult": "neuralab.playground.experiments",
     "run_experiment": "neuralab.playground.experiments",
     "list_experiments": "neuralab.playground.experiments",
+    "get_dataset": "neuralab.vision.datasets",
+    "list_datasets": "neuralab.vision.datasets",
+    "split_train_val": "neuralab.vision.splits",
+    "DeviceLoader": "neuralab.vision.loader",
+    "Normalization": "neuralab.vision.loader",
+    "augmentation_preset": "neuralab.vision.augment",
+    "TrainConfig": "neuralab.vision.config",
+    "TrainResult": "neuralab.vision.train",
+    "train": "neuralab.vision.train",
+    "train_one_epoch": "neuralab.vision.engine",
+    "evaluate_run": "neuralab.vision.checkpoint",
+    "predict_files": "neuralab.vision.checkpoint",
+    "load_checkpoint": "neuralab.vision.checkpoint",
+    "lr_factor": "neuralab.vision.schedules",
+    "get_model": "neuralab.vision.models",
+    "list_models": "neuralab.vision.models",
+    "SAM": "neuralab.vision.sam",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "perceptron",  # perceptron fit / scale / sigmoid-limit
     "playground",  # playground
     "experiment",  # experiment
+    "train",  # train, evaluate, predict
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"neuralab.cli.{_module}")

@@ -1,0 +1,340 @@
+"""One epoch of training and one pass of evaluation, each returning a plain dict.
+
+In the style of torchvision's ``references/classification``: :func:`train_one_epoch` is the loop
+read top to bottom (data, forward, loss, backward, step, log) and :func:`evaluate` the same
+without gradients. Both take any iterable of ``(images, labels)`` batches that already sit on
+the device (``neuralab.vision.loader.DeviceLoader``): no per-sample Python, and losses and
+correct counts are summed on the device, so a GPU is synchronised only when the progress bar
+asks for a number.
+
+Cross-entropy with label smoothing epsilon over K classes, for one sample with logits z and
+label y: CE = -sum_k q_k log softmax(z)_k, with q_k = (1 - epsilon) [k = y] + epsilon / K.
+The reported loss is the mean over all samples of the epoch (not a mean of batch means).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from neuralab.errors import NeuralabError
+from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
+from neuralab.vision.schedules import apply_lr
+
+if TYPE_CHECKING:
+    from neuralab.vision.config import TrainConfig
+
+# progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
+ProgressCallback = Callable[[int, int, float], None]
+
+
+class NonFiniteLossError(NeuralabError):
+    """The loss became NaN or infinite: training stops, saying at which epoch and batch."""
+
+    def __init__(self, epoch: int, batch: int, value: float) -> None:
+        self.epoch, self.batch, self.value = epoch, batch, value
+        super().__init__(
+            f"the loss became {value} at epoch {epoch}, batch {batch}: training stopped "
+            "(lower the learning rate, turn on grad_clip, or check the data)"
+        )
+
+
+def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
+    """Return bfloat16 autocast on CUDA when ``enabled``; elsewhere a no-op context.
+
+    The CPU path pays nothing: no autocast context is entered at all.
+    """
+    if enabled and device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def train_one_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loader: Iterable[tuple[Tensor, Tensor]],
+    *,
+    epoch: int = 1,
+    device: torch.device | str = "cpu",
+    step: int = 0,
+    lr_schedule: Callable[[int], float] | None = None,
+    label_smoothing: float = 0.0,
+    grad_clip: float | None = None,
+    amp: bool = False,
+    progress: ProgressCallback | None = None,
+    report_seconds: float = 0.5,
+) -> dict[str, Any]:
+    """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
+
+    ``loss`` is the mean cross-entropy over the epoch's n training images (with dropout and
+    augmentation on, measured before each update; without label smoothing, which only shapes
+    the gradient), ``acc`` the fraction classified correctly.
+    ``step`` is the global optimiser step the epoch starts at; ``lr_schedule(step)`` returns the
+    learning-rate factor set on the base optimiser before each update; ``steps`` is the global
+    step after the epoch. With :class:`~neuralab.vision.sam.SAM` each update takes two forward
+    and backward passes, and batch-norm running statistics move only on the first.
+    A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch
+    (checked, and ``progress`` called, every ``report_seconds`` and at the end of the epoch).
+    """
+    device = torch.device(device)
+    model.train()
+    use_sam = isinstance(optimizer, SAM)
+    # checking the loss needs its value on the host, a sync point on a GPU: done (with the
+    # progress bar) every `report_seconds`, and for all remaining batches at the end
+    last_report = time.perf_counter()
+    loss_sum = torch.zeros((), device=device)  # sum over samples, kept on the device
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked in chunks
+    checked = 0
+    seen = 0
+    lr = optimizer.param_groups[0]["lr"]
+    start = time.perf_counter()
+
+    def check(upto: int) -> None:
+        nonlocal checked
+        if upto <= checked:
+            return
+        values = torch.stack(batch_losses[checked:upto]).float()
+        finite = torch.isfinite(values)
+        if not bool(finite.all()):
+            bad = int((~finite).nonzero()[0, 0])
+            raise NonFiniteLossError(epoch, checked + bad + 1, float(values[bad]))
+        checked = upto
+
+    for batch_index, (images, labels) in enumerate(loader):
+        batch = labels.shape[0]
+        if lr_schedule is not None:
+            lr = apply_lr(optimizer, lr_schedule(step))
+
+        # forward and loss
+        with autocast(device, amp):
+            logits = model(images)  # (B, K)
+            loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+
+        # backward and step
+        loss.backward()
+        if use_sam:
+            assert isinstance(optimizer, SAM)
+            optimizer.first_step(zero_grad=True)  # w -> w + eps
+            disable_running_stats(model)  # the second pass must not move BN's running stats
+            try:
+                with autocast(device, amp):
+                    second = F.cross_entropy(
+                        model(images).float(), labels, label_smoothing=label_smoothing
+                    )
+                second.backward()
+            finally:
+                enable_running_stats(model)
+            _clip(model, grad_clip)
+            optimizer.second_step(zero_grad=True)  # back to w, base step with grad at w + eps
+        else:
+            _clip(model, grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        step += 1
+
+        # log: sums stay on the device until someone needs a number
+        detached = loss.detach()
+        if label_smoothing:
+            # report the plain cross-entropy, comparable with val and test (the smoothed one
+            # has a floor above 0); it costs one (B, K) log-softmax
+            with torch.no_grad():
+                detached = F.cross_entropy(logits.detach().float(), labels)
+        batch_losses.append(detached)
+        loss_sum += detached * batch
+        correct += (logits.detach().argmax(dim=1) == labels).sum()
+        seen += batch
+        if time.perf_counter() - last_report >= report_seconds:
+            last_report = time.perf_counter()
+            check(batch_index + 1)
+            if progress is not None:
+                progress(batch_index + 1, seen, float(loss_sum) / seen)
+    check(len(batch_losses))
+    if progress is not None and seen:
+        progress(len(batch_losses), seen, float(loss_sum) / seen)
+    if seen == 0:
+        raise NeuralabError(
+            "the training loader yielded no batches (batch size larger than the data?)"
+        )
+    seconds = time.perf_counter() - start
+    return {
+        "loss": float(loss_sum) / seen,
+        "acc": int(correct) / seen,
+        "n": seen,
+        "steps": step,
+        "lr": lr,
+        "seconds": seconds,
+        "images_per_s": seen / seconds if seconds > 0 else float("inf"),
+    }
+
+
+def _clip(model: nn.Module, grad_clip: float | None) -> None:
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+
+
+def evaluate(
+    model: nn.Module,
+    loader: Iterable[tuple[Tensor, Tensor]],
+    *,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+    return_predictions: bool = False,
+) -> dict[str, Any]:
+    """Return ``{"loss", "acc", "n"}``: mean cross-entropy and accuracy (0..1) over the loader.
+
+    Runs in eval mode (dropout off, batch norm on its running statistics) under
+    ``torch.inference_mode``; the model's mode is restored afterwards. With
+    ``return_predictions`` the dict also holds ``predictions``, ``targets`` (CPU int64) and
+    ``probabilities`` (CPU float32, (n, K)).
+    """
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = 0
+    predictions: list[Tensor] = []
+    targets: list[Tensor] = []
+    probabilities: list[Tensor] = []
+    try:
+        with torch.inference_mode():
+            for images, labels in loader:
+                with autocast(device, amp):
+                    logits = model(images).float()  # (B, K)
+                loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
+                predicted = logits.argmax(dim=1)
+                correct += (predicted == labels).sum()
+                seen += labels.shape[0]
+                if return_predictions:
+                    predictions.append(predicted.cpu())
+                    targets.append(labels.cpu())
+                    probabilities.append(logits.softmax(dim=1).cpu())
+    finally:
+        model.train(was_training)
+    if seen == 0:
+        raise NeuralabError("nothing to evaluate: the loader yielded no batches")
+    result: dict[str, Any] = {"loss": float(loss_sum) / seen, "acc": int(correct) / seen, "n": seen}
+    if return_predictions:
+        result["predictions"] = torch.cat(predictions)
+        result["targets"] = torch.cat(targets)
+        result["probabilities"] = torch.cat(probabilities)
+    return result
+
+
+def confusion_matrix(predictions: Tensor, targets: Tensor, num_classes: int) -> Tensor:
+    """Return the (K, K) int64 matrix C with C[i, j] = number of class-i images predicted as j."""
+    index = targets.long() * num_classes + predictions.long()
+    return torch.bincount(index, minlength=num_classes * num_classes).reshape(
+        num_classes, num_classes
+    )
+
+
+@contextlib.contextmanager
+def epoch_progress(
+    enabled: bool, epoch: int, epochs: int, batches: int
+) -> Iterator[ProgressCallback | None]:
+    """Yield a progress callback drawing a live bar on stderr (batches, loss, images/s, ETA).
+
+    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, or
+    with stderr not a terminal (a log file), it yields ``None`` and the loop skips the calls.
+    """
+    if not enabled or not sys.stderr.isatty():  # a live bar only where someone watches it
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from neuralab.cli._console import stderr_console
+
+    bar = Progress(
+        TextColumn(f"epoch {epoch}/{epochs}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[speed]:,.0f} img/s"),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    task = bar.add_task("train", total=batches, loss=float("nan"), speed=0.0)
+    start = time.perf_counter()
+
+    def update(done: int, images: int, loss: float) -> None:
+        elapsed = max(time.perf_counter() - start, 1e-9)
+        bar.update(task, completed=done, loss=loss, speed=images / elapsed)
+
+    with bar:
+        yield update
+
+
+def fitting_batch_size(
+    model: nn.Module, input_shape: Sequence[int], batch_size: int, device: torch.device
+) -> int:
+    """Return the largest of batch_size/2, /4, ... for which a forward and backward pass fits.
+
+    Called after ``torch.OutOfMemoryError``: it tries zero images of ``input_shape`` on
+    ``device``, freeing the cache between tries, and returns 1 if nothing larger fits.
+    """
+    model.train()
+    candidate = batch_size // 2
+    while candidate > 1:
+        model.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        try:
+            images = torch.zeros(candidate, *input_shape, device=device)
+            model(images).float().sum().backward()
+            model.zero_grad(set_to_none=True)
+            return candidate
+        except torch.OutOfMemoryError:
+            candidate //= 2
+    model.zero_grad(set_to_none=True)
+    return 1
+
+
+def build_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """Return the optimiser of ``config`` (SAM around it if ``config.sam``).
+
+    When fine-tuning pretrained weights (``pretrained`` or ``weights``, backbone not frozen) the
+    backbone gets lr * backbone_lr_factor and the new head lr: the head starts from random
+    weights, the backbone should move little.
+    """
+    from neuralab.vision.models import backbone_parameters, head_parameters
+
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    params: list[Any] = trainable
+    fine_tuning = (config.pretrained or config.weights) and not config.freeze_backbone
+    if fine_tuning and config.backbone_lr_factor != 1.0:
+        params = [  # the head first: the lr column of the table is the head's (peak) lr
+            {"params": [p for p in head_parameters(model) if p.requires_grad], "lr": config.lr},
+            {
+                "params": [p for p in backbone_parameters(model) if p.requires_grad],
+                "lr": config.lr * config.backbone_lr_factor,
+            },
+        ]
+    optimizer_class: type[torch.optim.Optimizer]
+    options: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        optimizer_class = torch.optim.SGD
+        options.update(momentum=config.momentum, nesterov=config.nesterov)
+    elif config.optimizer == "adam":
+        optimizer_class = torch.optim.Adam
+    else:
+        optimizer_class = torch.optim.AdamW
+    if config.sam:
+        return SAM(params, optimizer_class, rho=config.rho, adaptive=config.adaptive, **options)
+    return optimizer_class(params, **options)
