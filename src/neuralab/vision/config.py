@@ -63,6 +63,7 @@ class TrainConfig:
     grad_clip: float | None = None  # clip the global gradient L2 norm to this (None: off)
     patience: int | None = None  # early stopping: epochs without a better monitor value (None: off)
     monitor: Literal["val_acc", "val_loss"] = "val_acc"  # what picks best.pt and early stopping
+    evaluate_test: bool = True  # evaluate the test set each epoch (sweeps: off, choices see val only)
     # -- run ---------------------------------------------------------------------------------
     device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps
     amp: bool = True  # CUDA only: autocast to bfloat16
