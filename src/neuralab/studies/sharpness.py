@@ -98,7 +98,7 @@ def top_hessian_eigenvalue(
     eigenvalue = 0.0
     for _ in range(iterations):
         gradients = torch.autograd.grad(loss_fn(model), parameters, create_graph=True)
-        dot = sum((g * v).sum() for g, v in zip(gradients, vector, strict=True))
+        dot = torch.stack([(g * v).sum() for g, v in zip(gradients, vector, strict=True)]).sum()
         product = torch.autograd.grad(dot, parameters)  # H v
         new_eigenvalue = float(sum((h * v).sum() for h, v in zip(product, vector, strict=True)))
         norm = _norm(product) + 1e-30
