@@ -32,20 +32,30 @@ class TrainConfig:
     data_dir: str = "data"  # where downloaded data sets and caches live
     download: bool = False  # let torchvision download a missing data set
     image_size: int | None = None  # resize images to image_size x image_size (None: native size)
-    val_fraction: float = 0.1  # share of the training set held out for validation (grouped, stratified)
+    val_fraction: float = (
+        0.1  # share of the training set held out for validation (grouped, stratified)
+    )
     augment: str = "auto"  # augmentation preset (auto: the data set's own; none: off)
-    normalization: Literal["per_channel", "per_image", "none"] = "per_image"  # input standardisation
+    normalization: Literal["per_channel", "per_image", "none"] = (
+        "per_image"  # input standardisation
+    )
     # -- model -------------------------------------------------------------------------------
     model: str = "cnn"  # model name: cnn, mlp, resnet18, plain, residual, spec:<spec>
-    widths: tuple[int, ...] | None = None  # cnn channel widths per stage (None: the model's default)
+    widths: tuple[int, ...] | None = (
+        None  # cnn channel widths per stage (None: the model's default)
+    )
     batch_norm: bool | None = None  # cnn batch normalisation on/off (None: the model's default)
     dropout: float | None = None  # dropout probability p (None: the model's default)
     activation: str | None = None  # activation from the shared table (None: the model's default)
-    init: str | None = None  # initialization scheme (neuralab.theory.initialization; None: PyTorch's)
+    init: str | None = (
+        None  # initialization scheme (neuralab.theory.initialization; None: PyTorch's)
+    )
     pretrained: bool = False  # resnet18: start from torchvision's ImageNet weights
     weights: str | None = None  # resnet18: load backbone weights from this local file
     freeze_backbone: bool = False  # resnet18: train the new classifier head only
-    backbone_lr_factor: float = 0.1  # fine-tuning: backbone lr = lr * this (pretrained/weights only)
+    backbone_lr_factor: float = (
+        0.1  # fine-tuning: backbone lr = lr * this (pretrained/weights only)
+    )
     # -- optimisation ------------------------------------------------------------------------
     epochs: int = 10  # passes over the training set
     batch_size: int = 64  # images per optimiser step (small batches: more steps per epoch)
@@ -125,6 +135,10 @@ def validate(config: TrainConfig) -> None:
         (
             config.image_size is None or config.image_size >= 4,
             f"image_size must be >= 4 pixels, got {config.image_size}",
+        ),
+        (
+            not config.nesterov or (config.optimizer == "sgd" and config.momentum > 0),
+            "nesterov needs optimizer=sgd with momentum > 0",
         ),
         (config.optimizer in OPTIMIZERS, f"optimizer {config.optimizer!r} not in {OPTIMIZERS}"),
         (config.schedule in SCHEDULES, f"schedule {config.schedule!r} not in {SCHEDULES}"),

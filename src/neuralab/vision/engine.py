@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -148,7 +148,9 @@ def train_one_epoch(
     if progress is not None and seen:
         progress(len(batch_losses), seen, float(loss_sum) / seen)
     if seen == 0:
-        raise NeuralabError("the training loader yielded no batches (batch size larger than the data?)")
+        raise NeuralabError(
+            "the training loader yielded no batches (batch size larger than the data?)"
+        )
     seconds = time.perf_counter() - start
     return {
         "loss": float(loss_sum) / seen,
@@ -221,3 +223,71 @@ def confusion_matrix(predictions: Tensor, targets: Tensor, num_classes: int) -> 
     return torch.bincount(index, minlength=num_classes * num_classes).reshape(
         num_classes, num_classes
     )
+
+
+@contextlib.contextmanager
+def epoch_progress(
+    enabled: bool, epoch: int, epochs: int, batches: int
+) -> Iterator[ProgressCallback | None]:
+    """Yield a progress callback drawing a live bar on stderr (batches, loss, images/s, ETA).
+
+    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, it
+    yields ``None`` and the loop skips every progress call.
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from neuralab.cli._console import stderr_console
+
+    bar = Progress(
+        TextColumn(f"epoch {epoch}/{epochs}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[speed]:,.0f} img/s"),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    task = bar.add_task("train", total=batches, loss=float("nan"), speed=0.0)
+    start = time.perf_counter()
+
+    def update(done: int, images: int, loss: float) -> None:
+        elapsed = max(time.perf_counter() - start, 1e-9)
+        bar.update(task, completed=done, loss=loss, speed=images / elapsed)
+
+    with bar:
+        yield update
+
+
+def fitting_batch_size(
+    model: nn.Module, input_shape: Sequence[int], batch_size: int, device: torch.device
+) -> int:
+    """Return the largest of batch_size/2, /4, ... for which a forward and backward pass fits.
+
+    Called after ``torch.OutOfMemoryError``: it tries zero images of ``input_shape`` on
+    ``device``, freeing the cache between tries, and returns 1 if nothing larger fits.
+    """
+    model.train()
+    candidate = batch_size // 2
+    while candidate > 1:
+        model.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        try:
+            images = torch.zeros(candidate, *input_shape, device=device)
+            model(images).float().sum().backward()
+            model.zero_grad(set_to_none=True)
+            return candidate
+        except torch.OutOfMemoryError:
+            candidate //= 2
+    model.zero_grad(set_to_none=True)
+    return 1

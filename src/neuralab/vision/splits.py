@@ -1,0 +1,106 @@
+"""Validation splits carved from a training set: stratified by class, grouped when asked.
+
+The test set is only ever evaluated; every choice (epochs, learning rate, early stopping) is made
+on a validation set taken out of the training images. Two rules make that estimate honest:
+
+- **stratified**: each class keeps (about) the fraction ``val_fraction`` of its images in the
+  validation set, so a rare class is not missing from it by chance;
+- **grouped**: images that are near copies of each other share a group key (GTSRB records about
+  30 frames of each physical sign, a *track*) and a whole group goes to one side. A random split
+  puts frames of one sign on both sides and the validation accuracy measures memory, not
+  generalisation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from neuralab.errors import NeuralabError
+
+
+def split_train_val(
+    labels: Tensor,
+    val_fraction: float,
+    *,
+    groups: Tensor | None = None,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """Return sorted int64 index tensors (train, val) into ``labels``.
+
+    For each class c with n_c images, whole groups (single images when ``groups`` is None) are
+    taken in a random order (from ``seed``) into the validation set while that brings its size
+    closer to val_fraction * n_c; at least one group of every class stays in training. A group's
+    class is the class of its first image (GTSRB tracks hold one class). ``val_fraction`` 0 gives
+    an empty validation set.
+    """
+    labels = _check_labels(labels, val_fraction, groups)
+    n = labels.shape[0]
+    if val_fraction == 0.0 or n == 0:
+        return torch.arange(n, dtype=torch.int64), torch.empty(0, dtype=torch.int64)
+
+    if groups is None:
+        group_of = torch.arange(n)
+    else:
+        _, group_of = torch.unique(groups.cpu(), return_inverse=True)
+    num_groups = int(group_of.max()) + 1
+    group_size = torch.bincount(group_of, minlength=num_groups)
+    # the class of each group: that of its first image (a stable sort keeps image order)
+    order = torch.sort(group_of, stable=True).indices
+    first = torch.ones(n, dtype=torch.bool)
+    first[1:] = group_of[order][1:] != group_of[order][:-1]
+    group_label = torch.empty(num_groups, dtype=torch.int64)
+    group_label[group_of[order][first]] = labels[order][first]
+
+    generator = torch.Generator().manual_seed(seed)
+    val_group = torch.zeros(num_groups, dtype=torch.bool)
+    for c in torch.unique(group_label).tolist():
+        members = torch.nonzero(group_label == c).flatten()
+        members = members[torch.randperm(members.numel(), generator=generator)]
+        sizes = group_size[members]
+        target = val_fraction * float(sizes.sum())
+        # cumulative[k] = images in validation if the first k groups go there (k < #groups)
+        cumulative = torch.cat([torch.zeros(1, dtype=torch.int64), sizes.cumsum(0)[:-1]])
+        k = int(torch.argmin((cumulative.double() - target).abs()))
+        val_group[members[:k]] = True
+
+    is_val = val_group[group_of]
+    train_index = torch.nonzero(~is_val).flatten()
+    val_index = torch.nonzero(is_val).flatten()
+    return train_index, val_index
+
+
+def _check_labels(labels: Tensor, val_fraction: float, groups: Tensor | None) -> Tensor:
+    if not isinstance(val_fraction, int | float) or not math.isfinite(val_fraction):
+        raise NeuralabError(f"val_fraction must be a number in [0, 1), got {val_fraction!r}")
+    if not 0.0 <= val_fraction < 1.0:
+        raise NeuralabError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if labels.dim() != 1 or labels.is_floating_point() or labels.is_complex():
+        raise NeuralabError(
+            f"labels must be a 1-D integer tensor, got {labels.dtype} {tuple(labels.shape)}"
+        )
+    if groups is not None and (groups.dim() != 1 or groups.shape[0] != labels.shape[0]):
+        raise NeuralabError(
+            f"groups must hold one key per image: expected shape ({labels.shape[0]},), "
+            f"got {tuple(groups.shape)}"
+        )
+    return labels.cpu().to(torch.int64)
+
+
+def describe_split(
+    labels: Tensor, train_index: Tensor, val_index: Tensor, groups: Tensor | None = None
+) -> dict[str, int]:
+    """Return the sizes of a split: images and (if ``groups``) groups on each side and shared."""
+    sizes = {"train_images": int(train_index.numel()), "val_images": int(val_index.numel())}
+    if groups is not None:
+        train_groups = set(groups[train_index].tolist())
+        val_groups = set(groups[val_index].tolist())
+        sizes |= {
+            "train_groups": len(train_groups),
+            "val_groups": len(val_groups),
+            "shared_groups": len(train_groups & val_groups),
+        }
+    sizes["classes_in_val"] = int(torch.unique(labels[val_index]).numel())
+    return sizes
