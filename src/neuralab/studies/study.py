@@ -123,4 +123,10 @@ def run_study(
 
 def _load_all() -> None:
     # importing a study module registers it
-    from neuralab.studies import dropout_study  # noqa: F401
+    from neuralab.studies import (  # noqa: F401
+        augmentation_study,
+        degradation_study,
+        dropout_study,
+        initialization_study,
+        sam_study,
+    )
