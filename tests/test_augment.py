@@ -51,6 +51,14 @@ def test_affine_matches_torchvision(angle, shift_px, scale):
     torch.testing.assert_close(ours, reference, atol=1e-5, rtol=0)
 
 
+def test_sampling_grid_is_affine_grids():
+    from neuralab.vision.augment import _sampling_grid
+
+    theta = torch.randn(4, 2, 3, generator=torch.Generator().manual_seed(0))
+    reference = torch.nn.functional.affine_grid(theta, [4, 3, 5, 7], align_corners=False)
+    torch.testing.assert_close(_sampling_grid(theta, 5, 7), reference, atol=1e-6, rtol=0)
+
+
 def test_quarter_turn_and_flip_are_exact_pixel_moves():
     x = _images(2, 8)
     quarter = affine_matrices(torch.full((2,), 90.0), torch.ones(2), torch.zeros(2, 2))

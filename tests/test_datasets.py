@@ -351,3 +351,20 @@ def test_folder_errors(tmp_path):
     (tmp_path / "train" / "cat" / "b.png").write_bytes(b"not a png")
     with pytest.raises(NeuralabError, match="cannot decode image"):
         get_dataset(f"folder:{tmp_path}")
+
+
+def test_folder_streaming_matches_the_in_memory_tensors(tmp_path):
+    from neuralab.vision.datasets import FolderImages, iterate_folder
+
+    _fake_folder(tmp_path)
+    data = get_dataset(f"folder:{tmp_path}", image_size=12)
+    test = FolderImages(tmp_path, "test", image_size=12)
+    assert len(test) == 3 and test.classes == data.classes and not test.gray
+    image, label = test[1]
+    assert torch.equal(image, data.x_test[1]) and label == 1
+    batches = list(iterate_folder(tmp_path, "train", batch_size=4, image_size=12))
+    assert [len(y) for _, y in batches] == [4, 4, 1]
+    assert torch.equal(torch.cat([x for x, _ in batches]), data.x_train)
+    assert torch.equal(torch.cat([y for _, y in batches]), data.y_train)
+    with pytest.raises(NeuralabError, match="'train' or 'test'"):
+        FolderImages(tmp_path, "val")

@@ -163,7 +163,9 @@ def test_nan_loss_names_epoch_and_batch(data):
     x[17] = math.nan  # in the third batch of 8
     model = small_model()
     with pytest.raises(NonFiniteLossError, match="at epoch 4, batch 3") as error:
-        train_one_epoch(model, torch.optim.SGD(model.parameters(), lr=0.1), batches(x, y, 8), epoch=4)
+        train_one_epoch(
+            model, torch.optim.SGD(model.parameters(), lr=0.1), batches(x, y, 8), epoch=4
+        )
     assert (error.value.epoch, error.value.batch) == (4, 3)
     assert math.isnan(error.value.value)
 

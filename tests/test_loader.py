@@ -186,3 +186,28 @@ def test_real_mnist_batches(mnist_npz):
     assert abs(float(norm.mean[0]) - 0.13) < 0.03 and abs(float(norm.std[0]) - 0.31) < 0.03
     (images, labels), *_ = list(_loader(x, y, batch_size=64, normalization=norm, shuffle=False))
     assert images.shape == (64, 1, 28, 28) and torch.equal(labels, y[:64])
+
+
+def test_streaming_loader_transforms_like_the_device_loader():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from neuralab.vision.loader import StreamingLoader
+
+    images, labels = _data(30)
+    norm = Normalization.from_batches(DataLoader(images, batch_size=7))
+    reference = Normalization.from_images(images)
+    torch.testing.assert_close(norm.mean, reference.mean, atol=1e-6, rtol=0)
+    torch.testing.assert_close(norm.std, reference.std, atol=1e-6, rtol=0)
+    stream = StreamingLoader(
+        DataLoader(TensorDataset(images, labels), batch_size=8),
+        num_samples=30,
+        device="cpu",
+        normalization=norm,
+    )
+    assert len(stream) == 4 and stream.num_samples == 30
+    in_memory = _loader(images, labels, batch_size=8, shuffle=False, normalization=norm)
+    for (x, y), (x_ref, y_ref) in zip(stream, in_memory, strict=True):
+        assert torch.equal(y, y_ref)
+        torch.testing.assert_close(x, x_ref, atol=0, rtol=0)
+    with pytest.raises(NeuralabError, match="at least one image"):
+        Normalization.from_batches([])

@@ -51,6 +51,16 @@ def test_groups_never_cross():
     assert all(c in (10, 15) for c in torch.bincount(labels[val]).tolist())
 
 
+def test_largest_remainder_fills_the_total_with_small_classes():
+    # 10 classes of 3 groups of 4 images: 10 % is 0.3 of a group per class, 3 groups in total;
+    # per-class rounding alone would give an empty validation set
+    groups = torch.arange(120) // 4
+    labels = groups // 3
+    train, val = split_train_val(labels, 0.1, groups=groups, seed=0)
+    assert val.numel() == 12  # 3 whole groups
+    assert torch.bincount(labels[val], minlength=10).max() == 4  # in 3 different classes
+
+
 def test_a_class_with_one_group_stays_in_training():
     groups = torch.tensor([0, 0, 0, 1, 1, 2, 2, 3, 3])
     labels = torch.tensor([0, 0, 0, 1, 1, 1, 1, 1, 1])

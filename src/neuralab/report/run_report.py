@@ -128,7 +128,10 @@ def write_run_report(
             classes,
         ),
     }
-    paths = [save_figure(figure, run.figure(name), dpi=110) for name, figure in figures.items()]
+    paths = [
+        save_figure(figure, run.figure(name), dpi=100, bbox_inches=None)
+        for name, figure in figures.items()
+    ]
     write_text(run.file("report.md"), _report_text(run, result, per_class, classes, config))
     return paths
 

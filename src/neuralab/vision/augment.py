@@ -110,12 +110,14 @@ class Augmentation:
         return affine_matrices(angle, scale, shift, flip)
 
     def _colour_jitter(self, images: Tensor, generator: torch.Generator | None) -> Tensor:
+        # c (b x - mean(b x)) + mean(b x) = (b c) x + b (1 - c) mean(x): one pass over the pixels
         n = images.shape[0]
         b = self._uniform(n, 1 - self.brightness, 1 + self.brightness, images, generator)
         c = self._uniform(n, 1 - self.contrast, 1 + self.contrast, images, generator)
-        bright = images * b.view(n, 1, 1, 1)
-        mean = bright.mean(dim=(1, 2, 3), keepdim=True)
-        return ((bright - mean) * c.view(n, 1, 1, 1) + mean).clamp_(0.0, 1.0)
+        mean = images.flatten(1).mean(1)
+        shift = (b * (1 - c) * mean).view(n, 1, 1, 1)
+        # mul + add_ rather than addcmul: the broadcast addcmul is ~3x slower on a CPU
+        return images.mul((b * c).view(n, 1, 1, 1)).add_(shift).clamp_(0.0, 1.0)
 
     @staticmethod
     def _uniform(
@@ -149,12 +151,31 @@ def affine_matrices(
 
 
 def affine_resample(images: Tensor, theta: Tensor, *, padding_mode: str = "border") -> Tensor:
-    """Return ``images`` (N, C, H, W) resampled once, bilinearly, through matrices theta (N, 2, 3)."""
-    # align_corners=False: pixel centres of the identity map land exactly on themselves
-    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    """Return ``images`` (N, C, H, W) resampled once, bilinearly, through matrices theta (N, 2, 3).
+
+    The sampling grid equals ``F.affine_grid(theta, size, align_corners=False)``: pixel centres
+    of the identity map land exactly on themselves.
+    """
+    h, w = images.shape[-2:]
     return F.grid_sample(
-        images, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False
+        images,
+        _sampling_grid(theta.to(images.dtype), h, w),
+        mode="bilinear",
+        padding_mode=padding_mode,
+        align_corners=False,
     )
+
+
+def _sampling_grid(theta: Tensor, h: int, w: int) -> Tensor:
+    """Return the (N, H, W, 2) grid theta @ (x, y, 1) over the pixel centres in [-1, 1]."""
+    # one matrix product instead of affine_grid's batched (H W x 3) @ (3 x 2) products, which
+    # are several times slower on a CPU
+    xs = (torch.arange(w, dtype=theta.dtype, device=theta.device) * 2 + 1) / w - 1
+    ys = (torch.arange(h, dtype=theta.dtype, device=theta.device) * 2 + 1) / h - 1
+    base = torch.stack(
+        [xs.expand(h, w), ys.view(h, 1).expand(h, w), torch.ones_like(xs).expand(h, w)], -1
+    )  # (H, W, 3)
+    return torch.einsum("hwk,njk->nhwj", base, theta)
 
 
 def _device_of(generator: torch.Generator | None, images: Tensor) -> torch.device:

@@ -322,23 +322,26 @@ _DATASETS.add(
 # ------------------------------------------------------------------------------------- GTSRB
 
 
-def _decode_files(paths: list[str], size: int, gray: bool = False) -> Tensor:
-    """Return uint8 (N, C, size, size) images decoded with PIL and resized (bilinear)."""
+def _decode_file(path: str, size: int, gray: bool = False) -> Tensor:
+    """Return one image file as uint8 (C, size, size), decoded with PIL and resized (bilinear)."""
     from PIL import Image, UnidentifiedImageError
 
-    channels = 1 if gray else 3
-    out = torch.empty((len(paths), size, size, channels), dtype=torch.uint8)
+    try:
+        with Image.open(path) as file:
+            image = file.convert("L" if gray else "RGB")
+            image = image.resize((size, size), Image.Resampling.BILINEAR)
+            pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+    except (OSError, UnidentifiedImageError) as error:
+        raise NeuralabError(f"cannot decode image {path}: {error}") from None
+    return pixels.view(size, size, 1 if gray else 3).permute(2, 0, 1)
+
+
+def _decode_files(paths: list[str], size: int, gray: bool = False) -> Tensor:
+    """Return uint8 (N, C, size, size) images decoded with PIL and resized (bilinear)."""
+    out = torch.empty((len(paths), 1 if gray else 3, size, size), dtype=torch.uint8)
     for i, path in enumerate(paths):
-        try:
-            with Image.open(path) as file:
-                image = file.convert("L" if gray else "RGB")
-                image = image.resize((size, size), Image.Resampling.BILINEAR)
-                out[i] = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).view(
-                    size, size, channels
-                )
-        except (OSError, UnidentifiedImageError) as error:
-            raise NeuralabError(f"cannot decode image {path}: {error}") from None
-    return out.permute(0, 3, 1, 2).contiguous()
+        out[i] = _decode_file(path, size, gray)
+    return out
 
 
 def gtsrb_group(path: str | Path, label: int) -> int | None:
@@ -634,3 +637,62 @@ _DATASETS.add(
         "an image folder: PATH/train/<class>/*.png and PATH/test/<class>/*.png, resized to 32x32",
     ),
 )
+
+
+class FolderImages(torch.utils.data.Dataset):
+    """One split of a ``folder:`` data set, decoded image by image: for folders too large for memory.
+
+    ``dataset[i]`` is (uint8 (C, S, S), label). Wrap it in a ``DataLoader`` (see
+    :func:`iterate_folder`) and feed the batches to ``neuralab.vision.loader.StreamingLoader``.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        *,
+        image_size: int = 32,
+        gray: bool | None = None,
+    ) -> None:
+        if split not in ("train", "test"):
+            raise NeuralabError(f"folder split must be 'train' or 'test', got {split!r}")
+        root = Path(root).expanduser()
+        train, self.classes = folder_samples(root / "train")
+        self.samples = train if split == "train" else folder_samples(root / "test", self.classes)[0]
+        self.image_size = image_size
+        # the headers of up to 256 files decide gray or colour: reading them all could take minutes
+        sample = [p for p, _ in self.samples[:: max(1, len(self.samples) // 256)]]
+        self.gray = _folder_is_gray(sample) if gray is None else gray
+        self.labels = torch.tensor([t for _, t in self.samples], dtype=torch.int64)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        path, label = self.samples[index]
+        return _decode_file(path, self.image_size, self.gray), label
+
+
+def iterate_folder(
+    root: str | Path,
+    split: str = "train",
+    *,
+    batch_size: int,
+    image_size: int = 32,
+    shuffle: bool = False,
+    num_workers: int = 0,
+    generator: torch.Generator | None = None,
+) -> torch.utils.data.DataLoader:
+    """Return a ``DataLoader`` of (uint8 (B, C, S, S), int64 (B,)) batches decoded from a folder.
+
+    Decoding runs in ``num_workers`` processes; the float conversion, augmentation and
+    normalisation then happen per batch on the device (``StreamingLoader``).
+    """
+    return torch.utils.data.DataLoader(
+        FolderImages(root, split, image_size=image_size),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        generator=generator,
+        persistent_workers=num_workers > 0,
+    )

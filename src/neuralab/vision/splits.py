@@ -30,11 +30,13 @@ def split_train_val(
 ) -> tuple[Tensor, Tensor]:
     """Return sorted int64 index tensors (train, val) into ``labels``.
 
-    For each class c with n_c images, whole groups (single images when ``groups`` is None) are
-    taken in a random order (from ``seed``) into the validation set while that brings its size
-    closer to val_fraction * n_c; at least one group of every class stays in training. A group's
-    class is the class of its first image (GTSRB tracks hold one class). ``val_fraction`` 0 gives
-    an empty validation set.
+    Whole groups (single images when ``groups`` is None) go to the validation set, in a random
+    order per class (from ``seed``): each class c with n_c images first gets as many groups as
+    fit in its share val_fraction * n_c, then the groups still missing from the total
+    val_fraction * N go, one each, to the classes owed the largest part of their next group
+    (the largest-remainder rule, so classes with few groups are not all left out). At least one
+    group of every class stays in training. A group's class is the class of its first image
+    (GTSRB tracks hold one class). ``val_fraction`` 0 gives an empty validation set.
     """
     labels = _check_labels(labels, val_fraction, groups)
     n = labels.shape[0]
@@ -56,20 +58,42 @@ def split_train_val(
 
     generator = torch.Generator().manual_seed(seed)
     val_group = torch.zeros(num_groups, dtype=torch.bool)
-    for c in torch.unique(group_label).tolist():
-        members = torch.nonzero(group_label == c).flatten()
-        members = members[torch.randperm(members.numel(), generator=generator)]
-        sizes = group_size[members]
-        target = val_fraction * float(sizes.sum())
-        # cumulative[k] = images in validation if the first k groups go there (k < #groups)
-        cumulative = torch.cat([torch.zeros(1, dtype=torch.int64), sizes.cumsum(0)[:-1]])
-        k = int(torch.argmin((cumulative.double() - target).abs()))
-        val_group[members[:k]] = True
+    for members in _validation_groups(group_label, group_size, val_fraction, generator):
+        val_group[members] = True
 
     is_val = val_group[group_of]
     train_index = torch.nonzero(~is_val).flatten()
     val_index = torch.nonzero(is_val).flatten()
     return train_index, val_index
+
+
+def _validation_groups(
+    group_label: Tensor, group_size: Tensor, val_fraction: float, generator: torch.Generator
+) -> list[Tensor]:
+    """Return, per class, the group ids that go to the validation set (largest remainder)."""
+    chosen: list[tuple[Tensor, Tensor, int]] = []  # (groups in random order, cumulative size, k)
+    owed: list[float] = []  # the part of its next group a class is still owed, in [0, 1)
+    deficit = 0.0  # validation images still missing from the total val_fraction * N
+    for c in torch.unique(group_label).tolist():
+        members = torch.nonzero(group_label == c).flatten()
+        members = members[torch.randperm(members.numel(), generator=generator)]
+        sizes = group_size[members]
+        # cumulative[k] = images in validation if the first k groups go there (k < #groups)
+        cumulative = torch.cat([torch.zeros(1, dtype=torch.int64), sizes.cumsum(0)[:-1]])
+        target = val_fraction * float(sizes.sum())
+        k = int((cumulative.double() <= target + 1e-9).sum()) - 1
+        deficit += target - float(cumulative[k])
+        can_grow = k < members.numel() - 1
+        owed.append((target - float(cumulative[k])) / float(sizes[k]) if can_grow else -1.0)
+        chosen.append((members, sizes, k))
+    # ties between equal remainders are broken at random, not by class index
+    shuffled = torch.randperm(len(owed), generator=generator).tolist()
+    for i in sorted(shuffled, key=lambda j: -owed[j]):
+        members, sizes, k = chosen[i]
+        if owed[i] > 0 and deficit >= float(sizes[k]) / 2:
+            chosen[i] = (members, sizes, k + 1)
+            deficit -= float(sizes[k])
+    return [members[:k] for members, _, k in chosen]
 
 
 def _check_labels(labels: Tensor, val_fraction: float, groups: Tensor | None) -> Tensor:

@@ -253,12 +253,14 @@ def train(
     progress: bool = True,
     resume: bool = False,
     console: Console | None = None,
+    report: bool = True,
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
     ``resume`` continues the run in ``config.run_dir`` from its ``last.pt``; any field other
     than ``epochs``, ``run_dir`` and ``device`` that differs from the saved config is an error.
-    Everything printed goes to ``console`` (stdout by default) and to ``train.log``.
+    Everything printed goes to ``console`` (stdout by default) and to ``train.log``; ``report``
+    writes figures/ and report.md at the end (sweeps of many runs may leave them out).
     """
     console = console or Console(highlight=False)
     check_names(config)
@@ -403,7 +405,7 @@ def train(
             f"early stopping: {config.monitor} has not improved for {config.patience} epochs "
             f"(best {best['value']:.4f} at epoch {best['epoch']})"
         )
-    return _finish(model, run, table, data, device, amp, best, config, stopped_early)
+    return _finish(model, run, table, data, device, amp, best, config, stopped_early, report)
 
 
 def _finish(
@@ -416,6 +418,7 @@ def _finish(
     best: dict[str, Any],
     config: TrainConfig,
     stopped_early: bool,
+    report: bool,
 ) -> TrainResult:
     """Evaluate best.pt on the test set, write figures and report.md, return the result."""
     from neuralab.report.run_report import write_run_report
@@ -432,12 +435,16 @@ def _finish(
         test={k: test[k] for k in ("loss", "acc", "n")},
         stopped_early=stopped_early,
     )
-    result.figures = write_run_report(run, result, test, data.test_images, data.classes, config)
+    if report:
+        result.figures = write_run_report(run, result, test, data.test_images, data.classes, config)
     table.say(
         f"best epoch {result.best_epoch} by {config.monitor} ({result.best_value:.4f}): "
         f"test CE {test['loss']:.4f}, test accuracy {100 * test['acc']:.2f} % on {test['n']} images"
     )
-    table.say(f"wrote {run.path}/: config.yaml metrics.csv train.log best.pt last.pt report.md")
+    written = "config.yaml metrics.csv train.log best.pt last.pt" + (
+        " figures/ report.md" if report else ""
+    )
+    table.say(f"wrote {run.path}/: {written}")
     return result
 
 

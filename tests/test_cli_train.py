@@ -1,0 +1,175 @@
+"""neuralab train / evaluate / predict through the real entry point, bad input included."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+
+import pytest
+import torch
+
+from neuralab.vision import train as train_module
+
+SMALL = ("--set", "widths=8,16", "--batch-size", "128", "--device", "cpu", "--no-progress")
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One short digits run shared by the evaluate and predict tests."""
+    from neuralab.cli import main
+
+    run_dir = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--epochs", "2", "--run-dir", str(run_dir), *SMALL]) == 0
+    return run_dir
+
+
+def metrics(run_dir):
+    with open(run_dir / "metrics.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_train_prints_the_epoch_table(finished_run, run_cli, tmp_path):
+    log = (finished_run / "train.log").read_text()
+    assert "epoch   train CE  train acc    val CE    val acc   test CE   test acc" in log
+    assert len(metrics(finished_run)) == 2
+    config = tmp_path / "run.yaml"
+    config.write_text("epochs: 1\nlabel_smoothing: 0.1\nschedule: cosine\n")
+    result = run_cli(
+        "train", "--config", config, "--run-dir", tmp_path / "r", "--lr", "0.01", *SMALL
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "    1  " in result.stdout and "best epoch 1" in result.stdout
+    saved = (tmp_path / "r" / "config.yaml").read_text()
+    assert "label_smoothing: 0.1" in saved and "lr: 0.01" in saved and "schedule: cosine" in saved
+
+
+def test_evaluate_repeats_the_table(finished_run, run_cli):
+    best = max(metrics(finished_run), key=lambda row: float(row["val_acc"]))
+    sizes = {}
+    for split in ("val", "test", "train"):
+        result = run_cli("evaluate", finished_run, "--split", split, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert set(data) == {"loss", "acc", "n"}
+        sizes[split] = data["n"]
+        if split != "train":  # the train columns are measured during the epoch, in train mode
+            assert data["acc"] == pytest.approx(float(best[f"{split}_acc"]), abs=1e-5)
+            assert data["loss"] == pytest.approx(float(best[f"{split}_loss"]), rel=1e-4)
+    assert sizes["train"] + sizes["val"] == 1437 and sizes["test"] == 360  # digits: 80 / 20
+    table = run_cli("evaluate", finished_run, "--split", "val", "--format", "markdown")
+    assert table.exit_code == 0 and "| val |" in table.stdout and "accuracy" in table.stdout
+
+
+def test_predict_top_k(finished_run, run_cli, tmp_path):
+    from PIL import Image
+
+    from neuralab.vision.datasets import get_dataset
+
+    digits = get_dataset("digits")
+    paths = []
+    for index in range(2):
+        path = tmp_path / f"digit{index}.png"
+        Image.fromarray(digits.x_test[index, 0].numpy()).resize((32, 32)).convert("RGB").save(path)
+        paths.append(path)
+    result = run_cli("predict", finished_run, *paths, "--top-k", "2", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["rank"] for r in rows] == [1, 2, 1, 2]
+    assert all(0 <= r["p"] <= 1 for r in rows) and rows[0]["p"] >= rows[1]["p"]
+    assert rows[0]["class"] == str(rows[0]["label"])
+    missing = run_cli("predict", finished_run, tmp_path / "nothing.png")
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--data", "digitz"), "unknown data set 'digitz'; did you mean 'digits'?"),
+        (("--model", "resnet"), "unknown model 'resnet'"),
+        (("--optimizer", "rmsprop"), "optimizer='rmsprop' is not valid (valid: sgd, adam, adamw)"),
+        (("--set", "colour=red"), "unknown TrainConfig field 'colour'"),
+        (("--lr", "-1"), "lr must be > 0"),
+        (("--device", "tpu"), "unknown device 'tpu'"),
+        (("--augment", "wild"), "unknown augmentation preset 'wild'"),
+    ],
+)
+def test_bad_train_input_is_one_line(run_cli, tmp_path, arguments, message):
+    result = run_cli("train", "--run-dir", tmp_path / "bad", *SMALL, *arguments)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_corrupt_checkpoint_and_resume_mismatch(finished_run, run_cli, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.yaml").write_text((finished_run / "config.yaml").read_text())
+    (broken / "best.pt").write_bytes(b"\x00garbage")
+    result = run_cli("evaluate", broken)
+    assert result.exit_code == 2 and "corrupt or not a PyTorch file" in result.stderr
+    result = run_cli("train", "--resume", finished_run, "--lr", "0.5", "--no-progress")
+    assert result.exit_code == 2
+    assert "different config: lr: 0.002 -> 0.5" in result.stderr
+    result = run_cli("train", "--resume", tmp_path / "nowhere")
+    assert result.exit_code == 2 and "has no config.yaml" in result.stderr
+
+
+def test_resume_continues_through_the_cli(run_cli, tmp_path, monkeypatch):
+    real_epoch = train_module.train_one_epoch
+
+    def interrupted(*args, **kwargs):
+        if kwargs["epoch"] == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    run_dir = tmp_path / "run"
+    result = run_cli("train", "--epochs", "2", "--run-dir", run_dir, *SMALL)
+    assert result.exit_code == 130
+    assert f"Continue with: neuralab train --resume {run_dir}" in result.stdout
+    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
+    result = run_cli("train", "--resume", run_dir, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert "resuming" in result.stdout and [r["epoch"] for r in metrics(run_dir)] == ["1", "2"]
+
+
+def test_nan_loss_exit_code_2(run_cli, tmp_path):
+    result = run_cli(
+        "train",
+        *("--model", "mlp", "--optimizer", "sgd", "--lr", "1e30", "--schedule", "constant"),
+        *("--epochs", "2", "--run-dir", tmp_path / "nan", "--device", "cpu", "--no-progress"),
+    )
+    assert result.exit_code == 2
+    assert "the loss became" in result.stderr and "at epoch" in result.stderr
+
+
+def test_out_of_memory_suggests_a_batch_size(run_cli, tmp_path, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory (pretend)")
+
+    monkeypatch.setattr(train_module, "train_one_epoch", out_of_memory)
+    result = run_cli("train", "--run-dir", tmp_path / "oom", *SMALL)
+    assert result.exit_code == 2
+    assert "batch size 128 does not fit in the memory of cpu; try --batch-size 64" in result.stderr
+
+
+def test_full_disk_leaves_no_half_written_checkpoint(run_cli, tmp_path, monkeypatch):
+    def full_disk(obj, path):
+        with open(path, "wb") as handle:
+            handle.write(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    run_dir = tmp_path / "full"
+    result = run_cli("train", "--epochs", "1", "--run-dir", run_dir, *SMALL)
+    assert result.exit_code == 2 and "no space left on the disk" in result.stderr
+    assert not list(run_dir.glob("*.pt")) and not list(run_dir.glob(".*.tmp"))
+
+
+def test_help_teaches(run_cli):
+    result = run_cli("train", "--help")
+    assert result.exit_code == 0
+    assert "--resume" in result.stdout and "neuralab train --data" in result.stdout
+    assert "softmax" in run_cli("evaluate", "--help").stdout
+    assert "top-k" in run_cli("predict", "--help").stdout
