@@ -14,6 +14,8 @@ import typer
 
 # Command modules: importing one registers its commands on ``app``.
 # (none yet)
+from neuralab.cli import study as _study  # noqa: F401
+from neuralab.cli import sweep as _sweep  # noqa: F401
 from neuralab.cli import train as _train  # noqa: F401
 from neuralab.cli._app import app
 from neuralab.cli._console import print_error

@@ -28,7 +28,7 @@ class AugmentationStudyConfig:
     seed: int = 0  # seed of both runs
 
 
-QUICK = {"data": "digits", "epochs": 4}
+QUICK = {"data": "digits", "epochs": 4, "batch_size": 16}
 
 
 def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> StudyResult:

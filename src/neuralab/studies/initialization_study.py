@@ -31,7 +31,7 @@ class InitializationStudyConfig:
     seed: int = 0  # seed of every run
 
 
-QUICK = {"data": "digits", "epochs": 3}
+QUICK = {"data": "digits", "epochs": 3, "batch_size": 16}
 
 
 def run_initialization_study(config: InitializationStudyConfig, directory: Path) -> StudyResult:

@@ -49,6 +49,7 @@ QUICK = {
     "ascent_steps": 5,
     "power_iterations": 10,
     "profile_points": 11,
+    "batch_size": 16,
 }
 
 

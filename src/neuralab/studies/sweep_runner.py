@@ -54,7 +54,10 @@ def run_workers(
         run_worker(directory, train_function=train_function)
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
-    environment = {**os.environ, "NEURALAB_THREADS": str(threads)}
+    # children import the same neuralab as this process, wherever it was imported from
+    package_root = str(Path(__file__).resolve().parents[2])
+    python_path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    environment = {**os.environ, "NEURALAB_THREADS": str(threads), "PYTHONPATH": python_path}
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "neuralab", "sweep", "worker", str(directory)],
