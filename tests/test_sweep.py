@@ -177,3 +177,21 @@ def test_tpe_search_runs_the_trial_budget(tmp_path):
     )
     assert len(trainer.calls) == 5
     assert outcome.chosen is not None and outcome.chosen.usable
+
+
+def test_journal_storage_and_requeue_of_a_killed_workers_trial(tmp_path):
+    from neuralab.studies.sweep import open_study
+    from neuralab.studies.sweep_worker import requeue_running
+
+    directory = tmp_path / "sweep"
+    spec = _spec(seeds=1, final_epochs=None, storage=f"journal:{tmp_path / 'journal.log'}")
+    start_sweep(spec, directory)
+    study = open_study(spec, directory)
+    killed = study.ask()  # a worker took this trial and died: it stays RUNNING, no heartbeat
+    assert killed.user_attrs["grid_point"] == 0
+    trainer = FakeTrainer()
+    run_worker(directory, train_function=trainer)  # does not wait for the dead worker's trial
+    assert sorted(c.lr for c in trainer.calls) == [0.03, 0.1, 0.5]
+    assert requeue_running(directory) == 1
+    run_worker(directory, train_function=trainer)
+    assert sorted(c.lr for c in trainer.calls) == [0.01, 0.03, 0.1, 0.5]

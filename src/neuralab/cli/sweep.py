@@ -51,7 +51,11 @@ def sweep(
         help="Optuna storage URL shared by workers (default: SQLite file in the sweep directory; "
         "postgresql://..., or journal:PATH on a shared file system).",
     ),
-    workers: int = typer.Option(1, help="Worker processes on this machine."),
+    workers: int = typer.Option(
+        1,
+        help="Worker processes on this machine; 0 creates the sweep only (start workers "
+        "elsewhere with `neuralab sweep worker DIR`, then `neuralab sweep report DIR`).",
+    ),
     sweep_dir: Path | None = typer.Option(
         None, help="Sweep directory (default runs/sweep-<data>-<model>-<timestamp>)."
     ),
@@ -111,6 +115,11 @@ def sweep(
 def worker(
     sweep_dir: Path = typer.Argument(..., help="The sweep directory (holds sweep.yaml)."),
     max_trials: int | None = typer.Option(None, help="Stop after this many trials."),
+    requeue_running: bool = typer.Option(
+        False,
+        help="First put trials left 'running' by killed workers back in the queue (journal "
+        "storage has no heartbeats; only when no other worker is alive).",
+    ),
 ) -> None:
     """Train waiting trials of an existing sweep until none is left (run several at once)."""
     threads = os.environ.get("NEURALAB_THREADS")
@@ -118,8 +127,11 @@ def worker(
         import torch
 
         torch.set_num_threads(int(threads))
+    from neuralab.studies.sweep_worker import requeue_running as requeue
     from neuralab.studies.sweep_worker import run_worker
 
+    if requeue_running:
+        stderr_console().print(f"requeued {requeue(sweep_dir)} running trial(s)")
     trained = run_worker(sweep_dir, max_trials=max_trials)
     stderr_console().print(f"worker done: trained {trained} trial(s) of {sweep_dir}")
 

@@ -35,6 +35,7 @@ class DropoutStudyConfig:
     )
     data_dir: str = "data"  # where torchvision data sets live
     model: str = "cnn"  # the CNN whose dropout is swept
+    widths: tuple[int, ...] = (16, 32)  # its channel widths per stage (small: 30 runs fit a CPU)
     dropouts: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # rates p
     seeds: int = 3  # runs per rate
     epochs: int = 1  # epochs of each sweep run
@@ -67,6 +68,7 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResul
         "data": config.data,
         "data_dir": config.data_dir,
         "model": config.model,
+        "widths": list(config.widths),
         "epochs": config.epochs,
         "batch_size": config.batch_size,
         "val_fraction": config.val_fraction,

@@ -48,8 +48,10 @@ def run_workers(
     Each child is ``python -m neuralab sweep worker DIR`` with an equal share of the CPU
     threads. Children that exit with an error are reported after the others finish.
     """
-    if workers < 1:
-        raise NeuralabError(f"workers must be >= 1, got {workers}")
+    if workers < 0:
+        raise NeuralabError(f"workers must be >= 0, got {workers}")
+    if workers == 0:  # create only: workers are started elsewhere (e.g. a Slurm job array)
+        return
     if workers == 1:
         run_worker(directory, train_function=train_function)
         return
@@ -128,6 +130,8 @@ def run_sweep(
     """Start (or resume) the sweep, train every trial, then :func:`finish_sweep`."""
     start_sweep(spec, directory)
     run_workers(directory, workers, train_function=train_function, on_progress=on_progress)
+    if workers == 0:
+        return collect(directory)
     return finish_sweep(directory, train_function=train_function)
 
 

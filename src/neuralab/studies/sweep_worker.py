@@ -88,6 +88,10 @@ def _next_action(spec: SweepSpec, study: Any) -> str:
     trials = study.get_trials(deepcopy=False)
     waiting = sum(t.state == TrialState.WAITING for t in trials)
     running = sum(t.state == TrialState.RUNNING for t in trials)
+    if running and not _has_heartbeat(study):
+        # without heartbeats a dead worker's trial would look running forever: do not wait
+        # for it (`neuralab sweep worker DIR --requeue-running` puts such trials back)
+        running = 0
     if spec.search == "grid":
         if waiting:
             return "run"
@@ -96,6 +100,32 @@ def _next_action(spec: SweepSpec, study: Any) -> str:
     if waiting or complete + running < (spec.trials or 0):
         return "run"
     return "wait" if running else "stop"
+
+
+def _has_heartbeat(study: Any) -> bool:
+    from optuna.storages import RDBStorage
+
+    storage = getattr(study, "_storage", None)
+    storage = getattr(storage, "_backend", storage)  # Optuna may wrap the storage in a cache
+    return isinstance(storage, RDBStorage) and storage.get_heartbeat_interval() is not None
+
+
+def requeue_running(directory: str | os.PathLike[str]) -> int:
+    """Mark every running trial failed and put it back in the queue; return how many.
+
+    For storages without heartbeats (the journal file), after workers were killed. Only use it
+    when no worker is running: a live worker's trial would be trained twice.
+    """
+    from optuna.trial import TrialState
+
+    spec = open_sweep(directory)
+    study = open_study(spec, directory)
+    requeued = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(trial.number, state=TrialState.FAIL)
+        retry_callback()(study, study.get_trials(deepcopy=False)[trial.number])
+        requeued += 1
+    return requeued
 
 
 def _check_scalar_grid(spec: SweepSpec) -> None:
