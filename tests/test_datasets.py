@@ -134,6 +134,8 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path):
     cache.parent.mkdir()
     cache.write_bytes(b"not a checkpoint")
     assert get_dataset("mnist", data_dir=tmp_path).x_train.shape[0] == 12
+    torch.save({"version": 1, "x_train": [1, 2]}, cache)  # readable, but not ours
+    assert get_dataset("mnist", data_dir=tmp_path).x_train.shape[0] == 12
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10", "gtsrb"])
@@ -368,3 +370,53 @@ def test_folder_streaming_matches_the_in_memory_tensors(tmp_path):
     assert torch.equal(torch.cat([y for _, y in batches]), data.y_train)
     with pytest.raises(NeuralabError, match="'train' or 'test'"):
         FolderImages(tmp_path, "val")
+
+
+# ------------------------------------------------------------------- bad input at the CLI
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("gtsbr", "unknown data set 'gtsbr'; did you mean 'gtsrb'?"),
+        ("npz:{tmp}/bad.npz", "bad.npz: missing key(s) y_test"),
+        ("folder:{tmp}", "needs {tmp}/train/<class>/<image>"),
+        ("mnist", "data set 'mnist' not found under {tmp}: pass --download"),
+    ],
+)
+def test_bad_data_at_the_command_line(run_cli, tmp_path, data, message):
+    np.savez(
+        tmp_path / "bad.npz",
+        x_train=np.zeros((4, 5, 5, 3), np.uint8),
+        y_train=np.zeros(4, np.int64),
+        x_test=np.zeros((2, 5, 5, 3), np.uint8),
+    )
+    result = run_cli(
+        "train",
+        "--data",
+        data.format(tmp=tmp_path),
+        "--data-dir",
+        tmp_path,
+        "--epochs",
+        "1",
+        "--run-dir",
+        tmp_path / "run",
+    )
+    assert result.exit_code == 2
+    stderr = result.stderr.replace("\n", " ")
+    assert stderr.startswith("neuralab: error: ") and message.format(tmp=tmp_path) in stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_many_images_are_decoded_in_order_by_threads(tmp_path):
+    from neuralab.vision.datasets import _decode_file, _decode_files
+
+    paths = []
+    for i in range(300):  # above the 256 images from which threads decode
+        path = tmp_path / f"{i:03d}.png"
+        Image.new("RGB", (5 + i % 4, 6), (i % 256, i // 256, 7)).save(path)
+        paths.append(str(path))
+    images = _decode_files(paths, 4)
+    assert images.shape == (300, 3, 4, 4)
+    assert [int(v) for v in images[:, 0, 1, 1]] == [i % 256 for i in range(300)]
+    assert torch.equal(images[123], _decode_file(paths[123], 4))

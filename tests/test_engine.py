@@ -201,3 +201,19 @@ def test_fitting_batch_size_halves_until_it_fits():
 
     assert fitting_batch_size(Greedy(), (1, 2, 2), 64, torch.device("cpu")) == 8
     assert fitting_batch_size(Greedy(), (1, 2, 2), 12, torch.device("cpu")) == 6
+
+
+def test_build_optimizer_gives_the_backbone_a_lower_lr():
+    from neuralab.vision.config import TrainConfig
+    from neuralab.vision.engine import build_optimizer
+    from neuralab.vision.models import get_model
+
+    model = get_model("cnn", num_classes=3, input_shape=(1, 8, 8), widths=(4,))
+    fine_tune = TrainConfig(weights="backbone.pt", lr=0.01, backbone_lr_factor=0.1)
+    head, backbone = build_optimizer(fine_tune, model).param_groups
+    assert head["lr"] == 0.01 and backbone["lr"] == pytest.approx(0.001)
+    assert {id(p) for p in head["params"]} == {id(p) for p in model.classifier.fc2.parameters()}
+    assert len(head["params"]) + len(backbone["params"]) == len(list(model.parameters()))
+    sam = build_optimizer(TrainConfig(sam=True, optimizer="sgd", nesterov=True), model)
+    assert isinstance(sam, SAM) and isinstance(sam.base_optimizer, torch.optim.SGD)
+    assert sam.base_optimizer.param_groups[0]["nesterov"] is True

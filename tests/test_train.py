@@ -107,6 +107,31 @@ def test_resume_refuses_another_config_and_extends_a_finished_run(tmp_path):
     assert "resuming" in (tmp_path / "run" / "train.log").read_text()
 
 
+def test_val_acc_ties_go_to_the_lower_val_loss():
+    best = {"epoch": 1, "value": 0.9, "val_loss": 0.3}
+    assert train_module.improved("val_acc", {"val_acc": 0.9, "val_loss": 0.2}, best)
+    assert not train_module.improved("val_acc", {"val_acc": 0.9, "val_loss": 0.4}, best)
+    assert not train_module.improved("val_acc", {"val_acc": 0.8, "val_loss": 0.1}, best)
+    assert train_module.improved(
+        "val_loss", {"val_acc": 0.1, "val_loss": 0.1}, best | {"value": 0.3}
+    )
+
+
+def test_train_config_defaults_and_validation():
+    from neuralab.config import load_config
+
+    assert TrainConfig().weight_decay == 0.05  # adamw: decoupled decay
+    assert TrainConfig(optimizer="sgd").weight_decay == 5e-4  # L2 penalty
+    assert TrainConfig(optimizer="sgd", weight_decay=0.0).weight_decay == 0.0
+    config = load_config(TrainConfig, overrides={"widths": "16,32", "grad_clip": "none"})
+    assert config.widths == (16, 32) and config.grad_clip is None
+    assert config.model_options() == {"widths": (16, 32)}
+    with pytest.raises(NeuralabError, match="nesterov needs optimizer=sgd"):
+        TrainConfig(nesterov=True)
+    with pytest.raises(NeuralabError, match=r"val_fraction must be in \(0, 1\)"):
+        TrainConfig(val_fraction=1.0)
+
+
 def test_config_differences_ignore_epochs():
     old = {"epochs": 3, "lr": 0.1, "widths": [8, 16]}
     assert config_differences(old, {"epochs": 9, "lr": 0.1, "widths": (8, 16)}) == []

@@ -23,6 +23,12 @@ _PUBLIC: dict[str, str] = {
     "list_activations": "neuralab.theory.activations",
     "init_weights": "neuralab.theory.initialization",
     "list_init_schemes": "neuralab.theory.initialization",
+    "get_dataset": "neuralab.vision.datasets",
+    "list_datasets": "neuralab.vision.datasets",
+    "split_train_val": "neuralab.vision.splits",
+    "DeviceLoader": "neuralab.vision.loader",
+    "Normalization": "neuralab.vision.loader",
+    "augmentation_preset": "neuralab.vision.augment",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

@@ -62,7 +62,7 @@ def train_command(
         None, "--device", help="auto (default: cuda, mps, cpu), cpu, cuda, mps."
     ),
     lr: float | None = _flag(None, "--lr", help="Peak learning rate eta (0.002)."),
-    batch_size: int | None = _flag(None, "--batch-size", help="Images per step (64)."),
+    batch_size: int | None = _flag(None, "--batch-size", help="Images per step (32)."),
     optimizer: str | None = _flag(None, "--optimizer", help="sgd, adam or adamw (default)."),
     schedule: str | None = _flag(
         None,
@@ -73,7 +73,9 @@ def train_command(
         None, "--sam/--no-sam", help="Sharpness-aware minimisation around the optimiser."
     ),
     rho: float | None = _flag(None, "--rho", help="SAM radius rho (0.05)."),
-    weight_decay: float | None = _flag(None, "--weight-decay", help="Weight decay lambda (5e-4)."),
+    weight_decay: float | None = _flag(
+        None, "--weight-decay", help="Weight decay lambda (0.05 for adamw, 5e-4 for sgd and adam)."
+    ),
     dropout: float | None = _flag(None, "--dropout", help="Dropout probability p of the model."),
     augment: str | None = _flag(
         None,

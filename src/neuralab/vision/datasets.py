@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from neuralab.errors import NeuralabError
+from neuralab.errors import NeuralabError, unknown_name_error
 from neuralab.registry import Registry
 
 CACHE_FOLDER = "neuralab-cache"
@@ -58,9 +58,8 @@ class ImageDataset:
 
 @dataclass(frozen=True)
 class _Entry:
-    build: Callable[
-        [str, Path, int | None, bool], ImageDataset
-    ]  # (argument, data_dir, size, download)
+    # build(argument after "name:", data_dir, image_size, download) -> the data set
+    build: Callable[[str, Path, int | None, bool], ImageDataset]
     takes_path: bool  # named "name:PATH"
     description: str
 
@@ -97,8 +96,7 @@ def get_dataset(
 def _lookup(key: str) -> _Entry:
     if key.strip().lower() in _DATASETS:
         return _DATASETS.get(key)
-    from neuralab.errors import unknown_name_error
-
+    # list "npz:PATH" rather than the bare registry key "npz"
     raise unknown_name_error("data set", key, list_datasets())
 
 
@@ -185,6 +183,9 @@ def _load_cache(path: Path, fingerprint: str = "") -> dict | None:
     if not isinstance(payload, dict) or payload.get("version") != CACHE_VERSION:
         return None
     if payload.get("fingerprint", "") != fingerprint:
+        return None
+    tensors = [payload.get(key) for key in ("x_train", "y_train", "x_test", "y_test")]
+    if not all(isinstance(t, Tensor) for t in tensors) or payload["x_train"].dtype != torch.uint8:
         return None
     return payload
 
@@ -338,9 +339,15 @@ def _decode_file(path: str, size: int, gray: bool = False) -> Tensor:
 
 def _decode_files(paths: list[str], size: int, gray: bool = False) -> Tensor:
     """Return uint8 (N, C, size, size) images decoded with PIL and resized (bilinear)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     out = torch.empty((len(paths), 1 if gray else 3, size, size), dtype=torch.uint8)
-    for i, path in enumerate(paths):
-        out[i] = _decode_file(path, size, gray)
+    # PIL releases the GIL while it decodes and resizes: threads use every core
+    workers = min(4, os.cpu_count() or 1) if len(paths) > 256 else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for i, image in enumerate(pool.map(lambda p: _decode_file(p, size, gray), paths)):
+            out[i] = image
     return out
 
 

@@ -15,10 +15,11 @@ The reported loss is the mean over all samples of the epoch (not a mean of batch
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -27,6 +28,9 @@ from torch.nn import functional as F
 from neuralab.errors import NeuralabError
 from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
 from neuralab.vision.schedules import apply_lr
+
+if TYPE_CHECKING:
+    from neuralab.vision.config import TrainConfig
 
 # progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
 ProgressCallback = Callable[[int, int, float], None]
@@ -66,7 +70,7 @@ def train_one_epoch(
     grad_clip: float | None = None,
     amp: bool = False,
     progress: ProgressCallback | None = None,
-    check_every: int | None = None,
+    report_seconds: float = 0.5,
 ) -> dict[str, Any]:
     """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
 
@@ -76,16 +80,18 @@ def train_one_epoch(
     learning-rate factor set on the base optimiser before each update; ``steps`` is the global
     step after the epoch. With :class:`~neuralab.vision.sam.SAM` each update takes two forward
     and backward passes, and batch-norm running statistics move only on the first.
-    A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch.
+    A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch
+    (checked, and ``progress`` called, every ``report_seconds`` and at the end of the epoch).
     """
     device = torch.device(device)
     model.train()
     use_sam = isinstance(optimizer, SAM)
-    # checking the loss needs its value on the host: free on the CPU, a sync point on a GPU
-    every = check_every or (1 if device.type == "cpu" else 25)
+    # checking the loss needs its value on the host, a sync point on a GPU: done (with the
+    # progress bar) every `report_seconds`, and for all remaining batches at the end
+    last_report = time.perf_counter()
     loss_sum = torch.zeros((), device=device)  # sum over samples, kept on the device
     correct = torch.zeros((), device=device, dtype=torch.long)
-    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked every `every` batches
+    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked in chunks
     checked = 0
     seen = 0
     lr = optimizer.param_groups[0]["lr"]
@@ -140,7 +146,8 @@ def train_one_epoch(
         loss_sum += detached * batch
         correct += (logits.detach().argmax(dim=1) == labels).sum()
         seen += batch
-        if (batch_index + 1) % every == 0:
+        if time.perf_counter() - last_report >= report_seconds:
+            last_report = time.perf_counter()
             check(batch_index + 1)
             if progress is not None:
                 progress(batch_index + 1, seen, float(loss_sum) / seen)
@@ -231,10 +238,10 @@ def epoch_progress(
 ) -> Iterator[ProgressCallback | None]:
     """Yield a progress callback drawing a live bar on stderr (batches, loss, images/s, ETA).
 
-    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, it
-    yields ``None`` and the loop skips every progress call.
+    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, or
+    with stderr not a terminal (a log file), it yields ``None`` and the loop skips the calls.
     """
-    if not enabled:
+    if not enabled or not sys.stderr.isatty():  # a live bar only where someone watches it
         yield None
         return
     from rich.progress import (
@@ -291,3 +298,37 @@ def fitting_batch_size(
             candidate //= 2
     model.zero_grad(set_to_none=True)
     return 1
+
+
+def build_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """Return the optimiser of ``config`` (SAM around it if ``config.sam``).
+
+    When fine-tuning pretrained weights (``pretrained`` or ``weights``, backbone not frozen) the
+    backbone gets lr * backbone_lr_factor and the new head lr: the head starts from random
+    weights, the backbone should move little.
+    """
+    from neuralab.vision.models import backbone_parameters, head_parameters
+
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    params: list[Any] = trainable
+    fine_tuning = (config.pretrained or config.weights) and not config.freeze_backbone
+    if fine_tuning and config.backbone_lr_factor != 1.0:
+        params = [  # the head first: the lr column of the table is the head's (peak) lr
+            {"params": [p for p in head_parameters(model) if p.requires_grad], "lr": config.lr},
+            {
+                "params": [p for p in backbone_parameters(model) if p.requires_grad],
+                "lr": config.lr * config.backbone_lr_factor,
+            },
+        ]
+    optimizer_class: type[torch.optim.Optimizer]
+    options: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        optimizer_class = torch.optim.SGD
+        options.update(momentum=config.momentum, nesterov=config.nesterov)
+    elif config.optimizer == "adam":
+        optimizer_class = torch.optim.Adam
+    else:
+        optimizer_class = torch.optim.AdamW
+    if config.sam:
+        return SAM(params, optimizer_class, rho=config.rho, adaptive=config.adaptive, **options)
+    return optimizer_class(params, **options)

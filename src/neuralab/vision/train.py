@@ -33,9 +33,15 @@ from neuralab.vision.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from neuralab.vision.config import TrainConfig, config_differences
+from neuralab.vision.config import (
+    TrainConfig,
+    augmentation_name,
+    check_names,
+    config_differences,
+)
 from neuralab.vision.engine import (
     NonFiniteLossError,
+    build_optimizer,
     epoch_progress,
     evaluate,
     fitting_batch_size,
@@ -80,21 +86,6 @@ class RunData:
         )
 
 
-# augmentation preset for augment="auto", by data set (GTSRB: shifts, rotations, zoom, jitter)
-AUTO_AUGMENTATION = (("gtsrb", "standard"), ("cifar", "cifar"))
-
-
-def augmentation_name(config: TrainConfig) -> str:
-    """Return the augmentation preset ``config.augment`` means (``auto``: by data set name)."""
-    if config.augment != "auto":
-        return config.augment
-    name = config.data.lower()
-    for key, preset in AUTO_AUGMENTATION:
-        if key in name:
-            return preset
-    return "none"
-
-
 def load_run_data(config: TrainConfig, device: torch.device) -> RunData:
     """Return the run's loaders: the data set on ``device``, a validation split, normalisation.
 
@@ -123,7 +114,7 @@ def load_run_data(config: TrainConfig, device: torch.device) -> RunData:
     # the generator draws on the device the batches live on; MPS keeps it on the CPU
     generator_device = device if device.type == "cuda" else torch.device("cpu")
     generator = torch.Generator(device=generator_device).manual_seed(config.seed)
-    channels_last = config.channels_last and device.type == "cuda"
+    channels_last = uses_channels_last(config, device)
     common: dict[str, Any] = {
         "batch_size": config.batch_size,
         "device": device,
@@ -155,6 +146,16 @@ def load_run_data(config: TrainConfig, device: torch.device) -> RunData:
     )
 
 
+def uses_channels_last(config: TrainConfig, device: torch.device) -> bool:
+    """Return whether the run stores images and convolution weights as NHWC (channels_last).
+
+    cuDNN's and oneDNN's convolutions are faster in NHWC: on a 2-core CPU the course CNN trains
+    1.25-1.3x faster on 28x28 and 32x32 images (the layout only changes strides, not values).
+    MPS keeps NCHW.
+    """
+    return config.channels_last and device.type in ("cuda", "cpu")
+
+
 def build_model(config: TrainConfig, data: RunData, device: torch.device) -> torch.nn.Module:
     """Return the model of ``config`` for the data's classes and input shape, on ``device``."""
     from neuralab.vision.models import get_model
@@ -166,61 +167,11 @@ def build_model(config: TrainConfig, data: RunData, device: torch.device) -> tor
         init=config.init,
         **config.model_options(),
     ).to(device)
-    if config.channels_last and device.type == "cuda":
+    if uses_channels_last(config, device):
         model = model.to(memory_format=torch.channels_last)
     if config.compile:
         model = torch.compile(model)  # type: ignore[assignment]
     return model
-
-
-def build_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    """Return the optimiser of ``config`` (SAM around it if ``config.sam``).
-
-    When fine-tuning pretrained weights (``pretrained`` or ``weights``, backbone not frozen) the
-    backbone gets lr * backbone_lr_factor and the new head lr: the head starts from random
-    weights, the backbone should move little.
-    """
-    from neuralab.vision.models import backbone_parameters, head_parameters
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    params: list[Any] = trainable
-    fine_tuning = (config.pretrained or config.weights) and not config.freeze_backbone
-    if fine_tuning and config.backbone_lr_factor != 1.0:
-        params = [  # the head first: the lr column of the table is the head's (peak) lr
-            {"params": [p for p in head_parameters(model) if p.requires_grad], "lr": config.lr},
-            {
-                "params": [p for p in backbone_parameters(model) if p.requires_grad],
-                "lr": config.lr * config.backbone_lr_factor,
-            },
-        ]
-    optimizer_class: type[torch.optim.Optimizer]
-    options: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
-    if config.optimizer == "sgd":
-        optimizer_class = torch.optim.SGD
-        options.update(momentum=config.momentum, nesterov=config.nesterov)
-    elif config.optimizer == "adam":
-        optimizer_class = torch.optim.Adam
-    else:
-        optimizer_class = torch.optim.AdamW
-    if config.sam:
-        return SAM(params, optimizer_class, rho=config.rho, adaptive=config.adaptive, **options)
-    return optimizer_class(params, **options)
-
-
-def check_names(config: TrainConfig) -> None:
-    """Raise one line, with the valid names, for an unknown data set, model or preset."""
-    from neuralab.errors import unknown_name_error
-    from neuralab.vision.augment import augmentation_preset
-    from neuralab.vision.datasets import list_datasets
-    from neuralab.vision.models import SPEC_PREFIX, list_models
-
-    datasets = list_datasets()
-    key = config.data.partition(":")[0].strip().lower()
-    if key not in {name.partition(":")[0] for name in datasets}:
-        raise unknown_name_error("data set", config.data, datasets)
-    if not config.model.startswith(SPEC_PREFIX) and config.model not in list_models():
-        raise unknown_name_error("model", config.model, list_models())
-    augmentation_preset(augmentation_name(config))
 
 
 def seed_everything(seed: int) -> None:
@@ -241,10 +192,20 @@ def resolve_run_dir(config: TrainConfig) -> Path:
     return Path("runs") / default_run_name(data, model)
 
 
-def _improved(monitor: str, value: float, best: float | None) -> bool:
-    if best is None or math.isnan(best):
+def improved(monitor: str, row: dict[str, Any], best: dict[str, Any]) -> bool:
+    """Return whether ``row`` beats ``best`` on the validation ``monitor``.
+
+    A tie in val_acc (common on a small validation set) goes to the lower val_loss.
+    """
+    value, best_value = row[monitor], best.get("value")
+    if best_value is None or math.isnan(best_value):
         return not math.isnan(value)
-    return value > best if monitor == "val_acc" else value < best
+    if monitor == "val_loss":
+        return bool(value < best_value)
+    return bool(
+        value > best_value
+        or (value == best_value and row["val_loss"] < best.get("val_loss", math.inf))
+    )
 
 
 def train(
@@ -356,10 +317,14 @@ def train(
                 "seconds": trained["seconds"],
                 "images_per_s": trained["images_per_s"],
             }
-            value = row[config.monitor]
-            improved = _improved(config.monitor, value, best.get("value"))
-            if improved:
-                best = {"epoch": epoch, "value": value, "bad_epochs": 0}
+            better = improved(config.monitor, row, best)
+            if better:
+                best = {
+                    "epoch": epoch,
+                    "value": row[config.monitor],
+                    "val_loss": row["val_loss"],
+                    "bad_epochs": 0,
+                }
             else:
                 best["bad_epochs"] = int(best.get("bad_epochs", 0)) + 1
             stopped_early = config.patience is not None and best["bad_epochs"] >= config.patience
@@ -375,7 +340,7 @@ def train(
                 "extra": extra,
                 "loader_generator": data.generator,
             }
-            if improved:
+            if better:
                 save_checkpoint(run_dir / "best.pt", **state)
             save_checkpoint(run_dir / "last.pt", **state)
             table.row(row)
