@@ -110,7 +110,7 @@ def test_corrupt_checkpoint_and_resume_mismatch(finished_run, run_cli, tmp_path)
     assert result.exit_code == 2 and "corrupt or not a PyTorch file" in result.stderr
     result = run_cli("train", "--resume", finished_run, "--lr", "0.5", "--no-progress")
     assert result.exit_code == 2
-    assert "different config: lr: 0.002 -> 0.5" in result.stderr
+    assert "different config: lr: 0.003 -> 0.5" in result.stderr
     result = run_cli("train", "--resume", tmp_path / "nowhere")
     assert result.exit_code == 2 and "has no config.yaml" in result.stderr
 

@@ -90,6 +90,20 @@ def test_train_one_epoch_matches_a_plain_pytorch_loop(data):
     assert result["n"] == 23 and result["steps"] == 3
 
 
+def test_label_smoothing_shapes_the_gradient_only(data):
+    x, y = data
+    model, reference = small_model(), small_model()
+    train_one_epoch(
+        model, torch.optim.SGD(model.parameters(), lr=0.1), [(x, y)], label_smoothing=0.2
+    )
+    F.cross_entropy(reference(x), y, label_smoothing=0.2).backward()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.sub_(0.1 * p.grad)
+    for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-6, atol=1e-8)
+
+
 def test_label_smoothing_and_lr_schedule(data):
     x, y = data
     model = small_model()
@@ -105,8 +119,10 @@ def test_label_smoothing_and_lr_schedule(data):
         model, optimizer, batches(x, y, 8), label_smoothing=0.2, step=10, lr_schedule=schedule
     )
     with torch.no_grad():
-        expected = F.cross_entropy(model(x), y, label_smoothing=0.2).item()
+        expected = F.cross_entropy(model(x), y).item()  # reported without smoothing
+        smoothed = F.cross_entropy(model(x), y, label_smoothing=0.2).item()
     assert result["loss"] == pytest.approx(expected, rel=1e-5)
+    assert smoothed > expected
     assert seen_steps == [10, 11, 12] and result["steps"] == 13
     assert result["lr"] == pytest.approx(0.5e-9)
 

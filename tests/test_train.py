@@ -94,7 +94,7 @@ def test_interrupted_run_resumes_to_identical_metrics_and_weights(tmp_path, monk
 
 def test_resume_refuses_another_config_and_extends_a_finished_run(tmp_path):
     train(tiny(tmp_path, epochs=1, schedule="constant"), progress=False, report=False)
-    with pytest.raises(NeuralabError, match=r"lr: 0.002 -> 0.01; .*seed: 0 -> 1"):
+    with pytest.raises(NeuralabError, match=r"lr: 0.003 -> 0.01; .*seed: 0 -> 1"):
         train(tiny(tmp_path, lr=0.01, seed=1, schedule="constant"), progress=False, resume=True)
     with pytest.raises(NeuralabError, match="already holds a run"):
         train(tiny(tmp_path, schedule="constant"), progress=False)

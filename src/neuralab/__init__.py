@@ -29,6 +29,14 @@ _PUBLIC: dict[str, str] = {
     "DeviceLoader": "neuralab.vision.loader",
     "Normalization": "neuralab.vision.loader",
     "augmentation_preset": "neuralab.vision.augment",
+    "TrainConfig": "neuralab.vision.config",
+    "TrainResult": "neuralab.vision.train",
+    "train": "neuralab.vision.train",
+    "train_one_epoch": "neuralab.vision.engine",
+    "evaluate_run": "neuralab.vision.checkpoint",
+    "predict_files": "neuralab.vision.checkpoint",
+    "load_checkpoint": "neuralab.vision.checkpoint",
+    "lr_factor": "neuralab.vision.schedules",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

@@ -61,7 +61,7 @@ def train_command(
     device: str | None = _flag(
         None, "--device", help="auto (default: cuda, mps, cpu), cpu, cuda, mps."
     ),
-    lr: float | None = _flag(None, "--lr", help="Peak learning rate eta (0.002)."),
+    lr: float | None = _flag(None, "--lr", help="Peak learning rate eta (0.003)."),
     batch_size: int | None = _flag(None, "--batch-size", help="Images per step (32)."),
     optimizer: str | None = _flag(None, "--optimizer", help="sgd, adam or adamw (default)."),
     schedule: str | None = _flag(

@@ -66,7 +66,7 @@ class TrainConfig:
     epochs: int = 10  # passes over the training set
     batch_size: int = 32  # images per optimiser step (small batches: more steps per epoch)
     optimizer: Literal["sgd", "adam", "adamw"] = "adamw"  # base optimiser
-    lr: float = 0.002  # peak learning rate eta
+    lr: float = 0.003  # peak learning rate eta
     momentum: float = 0.9  # SGD momentum (Adam's beta1 stays 0.9)
     nesterov: bool = False  # SGD with Nesterov momentum
     weight_decay: float | None = (

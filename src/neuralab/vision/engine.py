@@ -75,7 +75,8 @@ def train_one_epoch(
     """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
 
     ``loss`` is the mean cross-entropy over the epoch's n training images (with dropout and
-    augmentation on, measured before each update), ``acc`` the fraction classified correctly.
+    augmentation on, measured before each update; without label smoothing, which only shapes
+    the gradient), ``acc`` the fraction classified correctly.
     ``step`` is the global optimiser step the epoch starts at; ``lr_schedule(step)`` returns the
     learning-rate factor set on the base optimiser before each update; ``steps`` is the global
     step after the epoch. With :class:`~neuralab.vision.sam.SAM` each update takes two forward
@@ -142,6 +143,11 @@ def train_one_epoch(
 
         # log: sums stay on the device until someone needs a number
         detached = loss.detach()
+        if label_smoothing:
+            # report the plain cross-entropy, comparable with val and test (the smoothed one
+            # has a floor above 0); it costs one (B, K) log-softmax
+            with torch.no_grad():
+                detached = F.cross_entropy(logits.detach().float(), labels)
         batch_losses.append(detached)
         loss_sum += detached * batch
         correct += (logits.detach().argmax(dim=1) == labels).sum()
