@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "playground",  # playground
     "experiment",  # experiment
     "train",  # train, evaluate, predict
+    "sweep",  # sweep, sweep worker, sweep report
+    "study",  # study
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"neuralab.cli.{_module}")

@@ -54,6 +54,10 @@ class TrainConfig:
     )
     pretrained: bool = False  # resnet18: start from torchvision's ImageNet weights
     weights: str | None = None  # resnet18: load backbone weights from this local file
+    depth: int | None = None  # plain/residual: number of layers 6n + 2 (None: the model's default)
+    width: int | None = (
+        None  # plain/residual: channels of the first stage (None: the model's default)
+    )
     freeze_backbone: bool = False  # resnet18: train the new classifier head only
     backbone_lr_factor: float = (
         0.1  # fine-tuning: backbone lr = lr * this (pretrained/weights only)
@@ -77,6 +81,9 @@ class TrainConfig:
     grad_clip: float | None = None  # clip the global gradient L2 norm to this (None: off)
     patience: int | None = None  # early stopping: epochs without a better monitor value (None: off)
     monitor: Literal["val_acc", "val_loss"] = "val_acc"  # what picks best.pt and early stopping
+    evaluate_test: bool = (
+        True  # evaluate the test set each epoch (sweeps: off, choices see val only)
+    )
     # -- run ---------------------------------------------------------------------------------
     device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps
     amp: bool = True  # CUDA only: autocast to bfloat16
@@ -95,7 +102,7 @@ class TrainConfig:
     def model_options(self) -> dict[str, Any]:
         """Return the model options set in this config (fields left at None are not passed)."""
         options: dict[str, Any] = {}
-        for name in ("widths", "batch_norm", "dropout", "activation"):
+        for name in ("widths", "batch_norm", "dropout", "activation", "depth", "width"):
             value = getattr(self, name)
             if value is not None:
                 options[name] = value

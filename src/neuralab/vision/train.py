@@ -301,15 +301,18 @@ def train(
                 )
             step = trained["steps"]
             val = evaluate(model, data.val, device=device, amp=amp)
-            test = evaluate(model, data.test, device=device, amp=amp)  # reported, never used
+            # the test set is reported, never used; sweeps switch it off entirely
+            test = (
+                evaluate(model, data.test, device=device, amp=amp) if config.evaluate_test else None
+            )
             row = {
                 "epoch": epoch,
                 "train_loss": trained["loss"],
                 "train_acc": trained["acc"],
                 "val_loss": val["loss"],
                 "val_acc": val["acc"],
-                "test_loss": test["loss"],
-                "test_acc": test["acc"],
+                "test_loss": test["loss"] if test else None,
+                "test_acc": test["acc"] if test else None,
                 "lr": trained["lr"],
                 "seconds": trained["seconds"],
                 "images_per_s": trained["images_per_s"],
@@ -388,6 +391,19 @@ def _finish(
     """Evaluate best.pt on the test set, write figures and report.md, return the result."""
     from neuralab.report.run_report import write_run_report
 
+    if not config.evaluate_test:  # a sweep run: choices see validation data only
+        table.say(
+            f"best epoch {best['epoch']} by {config.monitor} ({float(best['value']):.4f}); "
+            "test set not evaluated (evaluate_test is off)"
+        )
+        return TrainResult(
+            run_dir=run.path,
+            history=list(run.rows),
+            best_epoch=int(best["epoch"]),
+            best_value=float(best["value"]),
+            monitor=config.monitor,
+            stopped_early=stopped_early,
+        )
     best_checkpoint = load_checkpoint(run.file("best.pt"))
     load_model_state(model, best_checkpoint, path=str(run.file("best.pt")))
     test = evaluate(model, data.test, device=device, amp=amp, return_predictions=True)

@@ -1,0 +1,157 @@
+"""Initialization of a CNN: zeros, too small, He; per-layer gradients at the start and training.
+
+The playground's lesson on image data: with all weights zero every unit of a layer computes
+the same thing and the gradients of all but the last layer are exactly zero; with weights far
+too small (N(0, 0.01 / fan_in)) the signal and the gradients shrink layer by layer towards the
+input; He initialization (N(0, 2 / fan_in)) keeps them at a useful scale. The CNN is built
+WITHOUT batch norm, which would rescale the activations and hide the effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neuralab.report.tabular import Column
+from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+
+
+@dataclass
+class InitializationStudyConfig:
+    """The initialization study's setting (defaults: the course's)."""
+
+    data: str = "mnist"  # data set (offline: npz:../shared/datasets/mnist/mnist-28.npz)
+    data_dir: str = "data"  # where torchvision data sets live
+    schemes: tuple[str, ...] = ("zeros", "small", "he_normal")  # initialization schemes compared
+    epochs: int = 5  # epochs of each run
+    batch_size: int = 64  # images per step
+    lr: float = 0.01  # SGD learning rate
+    gradient_batch: int = 256  # images of the batch the initial gradients are measured on
+    seed: int = 0  # seed of every run
+
+
+QUICK = {"data": "digits", "epochs": 3, "batch_size": 16}
+
+
+def run_initialization_study(config: InitializationStudyConfig, directory: Path) -> StudyResult:
+    """Measure per-layer gradient norms at initialization, then train with each scheme."""
+    import torch
+
+    from neuralab.studies.curves import draw_curves
+    from neuralab.studies.training import layer_gradient_norms, train_variant
+    from neuralab.vision.datasets import get_dataset
+    from neuralab.vision.models import get_model
+
+    dataset = get_dataset(config.data, data_dir=config.data_dir)
+    images = dataset.x_train[: config.gradient_batch].float() / 255.0
+    images = (images - images.mean()) / (images.std() + 1e-8)
+    labels = dataset.y_train[: config.gradient_batch]
+    base = {
+        "data": config.data,
+        "data_dir": config.data_dir,
+        "model": "cnn",
+        "batch_norm": False,
+        "dropout": 0.0,
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "optimizer": "sgd",
+        "lr": config.lr,
+        "momentum": 0.9,
+        "schedule": "constant",
+        "seed": config.seed,
+    }
+    gradient_rows: list[dict[str, Any]] = []
+    result_rows: list[dict[str, Any]] = []
+    histories: dict[str, list[dict[str, Any]]] = {}
+    for scheme in config.schemes:
+        torch.manual_seed(config.seed)
+        model = get_model(
+            "cnn",
+            num_classes=dataset.num_classes,
+            input_shape=dataset.image_shape,
+            batch_norm=False,
+            dropout=0.0,
+            init=scheme,
+        )
+        for layer, norm in layer_gradient_norms(model, images, labels):
+            row = next((r for r in gradient_rows if r["layer"] == layer), None)
+            if row is None:
+                row = {"layer": layer}
+                gradient_rows.append(row)
+            row[scheme] = norm
+        result = train_variant(directory, scheme, {**base, "init": scheme})
+        histories[scheme] = result.history
+        last = result.history[-1]
+        result_rows.append(
+            {
+                "scheme": scheme,
+                "first_layer_gradient": gradient_rows[0][scheme],
+                "last_layer_gradient": gradient_rows[-1][scheme],
+                "train_loss": last["train_loss"],
+                "val_acc": last["val_acc"],
+            }
+        )
+    figure = draw_curves(
+        histories,
+        "train_loss",
+        directory / "figures" / "training-loss.png",
+        title="Training cross-entropy by initialization scheme",
+        ylabel="train CE",
+    )
+    by_scheme = {r["scheme"]: r for r in result_rows}
+    parts = []
+    if "zeros" in by_scheme:
+        zero = by_scheme["zeros"]
+        parts.append(
+            f"zeros: first-layer gradient {zero['first_layer_gradient']:.3g}, "
+            f"val acc {zero['val_acc']:.3f} after {config.epochs} epochs"
+        )
+    if "small" in by_scheme:
+        small = by_scheme["small"]
+        ratio = small["first_layer_gradient"] / max(small["last_layer_gradient"], 1e-30)
+        parts.append(
+            f"too small: first/last layer gradient ratio {ratio:.2g}, val acc {small['val_acc']:.3f}"
+        )
+    best = max(result_rows, key=lambda r: r["val_acc"])
+    sentence = (
+        "; ".join(parts)
+        + f"; the best scheme by validation accuracy is {best['scheme']} ({best['val_acc']:.3f})."
+    )
+    gradient_columns = [Column("layer", justify="left")] + [
+        Column(s, f"||dL/dW|| {s}", ".3g") for s in config.schemes
+    ]
+    result_columns = [
+        Column("scheme", justify="left"),
+        Column("first_layer_gradient", "first-layer grad", ".3g"),
+        Column("last_layer_gradient", "last-layer grad", ".3g"),
+        Column("train_loss", "final train CE", ".4f"),
+        Column("val_acc", "final val acc", ".4f"),
+    ]
+    return StudyResult(
+        name="initialization",
+        title="Initialization of a CNN: gradients at the start and training",
+        directory=directory,
+        conclusion=sentence,
+        tables=[
+            StudyTable(
+                "Per-layer gradient norm at initialization (one batch)",
+                gradient_rows,
+                gradient_columns,
+            ),
+            StudyTable("After training", result_rows, result_columns),
+        ],
+        figures=[figure],
+        numbers={"gradients": gradient_rows, "results": result_rows},
+    )
+
+
+register_study(
+    Study(
+        name="initialization",
+        summary="a CNN initialised with zeros / too small / He: per-layer gradients and training",
+        config_class=InitializationStudyConfig,
+        quick=QUICK,
+        run=run_initialization_study,
+    )
+)

@@ -1,0 +1,179 @@
+"""SAM vs SGD: the same model and budget; test accuracy and how sharp each minimum is.
+
+Three optimisers (SGD with momentum; SAM with rho = 0.05; ASAM, the adaptive form, with its
+usual larger rho) train the same CNN for the same epochs. At each final weights w (best.pt,
+chosen on validation) the study measures, on fixed training batches:
+
+- ball sharpness: max over ||delta|| <= rho of L(w + delta) - L(w), by projected gradient ascent;
+- lambda_max, the largest Hessian eigenvalue, by power iteration on Hessian-vector products;
+- the 1-D loss profile L(w + alpha d) along a random filter-normalised direction d.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neuralab.report.tabular import Column
+from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+
+
+@dataclass
+class SamStudyConfig:
+    """The SAM study's setting (defaults: the course's)."""
+
+    data: str = "gtsrb"  # data set (offline: npz:../shared/datasets/gtsrb/gtsrb-32.npz)
+    data_dir: str = "data"  # where torchvision data sets live
+    model: str = "cnn"  # the model every optimiser trains
+    epochs: int = 10  # the same budget for every optimiser
+    batch_size: int = 64  # images per step
+    lr: float = 0.05  # SGD learning rate (the base optimiser of SAM too)
+    rho: float = 0.05  # SAM's radius; also the radius of the ball sharpness
+    asam_rho: float = (
+        0.5  # ASAM's radius (its ball is scaled by |w|: larger rho, as in Kwon et al.)
+    )
+    sharpness_batches: int = 8  # training batches the sharpness is measured on
+    sharpness_batch_size: int = 128  # their size
+    ascent_steps: int = 10  # projected gradient ascent steps
+    power_iterations: int = 20  # Hessian power iterations
+    profile_points: int = 21  # points of the loss profile, alpha in [-1, 1]
+    seed: int = 0  # seed of every run and of the random direction
+
+
+QUICK = {
+    "data": "digits",
+    "epochs": 3,
+    "sharpness_batches": 2,
+    "sharpness_batch_size": 128,
+    "ascent_steps": 5,
+    "power_iterations": 10,
+    "profile_points": 11,
+    "batch_size": 16,
+}
+
+
+def run_sam_study(config: SamStudyConfig, directory: Path) -> StudyResult:
+    """Train SGD, SAM and ASAM alike, then measure test accuracy and sharpness of each."""
+    from neuralab.studies.sharpness import (
+        ball_sharpness,
+        batches_loss,
+        loss_profile,
+        top_hessian_eigenvalue,
+    )
+    from neuralab.studies.training import train_variant, training_batches
+    from neuralab.vision.checkpoint import load_trained_run
+
+    base = {
+        "data": config.data,
+        "data_dir": config.data_dir,
+        "model": config.model,
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "optimizer": "sgd",
+        "lr": config.lr,
+        "momentum": 0.9,
+        "schedule": "cosine",
+        "seed": config.seed,
+    }
+    variants = {
+        "sgd": {},
+        "sam": {"sam": True, "rho": config.rho},
+        "asam": {"sam": True, "adaptive": True, "rho": config.asam_rho},
+    }
+    alphas = [-1 + 2 * i / (config.profile_points - 1) for i in range(config.profile_points)]
+    rows: list[dict[str, Any]] = []
+    profiles: dict[str, list[float]] = {}
+    for name, change in variants.items():
+        result = train_variant(directory, name, {**base, **change})
+        run = load_trained_run(result.run_dir, which="best", device="cpu")
+        model = run.model.double()
+        batches = [
+            (x.double(), y)
+            for x, y in training_batches(
+                run, batches=config.sharpness_batches, batch_size=config.sharpness_batch_size
+            )
+        ]
+        loss_fn = batches_loss(batches)
+        ball = ball_sharpness(model, loss_fn, config.rho, steps=config.ascent_steps)
+        eigenvalue = top_hessian_eigenvalue(
+            model, loss_fn, iterations=config.power_iterations, seed=config.seed
+        )
+        profiles[name] = loss_profile(model, loss_fn, alphas, seed=config.seed)
+        rows.append(
+            {
+                "optimizer": name,
+                "rho": change.get("rho"),
+                "test_acc": result.test.get("acc"),
+                "train_loss": ball.base_loss,
+                "ball_sharpness": ball.max_increase,
+                "lambda_max": eigenvalue,
+                "profile_rise": max(profiles[name][0], profiles[name][-1]) - ball.base_loss,
+            }
+        )
+    figure = _draw_profiles(alphas, profiles, directory / "figures" / "loss-profile.png")
+    sgd, sam = rows[0], rows[1]
+    flatter = (
+        sam["lambda_max"] < sgd["lambda_max"] and sam["ball_sharpness"] < sgd["ball_sharpness"]
+    )
+    sentence = (
+        f"SAM (rho={config.rho}) ends at lambda_max {sam['lambda_max']:.3g} and ball sharpness "
+        f"{sam['ball_sharpness']:.3g}, SGD at {sgd['lambda_max']:.3g} and {sgd['ball_sharpness']:.3g}: "
+        + (
+            "SAM's minimum is flatter by both measures"
+            if flatter
+            else "SAM's minimum is NOT flatter by both measures here"
+        )
+        + f"; test accuracy {sam['test_acc']:.4f} (SAM) vs {sgd['test_acc']:.4f} (SGD), "
+        f"ASAM {rows[2]['test_acc']:.4f}, same model and {config.epochs} epochs each."
+    )
+    columns = [
+        Column("optimizer", justify="left"),
+        Column("rho", "rho", ".2f"),
+        Column("test_acc", "test acc", ".4f"),
+        Column("train_loss", "train CE at w", ".4f"),
+        Column("ball_sharpness", f"max L(w+d)-L(w), |d|<={config.rho}", ".4g"),
+        Column("lambda_max", "Hessian lambda_max", ".4g"),
+        Column("profile_rise", "profile rise at |alpha|=1", ".4g"),
+    ]
+    return StudyResult(
+        name="sam",
+        title="SAM vs SGD: accuracy and sharpness of the minimum",
+        directory=directory,
+        conclusion=sentence,
+        tables=[StudyTable("Same model, same budget", rows, columns)],
+        figures=[figure],
+        numbers={"rows": rows, "flatter": flatter},
+    )
+
+
+def _draw_profiles(alphas: list[float], profiles: dict[str, list[float]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from neuralab.atomic import save_figure
+
+    figure, axes = plt.subplots(figsize=(6.5, 4))
+    for name, losses in profiles.items():
+        axes.plot(alphas, losses, marker=".", label=name.upper())
+    axes.set_xlabel("alpha (step along a filter-normalised random direction d)")
+    axes.set_ylabel("training cross-entropy L(w + alpha d)")
+    axes.set_title("1-D loss profile around each minimum")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    saved = save_figure(figure, path, dpi=120)
+    plt.close(figure)
+    return saved
+
+
+register_study(
+    Study(
+        name="sam",
+        summary="SGD vs SAM vs ASAM: test accuracy, ball sharpness, Hessian lambda_max, loss profile",
+        config_class=SamStudyConfig,
+        quick=QUICK,
+        run=run_sam_study,
+    )
+)

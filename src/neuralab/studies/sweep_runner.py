@@ -1,0 +1,144 @@
+"""Run a whole sweep: create it, enqueue the grid, run workers, choose, retrain, report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from neuralab.errors import NeuralabError
+from neuralab.studies.sweep import (
+    SweepSpec,
+    TrainFunction,
+    enqueue_grid,
+    open_study,
+    open_sweep,
+    storage_url,
+)
+from neuralab.studies.sweep_report import draw_sweep_figure, write_reports
+from neuralab.studies.sweep_results import SweepOutcome, collect, final_run, pending, write_tables
+from neuralab.studies.sweep_worker import run_worker
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def start_sweep(spec: SweepSpec, directory: str | os.PathLike[str]) -> int:
+    """Create (or reopen the same) sweep in ``directory`` and enqueue its grid; return the size.
+
+    The storage is opened first, so an unreachable ``--storage`` URL fails before any training.
+    """
+    open_sweep(directory, spec)
+    study = open_study(spec, directory)
+    enqueue_grid(spec, study)
+    return len(spec.settings()) if spec.search == "grid" else int(spec.trials or 0)
+
+
+def run_workers(
+    directory: str | os.PathLike[str],
+    workers: int,
+    *,
+    train_function: TrainFunction | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> None:
+    """Run ``workers`` workers on the sweep: in this process for 1, else as child processes.
+
+    Each child is ``python -m neuralab sweep worker DIR`` with an equal share of the CPU
+    threads. Children that exit with an error are reported after the others finish.
+    """
+    if workers < 0:
+        raise NeuralabError(f"workers must be >= 0, got {workers}")
+    if workers == 0:  # create only: workers are started elsewhere (e.g. a Slurm job array)
+        return
+    if workers == 1:
+        run_worker(directory, train_function=train_function)
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # children import the same neuralab as this process, wherever it was imported from
+    package_root = str(Path(__file__).resolve().parents[2])
+    python_path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    environment = {**os.environ, "NEURALAB_THREADS": str(threads), "PYTHONPATH": python_path}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "neuralab", "sweep", "worker", str(directory)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    spec = open_sweep(directory)
+    study = open_study(spec, directory)
+    try:
+        while any(child.poll() is None for child in children):
+            if on_progress is not None:
+                on_progress(*_progress(spec, study))
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        for child in children:
+            child.terminate()
+        raise
+    if on_progress is not None:
+        on_progress(*_progress(spec, study))
+    failures = [c for c in children if c.returncode != 0]
+    if failures:
+        message = (failures[0].stderr.read() if failures[0].stderr else "").strip().splitlines()
+        raise NeuralabError(
+            f"{len(failures)} of {workers} sweep workers failed"
+            + (f": {message[-1]}" if message else "")
+        )
+
+
+def _progress(spec: SweepSpec, study: object) -> tuple[int, int]:
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)  # type: ignore[attr-defined]
+    done = sum(t.state == TrialState.COMPLETE for t in trials)
+    total = len(spec.settings()) if spec.search == "grid" else int(spec.trials or 0)
+    return done, total
+
+
+def finish_sweep(
+    directory: str | os.PathLike[str], *, train_function: TrainFunction | None = None
+) -> SweepOutcome:
+    """Choose on validation, retrain the choice, test it once, write tables, figure, reports."""
+    outcome = collect(directory)
+    missing = pending(outcome)
+    if missing:
+        raise NeuralabError(
+            f"{len(missing)} setting(s) of the sweep in {directory} have not run yet: "
+            f"run `neuralab sweep worker {directory}` first"
+        )
+    outcome.final = final_run(outcome, directory, train_function)
+    write_tables(outcome, directory)
+    figure = draw_sweep_figure(outcome, Path(directory) / "figures" / "sweep.png")
+    write_reports(outcome, directory, figure)
+    return outcome
+
+
+def run_sweep(
+    spec: SweepSpec,
+    directory: str | os.PathLike[str],
+    *,
+    workers: int = 1,
+    train_function: TrainFunction | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SweepOutcome:
+    """Start (or resume) the sweep, train every trial, then :func:`finish_sweep`."""
+    start_sweep(spec, directory)
+    run_workers(directory, workers, train_function=train_function, on_progress=on_progress)
+    if workers == 0:
+        return collect(directory)
+    return finish_sweep(directory, train_function=train_function)
+
+
+def describe_storage(spec: SweepSpec, directory: str | os.PathLike[str]) -> str:
+    """Return the storage URL, for messages (passwords hidden)."""
+    url = storage_url(spec, directory)
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

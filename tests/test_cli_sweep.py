@@ -1,0 +1,70 @@
+"""The sweep command end to end: 4 worker processes, one storage, every trial exactly once."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from neuralab.studies.sweep import open_study, open_sweep
+
+
+def test_four_workers_complete_every_trial_exactly_once(run_cli, tmp_path):
+    directory = tmp_path / "sweep"
+    lrs = ["0.001", "0.003", "0.01", "0.03", "0.1", "0.3"]
+    result = run_cli(
+        "sweep",
+        "--data", "digits",
+        "--model", "mlp",
+        "--grid", "lr=" + ",".join(lrs),
+        "--epochs", "1",
+        "--workers", "4",
+        "--sweep-dir", directory,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    spec = open_sweep(directory)
+    trials = [t for t in open_study(spec, directory).get_trials() if "runs" in t.user_attrs]
+    assert sorted(t.params["lr"] for t in trials) == sorted(float(v) for v in lrs)
+    assert all(t.state.name == "COMPLETE" for t in trials)
+    assert len(list((directory / "runs").iterdir())) == len(lrs)  # no point trained twice
+    with open(directory / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(lrs)
+    chosen = [
+        row for row in csv.DictReader(open(directory / "summary.csv")) if row["status"] == "chosen"
+    ]
+    assert len(chosen) == 1
+    assert "Chosen on validation only" in result.stdout
+    # sweep runs never looked at the test set
+    for trial in trials:
+        for run in trial.user_attrs["runs"]:
+            metrics = [json.loads(line) for line in open(f"{run['run_dir']}/metrics.jsonl")]
+            assert all(m["test_acc"] is None for m in metrics)
+
+
+def test_bad_grid_and_storage_are_one_line_errors(run_cli, tmp_path):
+    result = run_cli("sweep", "--grid", "dropout=0:x:0.1", "--sweep-dir", tmp_path / "a")
+    assert result.exit_code == 2
+    assert "'x' is not a number" in result.stderr and "a:b:step" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    result = run_cli("sweep", "--grid", "dropuot=0,0.5", "--sweep-dir", tmp_path / "b")
+    assert result.exit_code == 2 and "did you mean 'dropout'" in result.stderr
+    result = run_cli(
+        "sweep", "--grid", "lr=0.1,0.01", "--storage", "postgresql://x@127.0.0.1:1/none",
+        "--sweep-dir", tmp_path / "c",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "cannot be reached" in result.stderr
+    assert not (tmp_path / "c" / "runs").exists()  # nothing trained
+
+
+def test_two_sweeps_in_one_directory_are_refused(run_cli, tmp_path):
+    directory = tmp_path / "sweep"
+    from neuralab.studies.grid import parse_grid
+    from neuralab.studies.sweep import SweepSpec
+    from neuralab.vision.config import TrainConfig
+
+    open_sweep(
+        directory,
+        SweepSpec.from_axes({"data": "digits"}, [parse_grid("lr=0.1,0.2", TrainConfig)]),
+    )
+    result = run_cli("sweep", "--grid", "lr=0.1,0.5", "--sweep-dir", directory)
+    assert result.exit_code == 2 and "already holds a different sweep" in result.stderr
