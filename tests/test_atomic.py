@@ -24,3 +24,14 @@ def test_failure_keeps_old_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("interrupted mid-write")
     assert target.read_text() == "complete"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_new_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        target = write_text(tmp_path / "report.md", "x")
+    finally:
+        os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o644

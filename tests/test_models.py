@@ -130,3 +130,17 @@ def test_bad_names_and_options():
         get_model("cnn", num_classes=3, input_shape=(3, 32, 32), dropout=1.5)
     with pytest.raises(NeuralabError, match="at least 2 classes"):
         get_model("cnn", num_classes=1, input_shape=(3, 32, 32))
+
+
+def test_spec_models_from_the_layer_language():
+    model = get_model(
+        "spec:conv(8,3,p=1) -> relu -> maxpool(2) -> flatten -> fc(10)",
+        num_classes=10,
+        input_shape=(1, 28, 28),
+    )
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert model.fc1.in_features == 8 * 14 * 14
+    with pytest.raises(NeuralabError, match="end the spec with fc\\(43\\)"):
+        get_model("spec:conv(8,3) -> flatten -> fc(10)", num_classes=43, input_shape=(3, 32, 32))
+    with pytest.raises(NeuralabError, match="spec models take no options"):
+        get_model("spec:flatten -> fc(10)", num_classes=10, input_shape=(1, 8, 8), dropout=0.5)

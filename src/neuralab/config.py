@@ -119,7 +119,7 @@ def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
 
 def save_config(config: Any, path: str | os.PathLike[str]) -> Path:
     """Write the resolved config to ``path`` as YAML (atomically) and return the path."""
-    text = yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=None)
+    text = yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=False)
     return write_text(path, text)
 
 
