@@ -142,9 +142,11 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResul
         f"between the three best rates ({gap:.4f})"
     )
     if by_test is not None:
+        same = by_test["dropout"] == chosen
         sentence += (
-            f"; a test-set choice would pick p = {by_test['dropout']} and report "
-            f"{by_test['test_mean']:.4f}, a number already used to choose"
+            f"; a test-set choice would pick {'the same p' if same else 'p = ' + str(by_test['dropout'])}"
+            f" and report {by_test['test_mean']:.4f}, a number already used to choose and so no "
+            "longer an unbiased estimate"
         )
     sentence += "."
     figure = draw_sweep_figure(outcome, directory / "figures" / "dropout.png")
