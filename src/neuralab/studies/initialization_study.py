@@ -1,7 +1,7 @@
 """Initialization of a CNN: zeros, too small, He; per-layer gradients at the start and training.
 
-The playground's lesson on image data: with all weights zero every unit of a layer computes
-the same thing and the gradients of all but the last layer are exactly zero; with weights far
+The playground's lesson on image data: with all weights (and biases) zero every activation is
+zero, so every weight gradient is exactly zero and only the output bias can move; with weights far
 too small (N(0, 0.01 / fan_in)) the signal and the gradients shrink layer by layer towards the
 input; He initialization (N(0, 2 / fan_in)) keeps them at a useful scale. The CNN is built
 WITHOUT batch norm, which would rescale the activations and hide the effect.

@@ -1,15 +1,24 @@
 """A sweep worker: pop waiting trials from the shared Optuna storage and train them.
 
 Run many at once (``neuralab sweep --workers 4``, or ``neuralab sweep worker SWEEP_DIR`` on
-several machines): each trial is handed to exactly one worker by the storage. A worker stops
-when no trial is waiting and none is running elsewhere (a trial running elsewhere may still
-fail and come back to the queue, so it waits for those).
+several machines): each trial goes to exactly one worker. A worker stops when no trial is
+waiting and none is running elsewhere (a trial running elsewhere may still fail and come back
+to the queue, so it waits for those).
+
+Why the loop is written out (ask, train, tell) instead of ``study.optimize``: popping a waiting
+trial is not atomic on SQLite (two processes can both read it as waiting and both run it), so
+workers take a lock file in the sweep directory around ``ask``; PostgreSQL/MySQL lock the row
+themselves. The heartbeat thread (every 5 s) is what lets a later worker see that a killed
+worker's trial went silent, fail it and put it back in the queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +35,7 @@ from neuralab.studies.sweep import (
 )
 
 SCALAR_TYPES = (bool, int, float, str, type(None))
+HEARTBEAT_SECONDS = 5.0
 
 
 def run_worker(
@@ -35,51 +45,86 @@ def run_worker(
     max_trials: int | None = None,
 ) -> int:
     """Train waiting trials of the sweep in ``directory`` until none is left; return how many."""
-    import optuna
     from optuna.storages import fail_stale_trials
+    from optuna.trial import TrialState
 
     spec = open_sweep(directory)
     _check_scalar_grid(spec)
     study = open_study(spec, directory)
-    current: dict[str, int] = {}
+    lock_file = Path(directory) / ".queue.lock"
     trained = 0
-
-    def objective(trial: optuna.Trial) -> float:
-        current["number"] = trial.number
-        if spec.search == "grid" and "grid_point" not in trial.user_attrs:
-            # the queue emptied between our look and our ask: nothing to train
-            raise optuna.TrialPruned("no grid point left")
-        setting = {
-            name: trial.suggest_categorical(name, values) for name, values in spec.grid.items()
-        }
-        trial.set_user_attr("setting", setting)
-        run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
-        runs = run_setting(spec, setting, run_root, train_function)
-        trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
-        return objective_value(spec, runs)
-
     while max_trials is None or trained < max_trials:
         fail_stale_trials(study)
-        action = _next_action(spec, study)
-        if action == "stop":
-            break
-        if action == "wait":
+        with _queue_lock(lock_file):
+            action = _next_action(spec, study)
+            trial = study.ask() if action == "run" else None
+        if trial is None:
+            if action == "stop":
+                break
             sleep_briefly()
             continue
-        current.clear()
-        try:
-            study.optimize(objective, n_trials=1, catch=())
-        except KeyboardInterrupt:
-            number = current.get("number")
-            if number is not None:  # give the interrupted trial back to the queue at once
-                frozen = study.get_trials(deepcopy=False)[number]
-                if frozen.state == optuna.trial.TrialState.FAIL:
-                    retry_callback()(study, frozen)
-            raise
-        trial = study.get_trials(deepcopy=False)[current["number"]] if current else None
-        if trial is not None and trial.state == optuna.trial.TrialState.COMPLETE:
-            trained += 1
+        if spec.search == "grid" and "grid_point" not in trial.user_attrs:
+            study.tell(trial, state=TrialState.PRUNED)  # not from the grid's queue: nothing to do
+            continue
+        with _heartbeat(study, trial):
+            try:
+                setting = {
+                    name: trial.suggest_categorical(name, values)
+                    for name, values in spec.grid.items()
+                }
+                trial.set_user_attr("setting", setting)
+                run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
+                runs = run_setting(spec, setting, run_root, train_function)
+                trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
+                value = objective_value(spec, runs)
+            except BaseException:
+                study.tell(trial, state=TrialState.FAIL)
+                # give the trial back at once (Ctrl-C, an error): a later worker reruns it
+                retry_callback()(study, study.get_trials(deepcopy=False)[trial.number])
+                raise
+        study.tell(trial, value)
+        trained += 1
     return trained
+
+
+@contextlib.contextmanager
+def _queue_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (POSIX ``flock``; no lock where it does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one worker per machine is safe without it
+        yield
+        return
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _heartbeat(study: Any, trial: Any) -> Iterator[None]:
+    """Record the trial's heartbeat every few seconds while the block runs (RDB storages)."""
+    storage = _heartbeat_storage(study)
+    if storage is None:
+        yield
+        return
+    trial_id = trial._trial_id  # Optuna's own id of the trial in the storage
+    stop = threading.Event()
+
+    def beat() -> None:
+        storage.record_heartbeat(trial_id)
+        while not stop.wait(HEARTBEAT_SECONDS):
+            storage.record_heartbeat(trial_id)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _next_action(spec: SweepSpec, study: Any) -> str:
@@ -102,12 +147,18 @@ def _next_action(spec: SweepSpec, study: Any) -> str:
     return "wait" if running else "stop"
 
 
-def _has_heartbeat(study: Any) -> bool:
+def _heartbeat_storage(study: Any) -> Any:
     from optuna.storages import RDBStorage
 
     storage = getattr(study, "_storage", None)
     storage = getattr(storage, "_backend", storage)  # Optuna may wrap the storage in a cache
-    return isinstance(storage, RDBStorage) and storage.get_heartbeat_interval() is not None
+    if isinstance(storage, RDBStorage) and storage.get_heartbeat_interval() is not None:
+        return storage
+    return None
+
+
+def _has_heartbeat(study: Any) -> bool:
+    return _heartbeat_storage(study) is not None
 
 
 def requeue_running(directory: str | os.PathLike[str]) -> int:
