@@ -107,11 +107,12 @@ def run_initialization_study(config: InitializationStudyConfig, directory: Path)
             f"zeros: first-layer gradient {zero['first_layer_gradient']:.3g}, "
             f"val acc {zero['val_acc']:.3f} after {config.epochs} epochs"
         )
-    if "small" in by_scheme:
-        small = by_scheme["small"]
-        ratio = small["first_layer_gradient"] / max(small["last_layer_gradient"], 1e-30)
+    if "small" in by_scheme and "he_normal" in by_scheme:
+        small_largest = max(row["small"] for row in gradient_rows)
+        he_smallest = min(row["he_normal"] for row in gradient_rows)
         parts.append(
-            f"too small: first/last layer gradient ratio {ratio:.2g}, val acc {small['val_acc']:.3f}"
+            f"too small: the largest layer gradient {small_largest:.2g} vs He's smallest "
+            f"{he_smallest:.2g} (vanishing), val acc {by_scheme['small']['val_acc']:.3f}"
         )
     best = max(result_rows, key=lambda r: r["val_acc"])
     sentence = (
