@@ -79,7 +79,7 @@ def sweep(
     from neuralab.rundir import default_run_name
     from neuralab.studies.grid import parse_grid
     from neuralab.studies.sweep import SweepSpec
-    from neuralab.studies.sweep_runner import describe_storage, run_sweep
+    from neuralab.studies.sweep_runner import check_storage, describe_storage, run_sweep
     from neuralab.vision.config import TrainConfig
 
     if not grid:
@@ -100,6 +100,7 @@ def sweep(
         final_epochs=final_epochs,
         storage=storage,
     )
+    check_storage(spec)  # an unreachable storage fails before anything is written
     directory = sweep_dir or Path("runs") / default_run_name("sweep", data, model)
     console = stdout_console()
     size = len(spec.settings()) if spec.search == "grid" else spec.trials

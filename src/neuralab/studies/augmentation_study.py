@@ -70,7 +70,11 @@ def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> 
     sentence = (
         f"After {config.epochs} epochs the train-validation gap is {last['gap_with']:+.4f} with "
         f"augmentation and {last['gap_without']:+.4f} without "
-        + ("(augmentation narrows it)" if smaller else "(augmentation does not narrow it here)")
+        + (
+            "(lower with augmentation: less overfitting)"
+            if smaller
+            else "(NOT lower with augmentation here)"
+        )
         + f"; validation accuracy {last['val_with']:.4f} vs {last['val_without']:.4f}, "
         f"test accuracy (reported, not used) {tests['with']:.4f} vs {tests['without']:.4f}."
     )

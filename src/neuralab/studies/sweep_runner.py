@@ -14,6 +14,7 @@ from neuralab.studies.sweep import (
     SweepSpec,
     TrainFunction,
     enqueue_grid,
+    open_storage,
     open_study,
     open_sweep,
     storage_url,
@@ -30,10 +31,17 @@ def start_sweep(spec: SweepSpec, directory: str | os.PathLike[str]) -> int:
 
     The storage is opened first, so an unreachable ``--storage`` URL fails before any training.
     """
+    check_storage(spec)
     open_sweep(directory, spec)
     study = open_study(spec, directory)
     enqueue_grid(spec, study)
     return len(spec.settings()) if spec.search == "grid" else int(spec.trials or 0)
+
+
+def check_storage(spec: SweepSpec) -> None:
+    """Fail now, before anything is written or trained, if ``--storage`` cannot be reached."""
+    if spec.storage is not None:
+        open_storage(spec.storage)
 
 
 def run_workers(
