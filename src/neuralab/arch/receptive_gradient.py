@@ -126,8 +126,8 @@ def gradient_receptive_field(
     final = None
     try:
         final = net(x)
-    except _Reached:
-        pass
+    except _Reached:  # the hook stopped the forward pass at output_module: final stays None
+        final = None
     finally:
         for handle in handles:
             handle.remove()

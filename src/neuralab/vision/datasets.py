@@ -196,7 +196,7 @@ def _save_cache(path: Path, payload: dict, fingerprint: str = "") -> None:
     try:
         torch_save({**payload, "version": CACHE_VERSION, "fingerprint": fingerprint}, path)
     except (OSError, NeuralabError):
-        pass  # a read-only data folder or a full disk costs speed next time, not correctness
+        return  # a read-only data folder or a full disk costs speed next time, not correctness
 
 
 def _from_payload(name: str, payload: dict, source: str) -> ImageDataset:
