@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from neuralab.studies.sweep import open_study, open_sweep
 
 
@@ -68,3 +70,46 @@ def test_two_sweeps_in_one_directory_are_refused(run_cli, tmp_path):
     )
     result = run_cli("sweep", "--grid", "lr=0.1,0.5", "--sweep-dir", directory)
     assert result.exit_code == 2 and "already holds a different sweep" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_worker_loses_only_its_trial_which_is_rerun(tmp_path):
+    """SIGKILL a worker mid-trial: its heartbeat stops, the trial is failed and rerun."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from neuralab.studies.grid import parse_grid
+    from neuralab.studies.sweep import SweepSpec
+    from neuralab.studies.sweep_runner import finish_sweep, start_sweep
+    from neuralab.studies.sweep_worker import run_worker
+    from neuralab.vision.config import TrainConfig
+
+    directory = tmp_path / "sweep"
+    base = {"data": "digits", "model": "mlp", "epochs": 8, "batch_size": 16}
+    spec = SweepSpec.from_axes(base, [parse_grid("lr=0.001,0.01", TrainConfig)])
+    start_sweep(spec, directory)
+    source = str(Path(__file__).resolve().parents[1] / "src")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "neuralab", "sweep", "worker", str(directory)],
+        env={**os.environ, "PYTHONPATH": source},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    study = open_study(spec, directory)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(
+        t.state.name == "RUNNING" for t in study.get_trials(deepcopy=False)
+    ):
+        time.sleep(0.5)
+    time.sleep(3)  # well inside the first trial's 8 epochs
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    run_worker(directory)  # waits for the silent trial to go stale, then reruns it
+    trials = [t for t in open_study(spec, directory).get_trials() if "runs" in t.user_attrs]
+    assert sorted(t.params["lr"] for t in trials if t.state.name == "COMPLETE") == [0.001, 0.01]
+    assert any(t.state.name == "FAIL" for t in open_study(spec, directory).get_trials())
+    assert finish_sweep(directory).chosen is not None
