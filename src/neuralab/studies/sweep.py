@@ -151,6 +151,8 @@ def open_storage(url: str) -> Any:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    # our workers record heartbeats themselves (sweep_worker), not through Study.optimize
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
     try:
         if url.startswith("journal:"):
             from optuna.storages import JournalStorage
