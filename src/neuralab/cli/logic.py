@@ -11,6 +11,7 @@ import typer
 
 from neuralab.cli._app import app
 from neuralab.cli._options import OutputFormat
+from neuralab.cli._render import render_rows
 from neuralab.errors import NeuralabError
 
 logic_app = typer.Typer(
@@ -25,23 +26,6 @@ _OUTPUT_HELP = "Output activation g (default: none, the output unit is linear as
 _TOLERANCE_HELP = (
     "An output within this of 0 or 1 counts as 0 or 1 (default 1e-6; 0.05 with a sigmoid output)."
 )
-
-
-def _render(
-    rows: list[dict[str, Any]], columns: list[Any], output_format: OutputFormat, title: str | None
-) -> None:
-    from neuralab.report.tabular import csv_table, markdown_table, rich_table, to_json
-
-    if output_format is OutputFormat.json:
-        print(to_json(rows))
-    elif output_format is OutputFormat.csv:
-        print(csv_table(rows, columns), end="")
-    elif output_format is OutputFormat.markdown:
-        print(markdown_table(rows, columns), end="")
-    else:
-        from neuralab.cli._console import stdout_console
-
-        stdout_console().print(rich_table(rows, columns, title=title))
 
 
 def _number(value: float) -> str:
@@ -149,7 +133,7 @@ def eval_command(
             markup=False,
             soft_wrap=True,
         )
-    _render(rows, columns, output_format, None)
+    render_rows(rows, columns, output_format, None)
     if output_format in (OutputFormat.table, OutputFormat.markdown):
         rule = ""
         if output_activation or tolerance is not None:
@@ -333,7 +317,9 @@ def search_command(
             Column("computes", justify="left"),
             Column("is_target", f"= {name}?", justify="center"),
         ]
-        _render(rows, columns, output_format, f"candidates for {name} ({activation} hidden units)")
+        render_rows(
+            rows, columns, output_format, f"candidates for {name} ({activation} hidden units)"
+        )
         if output_format is OutputFormat.table:
             print(
                 f"{sum(c.computes_target for c in checks)} of {len(checks)} candidates compute {name}"
@@ -373,7 +359,7 @@ def search_command(
     if output_format is OutputFormat.table:
         print(summary)
     if rows:
-        _render(rows, columns, output_format, f"the first {len(rows)} of {result.count:,}")
+        render_rows(rows, columns, output_format, f"the first {len(rows)} of {result.count:,}")
 
 
 def _progress() -> Any:

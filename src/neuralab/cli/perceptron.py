@@ -8,6 +8,7 @@ import typer
 
 from neuralab.cli._app import app
 from neuralab.cli._options import OutputFormat
+from neuralab.cli._render import render_rows
 from neuralab.errors import NeuralabError
 
 perceptron_app = typer.Typer(
@@ -18,22 +19,6 @@ perceptron_app = typer.Typer(
 app.add_typer(perceptron_app, name="perceptron")
 
 _NETWORK_HELP = "Default: the course's XOR of step units (h1 = OR, h2 = AND, out = h1 AND NOT h2)."
-
-
-def _render(
-    rows: list[dict[str, Any]], columns: list[Any], output_format: OutputFormat, title: str
-) -> None:
-    from neuralab.cli._console import stdout_console
-    from neuralab.report.tabular import csv_table, markdown_table, rich_table, to_json
-
-    if output_format is OutputFormat.json:
-        print(to_json(rows))
-    elif output_format is OutputFormat.csv:
-        print(csv_table(rows, columns), end="")
-    elif output_format is OutputFormat.markdown:
-        print(markdown_table(rows, columns))
-    else:
-        stdout_console().print(rich_table(rows, columns, title=title))
 
 
 def _numbers(text: str, name: str) -> list[float]:
@@ -113,7 +98,7 @@ def fit_command(
         Column("b", "b", "g"),
         Column("mistakes", "mistakes"),
     ]
-    _render(rows, columns, output_format, f"Perceptron on {data} ({len(X)} samples)")
+    render_rows(rows, columns, output_format, f"Perceptron on {data} ({len(X)} samples)")
     if output_format is OutputFormat.table or output_format is OutputFormat.markdown:
         accuracy = model.score(X, y)
         if model.converged_:
@@ -189,7 +174,7 @@ def scale_command(
         Column("changed", "outputs changed"),
         Column("fraction", "fraction changed", ".3f"),
     ]
-    _render(rows, columns, output_format, "Step network with weights and biases times c")
+    render_rows(rows, columns, output_format, "Step network with weights and biases times c")
     if output_format is OutputFormat.table or output_format is OutputFormat.markdown:
         print(demo.conclusion)
 
@@ -237,7 +222,9 @@ def sigmoid_limit_command(
         Column("boundary_difference", f"difference at x = {point}", ".3g"),
         Column("boundary_unit_output", f"layer {layer} unit {unit} output at x = {point}", ".6g"),
     ]
-    _render(rows, columns, output_format, "Sigmoid network with weights times c vs step network")
+    render_rows(
+        rows, columns, output_format, "Sigmoid network with weights times c vs step network"
+    )
     if output_format is OutputFormat.table or output_format is OutputFormat.markdown:
         half = all(r.boundary_unit_output == 0.5 for r in result.rows)
         there = (

@@ -9,6 +9,7 @@ import typer
 
 from neuralab.cli._app import app
 from neuralab.cli._options import OutputFormat
+from neuralab.cli._render import render_rows
 
 _TRAIN_HELP = """Train an image classifier and report cross-entropy (CE) and accuracy every epoch.
 
@@ -224,8 +225,7 @@ def predict_command(
         OutputFormat.table, "--format", help="table, json, csv or markdown."
     ),
 ) -> None:
-    from neuralab.cli._console import stdout_console
-    from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
+    from neuralab.report.tabular import Column
     from neuralab.vision.checkpoint import predict_files
 
     rows = predict_files(
@@ -237,11 +237,4 @@ def predict_command(
         Column("class", "class", justify="left"),
         Column("p", "probability", ".4f"),
     ]
-    if output_format is OutputFormat.json:
-        print(to_json(rows))
-    elif output_format is OutputFormat.csv:
-        print(csv_table(rows, columns), end="")
-    elif output_format is OutputFormat.markdown:
-        print(markdown_table(rows, columns), end="")
-    else:
-        stdout_console().print(rich_table(rows, columns))
+    render_rows(rows, columns, output_format)
