@@ -14,7 +14,7 @@ import sys
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._console import print_error
+from neuralab.console import print_error
 from neuralab.errors import NeuralabError
 
 __all__ = ["app", "main"]

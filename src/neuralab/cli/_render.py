@@ -16,7 +16,7 @@ def render_rows(
     title: str | None = None,
 ) -> None:
     """Print ``rows``: JSON (raw values), CSV (raw values), Markdown or a rich table."""
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.report.tabular import csv_table, markdown_table, rich_table, to_json
 
     if output_format is OutputFormat.json:

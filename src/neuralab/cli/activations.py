@@ -40,7 +40,7 @@ def activations_command(
     Example: neuralab activations --plot relu,sigmoid,tanh --range -4 4 -o act.png
     """
     from neuralab.atomic import save_figure
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
     from neuralab.theory.activation_properties import (
         plot_activations,

@@ -64,8 +64,8 @@ def summary_command(
     """
     from neuralab.arch.summary import summary
     from neuralab.atomic import write_text
-    from neuralab.cli._console import stdout_console
     from neuralab.cli._options import parse_shape
+    from neuralab.console import stdout_console
     from neuralab.report.summary_render import summary_text
 
     shape = parse_shape(input)

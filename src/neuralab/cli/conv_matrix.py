@@ -205,7 +205,7 @@ def _symbolic(conv: Any, input_hw: tuple[int, int], output_format: OutputFormat)
     if output_format in (OutputFormat.csv, OutputFormat.markdown):
         _print_grid(rows, outputs, inputs, output_format)
         return
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
 
     console = stdout_console()
     console.print(
@@ -308,7 +308,7 @@ def _numeric(
             quantity = [Column("quantity", justify="left"), Column("value")]
             print(render(summary, quantity), end="")
         return
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
 
     console = stdout_console()
     if dense_rows:

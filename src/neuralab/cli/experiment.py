@@ -61,8 +61,8 @@ def experiment(
     ),
 ) -> None:
     """Run one of the course's experiments (see the help text above)."""
-    from neuralab.cli._console import stderr_console, stdout_console
     from neuralab.config import config_to_dict, parse_overrides
+    from neuralab.console import stderr_console, stdout_console
     from neuralab.errors import NeuralabError
     from neuralab.playground.experiments import get_experiment, list_experiments, run_experiment
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
@@ -118,7 +118,7 @@ def experiment(
 
 
 def _print_table(rows: list[dict[str, Any]], columns: list[Any], fmt: str, raw: Any) -> None:
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.report.tabular import csv_table, markdown_table, rich_table, to_json
 
     if fmt == "json":

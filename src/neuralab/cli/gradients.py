@@ -43,7 +43,7 @@ def gradients_command(
 
     Example: neuralab gradients --w1 "[[-1,1],[1,-1]]" --w2 "[[1,1]]" --x 1,0 --y 1 --loss mse
     """
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
     from neuralab.theory.gradients import gradient_report
     from neuralab.theory.matrices import parse_matrix, parse_vector

@@ -124,7 +124,7 @@ def eval_command(
         output_text = f"out = {output_activation}(W2 n{' + b2' if bias2 is not None else ''})"
     formula = f"n = {activation}(W1 x{' + b1' if bias1 is not None else ''}), {output_text}"
     if output_format is OutputFormat.table:
-        from neuralab.cli._console import stdout_console
+        from neuralab.console import stdout_console
 
         stdout_console().print(
             f"{formula}; W1 = {format_matrix(W1)}, W2 = {format_matrix(W2)}"
@@ -365,7 +365,7 @@ def search_command(
 def _progress() -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from neuralab.cli._console import stderr_console
+    from neuralab.console import stderr_console
 
     console = stderr_console()
     return Progress(

@@ -233,7 +233,7 @@ def describe(config: Any, plan: Any) -> str:
 
 
 def _run_single(config: Any, run_dir_path: Path | None) -> None:
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
     from neuralab.playground.run import load_data, make_plan, resolve_log_every, train_playground
     from neuralab.report.playground_figures import save_run_figures
@@ -284,7 +284,7 @@ def _run_grid(
     output_format: OutputFormat,
 ) -> None:
     from neuralab.atomic import save_figure, write_text
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.playground.batched import compare_grid, grid_configs, parse_compare
     from neuralab.playground.run import validate_config
     from neuralab.report.playground_figures import compare_figure

@@ -121,7 +121,7 @@ def pool_command(
     if output_format is not OutputFormat.table:
         _print_rows(rows, [*columns, Column("value")], output_format)
         return
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
 
     console = stdout_console()
     text = [[f"{v:g}" for v in row] for row in result.output.tolist()]
@@ -205,7 +205,7 @@ def padding_command(
         )
         print(usage.conclusion)
         return
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
 
     styles = [["dim italic" if pad else "" for pad in mask] for mask in usage.padded]
     console = stdout_console()

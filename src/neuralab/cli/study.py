@@ -33,8 +33,8 @@ def study_command(
     ),
     list_only: bool = typer.Option(False, "--list", help="List the studies and exit."),
 ) -> None:
-    from neuralab.cli._console import stdout_console
     from neuralab.config import parse_overrides
+    from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
     from neuralab.report.tabular import rich_table
     from neuralab.rundir import default_run_name

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._console import stderr_console, stdout_console
+from neuralab.console import stderr_console, stdout_console
 
 if TYPE_CHECKING:
     from neuralab.studies.sweep_results import SweepOutcome

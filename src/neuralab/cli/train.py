@@ -105,8 +105,8 @@ def train_command(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
 ) -> None:
-    from neuralab.cli._console import stdout_console
     from neuralab.config import load_config, make_config, parse_overrides, read_config_file
+    from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
     from neuralab.vision.config import TrainConfig
     from neuralab.vision.train import train
@@ -179,7 +179,7 @@ def evaluate_command(
         OutputFormat.table, "--format", help="table, json, csv or markdown."
     ),
 ) -> None:
-    from neuralab.cli._console import stdout_console
+    from neuralab.console import stdout_console
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
     from neuralab.vision.checkpoint import evaluate_run
 

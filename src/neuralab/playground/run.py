@@ -558,7 +558,7 @@ class progress_bar:
             return lambda row: None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        from neuralab.cli._console import stderr_console
+        from neuralab.console import stderr_console
 
         console = stderr_console()
         self._progress = Progress(

@@ -258,7 +258,7 @@ def epoch_progress(
         TimeRemainingColumn,
     )
 
-    from neuralab.cli._console import stderr_console
+    from neuralab.console import stderr_console
 
     bar = Progress(
         TextColumn(f"epoch {epoch}/{epochs}"),

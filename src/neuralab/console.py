@@ -1,4 +1,7 @@
-"""Where the command line writes: a rich console on stdout, one-line errors on stderr."""
+"""The shared rich consoles: stdout for results, stderr for progress bars and one-line errors.
+
+Used by the command line and by progress displays in the library, so it sits in the shared
+kernel (no layer imports `neuralab.cli`)."""
 
 from __future__ import annotations
 
