@@ -25,7 +25,8 @@ import torch
 
 from neuralab.atomic import write_text
 from neuralab.playground.batched import train_batched
-from neuralab.playground.run import PlaygroundConfig, train_playground
+from neuralab.playground.config import PlaygroundConfig
+from neuralab.playground.run import train_playground
 
 INITS = ("zeros", "small", "xavier", "he")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")

@@ -18,8 +18,9 @@ from neuralab.playground.batched import (
     parse_compare,
     train_batched,
 )
+from neuralab.playground.config import PlaygroundConfig
 from neuralab.playground.mlp import MLP
-from neuralab.playground.run import PlaygroundConfig, load_data, make_plan, train_playground
+from neuralab.playground.run import load_data, make_plan, train_playground
 
 BASE = PlaygroundConfig(n=60, epochs=6, hidden=(5, 3))
 

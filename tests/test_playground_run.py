@@ -9,16 +9,15 @@ import pytest
 import torch
 
 from neuralab.errors import NeuralabError
+from neuralab.playground.config import PlaygroundConfig, validate_config
 from neuralab.playground.features import feature_matrix
 from neuralab.playground.mlp import MLP
 from neuralab.playground.run import (
-    PlaygroundConfig,
     build_model,
     load_data,
     make_plan,
     resolve_log_every,
     train_playground,
-    validate_config,
 )
 from neuralab.playground.toy_data import ToyDataset, make_toy_data
 

@@ -60,7 +60,7 @@ _PUBLIC: dict[str, str] = {
     "scale_demo": "neuralab.theory.perceptron",
     "sigmoid_limit": "neuralab.theory.perceptron",
     "gradient_report": "neuralab.theory.gradients",
-    "PlaygroundConfig": "neuralab.playground.run",
+    "PlaygroundConfig": "neuralab.playground.config",
     "PlaygroundResult": "neuralab.playground.run",
     "train_playground": "neuralab.playground.run",
     "train_batched": "neuralab.playground.batched",

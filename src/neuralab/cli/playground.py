@@ -121,8 +121,8 @@ def playground(
     ),
 ) -> None:
     from neuralab.config import load_config
+    from neuralab.playground.config import PlaygroundConfig, validate_config
     from neuralab.playground.mlp import parse_hidden
-    from neuralab.playground.run import PlaygroundConfig, validate_config
 
     options: dict[str, Any] = {
         "data": data,
@@ -286,7 +286,7 @@ def _run_grid(
     from neuralab.atomic import save_figure, write_text
     from neuralab.console import stdout_console
     from neuralab.playground.batched import compare_grid, grid_configs, parse_compare
-    from neuralab.playground.run import validate_config
+    from neuralab.playground.config import validate_config
     from neuralab.report.playground_figures import compare_figure
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from neuralab.playground.config import PlaygroundConfig, validate_config
 from neuralab.playground.features import PlaygroundTensors, prepare_tensors
 from neuralab.playground.mlp import (
     DEAD_ACTIVATIONS,
@@ -45,7 +46,6 @@ from neuralab.playground.mlp import (
 )
 from neuralab.playground.run import (
     Optimizer,
-    PlaygroundConfig,
     PlaygroundResult,
     TrainingPlan,
     build_model,
@@ -53,7 +53,6 @@ from neuralab.playground.run import (
     load_data,
     make_plan,
     progress_bar,
-    validate_config,
 )
 from neuralab.theory.activations import get_activation
 

@@ -12,10 +12,10 @@ import io
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from rich.table import Table
+import rich.table
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,31 @@ class Column:
         return self.header or self.key
 
 
+@dataclass
+class Table:
+    """A result ready to be shown: rows, their columns, a title, a totals row and notes.
+
+    The value every renderer takes (terminal, JSON, CSV, Markdown, HTML report): library results
+    are turned into one or more ``Table`` by a renderer in :mod:`neuralab.report`; ``notes`` are
+    the lines printed after the table (checks, conclusions, where files were written).
+    """
+
+    rows: list[Mapping[str, Any]]
+    columns: list[Column]
+    title: str | None = None
+    notes: list[str] = field(default_factory=list)
+    footer: Mapping[str, Any] | None = None
+
+
 def rich_table(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[Column],
     *,
     title: str | None = None,
     footer: Mapping[str, Any] | None = None,
-) -> Table:
+) -> rich.table.Table:
     """Return a rich ``Table`` of ``rows``; ``footer`` is an optional totals row."""
-    table = Table(title=title, show_footer=footer is not None, header_style="bold")
+    table = rich.table.Table(title=title, show_footer=footer is not None, header_style="bold")
     for column in columns:
         footer_text = column.text(footer.get(column.key)) if footer is not None else ""
         table.add_column(

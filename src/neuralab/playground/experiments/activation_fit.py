@@ -80,7 +80,8 @@ def relu_breakpoints(model: Any, low: float, high: float) -> dict[str, int]:
 
 
 def _fit(config: ActivationFitConfig, activation: str, data: Any) -> Any:
-    from neuralab.playground.run import PlaygroundConfig, train_playground
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.run import train_playground
 
     return train_playground(
         PlaygroundConfig(

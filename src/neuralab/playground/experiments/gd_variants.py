@@ -98,7 +98,8 @@ def escape_1d(config: GDVariantsConfig, batch: int) -> dict[str, Any]:
 
 
 def _train(config: GDVariantsConfig, batch_size: int) -> Any:
-    from neuralab.playground.run import PlaygroundConfig, train_playground
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.run import train_playground
 
     return train_playground(
         PlaygroundConfig(

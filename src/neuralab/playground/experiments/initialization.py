@@ -55,7 +55,8 @@ _SCALE = {"zero": 0.0, "small": 0.01, "appropriate": 1.0, "large": 100.0}
 
 
 def _train(config: InitializationConfig, activation: str, scheme: str, seed: int) -> Any:
-    from neuralab.playground.run import PlaygroundConfig, train_playground
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.run import train_playground
 
     relu = activation == "relu"
     return train_playground(

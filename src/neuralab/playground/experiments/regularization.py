@@ -49,7 +49,8 @@ def quick(config: RegularizationConfig) -> RegularizationConfig:
 
 
 def _train(config: RegularizationConfig, l2: float, dropout: float, seed: int) -> Any:
-    from neuralab.playground.run import PlaygroundConfig, train_playground
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.run import train_playground
 
     return train_playground(
         PlaygroundConfig(

@@ -44,7 +44,8 @@ def quick(config: ShufflingConfig) -> ShufflingConfig:
 
 
 def _train(config: ShufflingConfig, sorted_data: bool, seed: int) -> Any:
-    from neuralab.playground.run import PlaygroundConfig, train_playground
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.run import train_playground
 
     return train_playground(
         PlaygroundConfig(

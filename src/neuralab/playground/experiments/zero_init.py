@@ -77,13 +77,8 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     """Return per-case symmetry, gradients at init, active fraction and final accuracy."""
     import torch
 
-    from neuralab.playground.run import (
-        PlaygroundConfig,
-        build_model,
-        load_data,
-        make_plan,
-        train_playground,
-    )
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.run import build_model, load_data, make_plan, train_playground
 
     if config.epochs < 1:
         raise NeuralabError(f"epochs={config.epochs} must be at least 1")
