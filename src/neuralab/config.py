@@ -117,10 +117,14 @@ def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
         raise NeuralabError(f"invalid {config_class.__name__}: {error}") from None
 
 
+def config_yaml(config: Any) -> str:
+    """Return the config as the YAML text :func:`save_config` writes (fields in order)."""
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=False)
+
+
 def save_config(config: Any, path: str | os.PathLike[str]) -> Path:
     """Write the resolved config to ``path`` as YAML (atomically) and return the path."""
-    text = yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=False)
-    return write_text(path, text)
+    return write_text(path, config_yaml(config))
 
 
 def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
