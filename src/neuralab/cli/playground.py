@@ -38,7 +38,8 @@ def playground(
     data: str | None = typer.Option(
         None,
         "--data",
-        help="Toy data set: circle, xor, gauss, spiral, moons, blobs, plane, multi-gauss, curve.",
+        help="Toy data set: circle, xor, gauss, spiral, moons, blobs, plane, multi-gauss, curve;"
+        " or csv:PATH (rows x1,x2,label).",
     ),
     n: int | None = typer.Option(None, "--n", help="Number of examples (train + test)."),
     noise: float | None = typer.Option(
@@ -90,6 +91,9 @@ def playground(
     epochs: int | None = typer.Option(None, "--epochs", help="Passes over the training set."),
     iterations: int | None = typer.Option(
         None, "--iterations", help="Stop after this many updates instead (overrides --epochs)."
+    ),
+    target_loss: float | None = typer.Option(
+        None, "--target-loss", help="Also stop once the test loss is at most this (0 = off)."
     ),
     seed: int | None = typer.Option(
         None, "--seed", help="Seed of initialization, shuffling, dropout (and data)."
@@ -147,6 +151,7 @@ def playground(
         "shuffle": shuffle,
         "epochs": epochs,
         "iterations": iterations,
+        "target_loss": target_loss,
         "seed": seed,
         "data_seed": data_seed,
         "classes": classes,

@@ -49,6 +49,7 @@ class PlaygroundConfig:
     seed: int = 0  # seeds initialization, shuffling and dropout (and the data, see data_seed)
     log_every: int = 0  # 0 = choose automatically
     iterations: int = 0  # > 0: stop after this many parameter updates (overrides epochs)
+    target_loss: float = 0.0  # > 0: also stop at the end of the epoch the test loss reaches it
     data_seed: int | None = None  # seed of the data set; None = seed
     classes: int = 3  # number of classes of the multi-class set (blobs)
     device: str = "cpu"  # cpu | cuda | mps | auto (tiny networks are fastest on the CPU)
@@ -99,6 +100,10 @@ def validate_config(config: PlaygroundConfig) -> None:
         (config.iterations >= 0, f"iterations={config.iterations} must be >= 0"),
         (config.log_every >= 0, f"log_every={config.log_every} must be >= 0"),
         (math.isfinite(config.bias_init), f"bias_init={config.bias_init} must be finite"),
+        (
+            config.target_loss >= 0 and math.isfinite(config.target_loss),
+            f"target_loss={config.target_loss} must be >= 0 (0 = no target)",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -122,4 +127,8 @@ def validate_config(config: PlaygroundConfig) -> None:
 def _check_data_name(name: str) -> None:
     from neuralab.playground.toy_data import get_toy_data_spec
 
+    if name.startswith("csv:"):  # points from a CSV file, read (and checked) when loaded
+        if not name[4:].strip():
+            raise NeuralabError("data 'csv:' needs a file: csv:PATH (rows x1,x2,label)")
+        return
     get_toy_data_spec(name)  # unknown names raise, listing the valid ones

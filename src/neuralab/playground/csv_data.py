@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.toy_data import ToyDataset, split_points
+from neuralab.playground.toy_data import Task, ToyDataset, split_points
 
 PREFIX = "csv:"
 MAX_ROWS = 100_000
@@ -82,7 +82,9 @@ def parse_points_csv(
     task, y, num_classes = _labels(labels, name)
     n_train = math.floor(len(rows) * train_ratio)
     if n_train < 1:
-        raise NeuralabError(f"train_ratio={train_ratio} of {len(rows)} rows leaves no training point")
+        raise NeuralabError(
+            f"train_ratio={train_ratio} of {len(rows)} rows leaves no training point"
+        )
     permutation = torch.randperm(len(rows), generator=torch.Generator().manual_seed(int(seed)))
     x_train, y_train, x_test, y_test = split_points(x[permutation], y[permutation], n_train, order)
     return ToyDataset(
@@ -107,7 +109,7 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _labels(labels: torch.Tensor, name: str) -> tuple[str, torch.Tensor, int]:
+def _labels(labels: torch.Tensor, name: str) -> tuple[Task, torch.Tensor, int]:
     """Return (task, y, number of classes) of the label column (see the module doc)."""
     integral = bool((labels == labels.round()).all())
     values = sorted({int(v) for v in labels.tolist()}) if integral else []
