@@ -24,12 +24,16 @@ def test_commands_without_arguments():
 
 
 def test_set_keeps_json_values_and_turns_lists_into_tuples():
-    command = parse({"type": "set", "net": "b", "values": {"lr": 0.1, "hidden": [8, 8], "shuffle": False}})
+    command = parse(
+        {"type": "set", "net": "b", "values": {"lr": 0.1, "hidden": [8, 8], "shuffle": False}}
+    )
     assert command.args == {"net": "b", "values": {"lr": 0.1, "hidden": (8, 8), "shuffle": False}}
 
 
 def test_weight_and_bias_need_indices_and_finite_numbers():
-    command = parse({"type": "weight", "net": "a", "layer": 1, "unit": 2, "source": 0, "value": -0.5})
+    command = parse(
+        {"type": "weight", "net": "a", "layer": 1, "unit": 2, "source": 0, "value": -0.5}
+    )
     assert command.args == {"net": "a", "layer": 1, "unit": 2, "source": 0, "value": -0.5}
     assert parse({"type": "bias", "layer": 0, "unit": 3, "value": 2}).args["value"] == 2.0
     with pytest.raises(ProtocolError, match="'layer': an integer"):
@@ -83,7 +87,9 @@ def test_rate_limit_allows_a_burst_then_the_rate():
 
 def test_limits_name_the_value_and_the_limit():
     check_config(PlaygroundConfig(hidden=(8,) * 10), LIMITS)
-    with pytest.raises(NeuralabError, match="11 hidden layers; the browser playground draws at most 10"):
+    with pytest.raises(
+        NeuralabError, match="11 hidden layers; the browser playground draws at most 10"
+    ):
         check_config(PlaygroundConfig(hidden=(2,) * 11), LIMITS)
     with pytest.raises(NeuralabError, match="a layer of 65 units"):
         check_config(PlaygroundConfig(hidden=(65,)), LIMITS)

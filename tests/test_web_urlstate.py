@@ -78,7 +78,15 @@ def test_bad_links_say_what_is_wrong():
 
 def test_flags_name_booleans_as_the_command_line_does():
     config = PlaygroundConfig(data="xor", shuffle=False, data_seed=7, batch_size=0)
-    assert to_flags(config) == ["--data", "xor", "--batch-size", "0", "--no-shuffle", "--data-seed", "7"]
+    assert to_flags(config) == [
+        "--data",
+        "xor",
+        "--batch-size",
+        "0",
+        "--no-shuffle",
+        "--data-seed",
+        "7",
+    ]
     assert from_flags(to_flags(config)) == config
 
 

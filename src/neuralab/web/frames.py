@@ -96,7 +96,10 @@ def data_picture(
     def points(x: Tensor, y: Tensor) -> list[list[float]]:
         xs = x.reshape(len(x), -1).tolist()
         labels = y.reshape(-1).tolist()
-        return [[*(round(v, 5) for v in p), round(label, 5)] for p, label in zip(xs, labels, strict=True)]
+        return [
+            [*(round(v, 5) for v in p), round(label, 5)]
+            for p, label in zip(xs, labels, strict=True)
+        ]
 
     picture: dict[str, Any] = {
         "name": data.name,
@@ -175,7 +178,9 @@ def output_picture(session: PlaygroundSession, resolution: int, extent: float) -
     return picture
 
 
-def neuron_pictures(session: PlaygroundSession, resolution: int, extent: float) -> list[list[dict[str, Any]]]:
+def neuron_pictures(
+    session: PlaygroundSession, resolution: int, extent: float
+) -> list[list[dict[str, Any]]]:
     """Return every hidden unit's activation a on the grid, divided by max(1, max|a|)."""
     one_d = session.data.input_dim == 1
     layers = session.neuron_grids(CURVE_POINTS // 4 if one_d else resolution, extent)
@@ -197,7 +202,9 @@ def neuron_pictures(session: PlaygroundSession, resolution: int, extent: float) 
 
 def chart_row(row: dict[str, Any]) -> list[Any]:
     """Return ``[epoch, train_loss, test_loss, train_acc, test_acc]`` of a history row."""
-    return finite([row["epoch"], row["train_loss"], row["test_loss"], row["train_acc"], row["test_acc"]])
+    return finite(
+        [row["epoch"], row["train_loss"], row["test_loss"], row["train_acc"], row["test_acc"]]
+    )
 
 
 METRIC_KEYS = (

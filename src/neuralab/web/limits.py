@@ -52,11 +52,17 @@ def check_config(config: PlaygroundConfig, limits: Limits) -> None:
             f"the browser playground draws at most {limits.max_hidden_units}"
         )
     if config.n > limits.max_points:
-        raise NeuralabError(f"n={config.n} examples; the browser playground takes at most {limits.max_points}")
+        raise NeuralabError(
+            f"n={config.n} examples; the browser playground takes at most {limits.max_points}"
+        )
     if config.classes > limits.max_classes:
-        raise NeuralabError(f"classes={config.classes}; the browser playground takes at most {limits.max_classes}")
+        raise NeuralabError(
+            f"classes={config.classes}; the browser playground takes at most {limits.max_classes}"
+        )
     if config.epochs > limits.max_epochs:
-        raise NeuralabError(f"epochs={config.epochs}; the browser playground stops at most at {limits.max_epochs}")
+        raise NeuralabError(
+            f"epochs={config.epochs}; the browser playground stops at most at {limits.max_epochs}"
+        )
     if config.device.strip().lower() != "cpu":
         raise NeuralabError(
             f"device={config.device!r}: the browser playground trains on the CPU (device=cpu); "

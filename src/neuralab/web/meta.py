@@ -25,7 +25,9 @@ def _thumbnail(name: str) -> dict[str, Any]:
     from neuralab.playground.toy_data import get_toy_data_spec, make_toy_data
 
     spec = get_toy_data_spec(name)
-    data = make_toy_data(name, n=THUMBNAIL_POINTS if spec.input_dim == 2 else 60, seed=0, train_ratio=1.0)
+    data = make_toy_data(
+        name, n=THUMBNAIL_POINTS if spec.input_dim == 2 else 60, seed=0, train_ratio=1.0
+    )
     x = data.x_train.reshape(len(data.x_train), -1)
     y = data.y_train.reshape(-1).float()
     extent = float(x.abs().max()) * 1.1
@@ -35,7 +37,10 @@ def _thumbnail(name: str) -> dict[str, Any]:
     else:
         domain = [-extent, extent, -extent, extent]
     scale = float(y.abs().max()) if spec.task == "regression" else 1.0
-    points = [[round(v, 3) for v in p] + [round(float(t), 3)] for p, t in zip(x.tolist(), y.tolist(), strict=True)]
+    points = [
+        [round(v, 3) for v in p] + [round(float(t), 3)]
+        for p, t in zip(x.tolist(), y.tolist(), strict=True)
+    ]
     return {"domain": domain, "train": points, "target_scale": scale}
 
 

@@ -77,7 +77,9 @@ class Command:
 def parse_message(raw: str | bytes, limits: Limits) -> Command:
     """Return the checked :class:`Command` of one raw WebSocket message; bad ones raise."""
     if len(raw) > limits.max_message_bytes:
-        raise ProtocolError(f"message of {len(raw):,} bytes; the limit is {limits.max_message_bytes:,}")
+        raise ProtocolError(
+            f"message of {len(raw):,} bytes; the limit is {limits.max_message_bytes:,}"
+        )
     try:
         message = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -227,7 +229,9 @@ def _text(message: dict[str, Any], key: str, longest: int, default: str | None =
     if not isinstance(value, str):
         raise ProtocolError(f"{message['type']} needs '{key}': a text")
     if len(value) > longest:
-        raise ProtocolError(f"{message['type']} '{key}' is {len(value)} characters (at most {longest})")
+        raise ProtocolError(
+            f"{message['type']} '{key}' is {len(value)} characters (at most {longest})"
+        )
     return value
 
 

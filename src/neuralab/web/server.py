@@ -39,14 +39,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise NeuralabError(f"port {port} on {host} is in use; choose another with --port") from None
+            raise NeuralabError(
+                f"port {port} on {host} is in use; choose another with --port"
+            ) from None
         raise NeuralabError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
 
 
-def make_server(host: str, sock: socket.socket, limits: Limits | None = None, log_level: str = "warning"):
+def make_server(
+    host: str, sock: socket.socket, limits: Limits | None = None, log_level: str = "warning"
+):
     """Return a uvicorn ``Server`` of the playground app for a socket bound to ``host``."""
     import uvicorn
 
@@ -74,7 +78,9 @@ def address(sock: socket.socket) -> str:
 
 
 @contextlib.contextmanager
-def serve_in_background(limits: Limits | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve_in_background(
+    limits: Limits | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
     """Run the playground server on a thread; yield its address; stop it on exit."""
     sock = bind_socket(host, port)
     server = make_server(host, sock, limits)
@@ -96,7 +102,9 @@ def serve_in_background(limits: Limits | None = None, host: str = "127.0.0.1", p
 def chromium_executable() -> Path | None:
     """Return the system's Chromium (``$CHROMIUM``, /usr/bin/chromium, or on the PATH), or None."""
     candidates = [os.environ.get("CHROMIUM", ""), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-    candidates += [shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")]
+    candidates += [
+        shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return Path(candidate)

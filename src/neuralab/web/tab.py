@@ -31,11 +31,18 @@ from neuralab.playground.config import PlaygroundConfig
 from neuralab.web import frames
 from neuralab.web.limits import Limits, check_config
 from neuralab.web.protocol import Command
-from neuralab.web.urlstate import TabState, changed_fields, config_from_values, from_query, to_command, to_query
+from neuralab.web.urlstate import (
+    TabState,
+    changed_fields,
+    config_from_values,
+    from_query,
+    to_command,
+    to_query,
+)
 
 log = logging.getLogger("neuralab.web")
 
-CHUNK_SECONDS = 0.035  # training between two frames: about 25-30 frames per second
+CHUNK_SECONDS = 0.03  # training between two frames: about 30 frames per second
 FRAMES_IN_FLIGHT = 2  # frames sent but not yet drawn by the page
 DATA_FIELDS = ("data", "n", "noise", "train_ratio", "classes", "data_seed")  # shared by A and B
 # changes that only say when to stop: the trajectory stays the one the config describes
@@ -182,8 +189,12 @@ class Tab:
             self._open(query)
         except NeuralabError as error:
             self._open("")
-            return [{"type": "error", "message": f"the link: {error}"}, *self._state()]
-        return self._state()
+            return [
+                {"type": "error", "message": f"the link: {error}"},
+                *self._state(),
+                self._frame(),
+            ]
+        return [*self._playing(), *self._state(), self._frame()]
 
     def _open(self, query: str) -> None:
         state = from_query(query)
@@ -311,7 +322,9 @@ class Tab:
         self._pause()
         if on and len(self.nets) == 1:
             a = self.nets[0]
-            self.nets.append(Network("b", a.config, self._next_run(), self._uploaded_data(a.config)))
+            self.nets.append(
+                Network("b", a.config, self._next_run(), self._uploaded_data(a.config))
+            )
         elif not on and len(self.nets) == 2:
             self.nets.pop()
         return [*self._playing(), *self._state(), self._frame()]
@@ -326,7 +339,9 @@ class Tab:
         self.notice = f"{pair.experiment}: A = {pair.a_label}, B = {pair.b_label}. Press play."
         return [*self._playing(), *self._state(), self._frame()]
 
-    def _on_weight(self, net: str, layer: int, unit: int, source: int, value: float) -> list[dict[str, Any]]:
+    def _on_weight(
+        self, net: str, layer: int, unit: int, source: int, value: float
+    ) -> list[dict[str, Any]]:
         target = self._net(net)
         target.session.set_weight(layer, unit, source, value)
         target.edited = True
@@ -376,8 +391,16 @@ class Tab:
         else:
             command = to_command(target.config)
             files = [
-                {"name": f"model{suffix}.py", "text": model_source(target.session, command), "type": "text/x-python"},
-                {"name": f"weights{suffix}.json", "text": weights_json(target.session), "type": "application/json"},
+                {
+                    "name": f"model{suffix}.py",
+                    "text": model_source(target.session, command),
+                    "type": "text/x-python",
+                },
+                {
+                    "name": f"weights{suffix}.json",
+                    "text": weights_json(target.session),
+                    "type": "application/json",
+                },
             ]
         return [{"type": "export", "files": files}]
 
@@ -401,7 +424,9 @@ class Tab:
             extent,
             self.limits.neuron_grid,
             version=self.data_version,
-            uploaded=self.upload[0] if self.upload and self.nets[0].config.data.startswith("csv:") else None,
+            uploaded=self.upload[0]
+            if self.upload and self.nets[0].config.data.startswith("csv:")
+            else None,
         )
         nets = []
         for net in self.nets:

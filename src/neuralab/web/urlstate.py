@@ -68,7 +68,9 @@ def _normal(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def config_from_values(values: Mapping[str, Any], base: PlaygroundConfig | None = None) -> PlaygroundConfig:
+def config_from_values(
+    values: Mapping[str, Any], base: PlaygroundConfig | None = None
+) -> PlaygroundConfig:
     """Return ``base`` (default: the defaults) with ``values`` set (strings are converted)."""
     merged = dataclasses.asdict(base) if base is not None else {}
     merged.update(values)
@@ -89,7 +91,9 @@ def to_query(state: TabState) -> str:
     pairs = [(k, format_value(v)) for k, v in changed_fields(state.a, PlaygroundConfig()).items()]
     if state.b is not None:
         pairs.append(("ab", "1"))
-        pairs += [(B_PREFIX + k, format_value(v)) for k, v in changed_fields(state.b, state.a).items()]
+        pairs += [
+            (B_PREFIX + k, format_value(v)) for k, v in changed_fields(state.b, state.a).items()
+        ]
     pairs += [(k, "1") for k in VIEW_SWITCHES if state.view.get(k)]
     return urlencode(pairs, safe=",()^:")
 
@@ -101,7 +105,9 @@ def from_query(query: str) -> TabState:
     """
     query = query.lstrip("?#")
     if len(query) > MAX_QUERY_CHARS:
-        raise NeuralabError(f"the link's settings are {len(query)} characters long (at most {MAX_QUERY_CHARS})")
+        raise NeuralabError(
+            f"the link's settings are {len(query)} characters long (at most {MAX_QUERY_CHARS})"
+        )
     valid = field_names()
     a_values: dict[str, str] = {}
     b_values: dict[str, str] = {}
