@@ -59,3 +59,7 @@ def gtsrb_npz() -> Path:
 @pytest.fixture
 def mnist_npz() -> Path:
     return shared_dataset("mnist/mnist-28.npz")
+
+
+# the browser tests' fixtures (system Chromium driven by Playwright): tests/browser_fixtures.py
+pytest_plugins = ["browser_fixtures"]

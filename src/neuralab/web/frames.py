@@ -165,6 +165,7 @@ def output_picture(session: PlaygroundSession, resolution: int, extent: float) -
         picture["classes"] = base64.b64encode(
             winner.to(torch.uint8).contiguous().numpy().tobytes()
         ).decode("ascii")
+        picture["units"] = [unit_bytes(torch.nan_to_num(2 * p - 1)) for p in grid]
         picture["lo_label"], picture["hi_label"] = "", ""
     else:
         if plan.output == "softmax":

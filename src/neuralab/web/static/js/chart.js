@@ -18,6 +18,10 @@ export class LossChart {
       svg.appendChild(line);
       this.lines[name] = line;
     }
+    this.log = false; // a click on the chart switches between a linear and a log scale
+    svg.addEventListener("click", () => { this.log = !this.log; this.draw(); });
+    svg.style.cursor = "pointer";
+    svg.appendChild(document.createElementNS(SVG, "title")).textContent = "click: linear / log scale";
     this.label = document.createElementNS(SVG, "text");
     this.label.setAttribute("x", WIDTH - 4);
     this.label.setAttribute("y", 10);
@@ -42,30 +46,40 @@ export class LossChart {
     const rows = this.rows;
     const finite = (v) => v !== null && Number.isFinite(v);
     let top = 0;
+    let bottom = Infinity;
     for (const r of [...rows, ...(this.other || [])]) {
-      if (finite(r[1])) top = Math.max(top, r[1]);
-      if (finite(r[2])) top = Math.max(top, r[2]);
+      for (const v of [r[1], r[2]]) {
+        if (!finite(v)) continue;
+        top = Math.max(top, v);
+        if (v > 0) bottom = Math.min(bottom, v);
+      }
     }
     const epochs = Math.max(1, rows.length ? rows[rows.length - 1][0] : 1,
       this.other && this.other.length ? this.other[this.other.length - 1][0] : 1);
     top = top > 0 ? top * 1.05 : 1;
+    bottom = Number.isFinite(bottom) ? Math.min(bottom, top / 10) : top / 10;
+    const [lo, hi] = [Math.log10(bottom), Math.log10(top)];
+    const y = this.log
+      ? (v) => HEIGHT - 2 - ((Math.log10(Math.max(v, bottom)) - lo) / (hi - lo)) * (HEIGHT - 6)
+      : (v) => HEIGHT - (v / top) * (HEIGHT - 4);
     const points = (series, column) => {
       const stride = Math.max(1, Math.ceil(series.length / MAX_POINTS));
       const out = [];
       for (let i = 0; i < series.length; i += stride) {
         const r = series[i];
         if (!finite(r[column])) continue;
-        out.push(`${((r[0] / epochs) * WIDTH).toFixed(1)},${(HEIGHT - (r[column] / top) * (HEIGHT - 4)).toFixed(1)}`);
+        out.push(`${((r[0] / epochs) * WIDTH).toFixed(1)},${y(r[column]).toFixed(1)}`);
       }
       const last = series[series.length - 1];
       if (last && (series.length - 1) % stride !== 0 && finite(last[column])) {
-        out.push(`${WIDTH},${(HEIGHT - (last[column] / top) * (HEIGHT - 4)).toFixed(1)}`);
+        out.push(`${WIDTH},${y(last[column]).toFixed(1)}`);
       }
       return out.join(" ");
     };
     this.lines.train.setAttribute("points", points(rows, 1));
     this.lines.test.setAttribute("points", points(rows, 2));
     this.lines.other.setAttribute("points", this.other ? points(this.other, 2) : "");
-    this.label.textContent = rows.length ? `max ${top.toPrecision(2)}` : "";
+    this.label.textContent = rows.length
+      ? (this.log ? `log scale, ${bottom.toPrecision(2)} .. ${top.toPrecision(2)}` : `max ${top.toPrecision(2)}`) : "";
   }
 }

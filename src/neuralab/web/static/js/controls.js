@@ -21,24 +21,25 @@ export function dataControls(meta) {
   ];
 }
 
-/** A network's training settings. */
+/** A network's training settings (two columns; ``wide`` ones span both). */
 export function trainingControls(meta) {
   return [
-    { field: "lr", label: "Learning rate", kind: "number", list: LEARNING_RATES, min: 0, step: "any" },
-    { field: "activation", label: "Activation (all layers)", kind: "select", options: meta.hidden_activations,
-      mixed: true },
+    { field: "lr", label: "Learning rate", title: "learning rate eta", kind: "number", list: LEARNING_RATES, min: 0, step: "any" },
     { field: "optimizer", label: "Optimizer", kind: "select", options: meta.optimizers },
+    { field: "activation", label: "Activation", title: "the activation of every hidden layer (each layer can have its own: the menus above the layers)",
+      kind: "select", options: meta.hidden_activations, mixed: true },
     { field: "momentum", label: "Momentum \u03bc", kind: "number", min: 0, max: 0.999, step: "any",
       hidden: (config) => config.optimizer !== "momentum" },
-    { field: "init", label: "Initialization", kind: "text", list: meta.inits },
-    { field: "bias_init", label: "Bias init", kind: "number", step: "any" },
-    { field: "output", label: "Output", kind: "select", options: meta.outputs },
-    { field: "loss", label: "Loss", kind: "select", options: meta.losses },
-    { field: "l1", label: "L1 rate \u03bb\u2081", kind: "number", min: 0, step: "any", pair: "l2" },
-    { field: "l2", label: "L2 rate \u03bb\u2082", kind: "number", min: 0, step: "any" },
-    { field: "dropout", label: "Dropout p", kind: "number", min: 0, max: 0.95, step: "any" },
-    { field: "shuffle", label: "Reshuffle every epoch", kind: "check" },
-    { field: "seed", label: "Seed (init, batches, dropout)", kind: "number", min: 0, step: 1 },
+    { field: "init", label: "Initialization", title: "weight initialization: a scheme of the shared table, or constant(c), normal(std), uniform(a), scaled(s)",
+      kind: "text", list: meta.inits, wide: true },
+    { field: "bias_init", label: "Bias init", title: "the constant every bias starts at (0.01 keeps ReLUs active)", kind: "number", step: "any" },
+    { field: "dropout", label: "Dropout p", title: "probability of dropping a hidden unit while training", kind: "number", min: 0, max: 0.95, step: "any" },
+    { field: "output", label: "Output", title: "output activation (auto: from the data and the loss)", kind: "select", options: meta.outputs },
+    { field: "loss", label: "Loss", title: "mse, bce (binary cross-entropy) or ce (cross-entropy); auto: from the data", kind: "select", options: meta.losses },
+    { field: "l1", label: "L1 \u03bb\u2081", title: "L1 penalty lambda_1 * sum |w| (weights only)", kind: "number", min: 0, step: "any" },
+    { field: "l2", label: "L2 \u03bb\u2082", title: "L2 penalty lambda_2 / 2 * sum w^2 (weights only)", kind: "number", min: 0, step: "any" },
+    { field: "seed", label: "Seed", title: "seed of the initialization, the batches and dropout (and of the data, unless a data seed is set)", kind: "number", min: 0, step: 1 },
+    { field: "shuffle", label: "Reshuffle every epoch", kind: "check", wide: true },
   ];
 }
 
@@ -46,10 +47,11 @@ export function trainingControls(meta) {
 export function stopControls(meta, fields) {
   const controls = [
     { field: "epochs", label: "Epochs", kind: "number", min: 1, max: meta.limits.max_epochs, step: 1 },
-    { field: "iterations", label: "Updates (0 = use epochs)", kind: "number", min: 0, step: 1 },
+    { field: "iterations", label: "Updates", title: "stop after this many parameter updates (0: use epochs)", kind: "number", min: 0, step: 1 },
   ];
   if (fields.includes("target_loss")) {
-    controls.push({ field: "target_loss", label: "Test loss \u2264 (0 = off)", kind: "number", min: 0, step: "any" });
+    controls.push({ field: "target_loss", label: "Test loss \u2264", title: "also stop at the end of the epoch the test loss reaches this (0: off)",
+      kind: "number", min: 0, step: "any" });
   }
   return controls;
 }
@@ -62,7 +64,8 @@ export function buildControls(container, specs, send) {
   const bound = [];
   for (const spec of specs) {
     const wrapper = document.createElement("label");
-    wrapper.className = spec.kind === "check" ? "control check" : "control";
+    wrapper.className = `${spec.kind === "check" ? "control check" : "control"}${spec.wide ? " wide" : ""}`;
+    if (spec.title) wrapper.title = spec.title;
     wrapper.dataset.field = spec.field;
     const caption = document.createElement("span");
     const text = document.createElement("span");

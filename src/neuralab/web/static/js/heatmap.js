@@ -53,7 +53,7 @@ export function drawGrid(canvas, bytes, size, { discretize = false, classes = nu
       const colour = CLASS_RGB[classes[i] % CLASS_RGB.length];
       const floor = 1 / k;
       const confidence = discretize ? 1 : Math.max(0, (bytes[i] / 255 - floor) / (1 - floor));
-      rgb = mix([255, 255, 255], colour, 0.15 + 0.6 * confidence);
+      rgb = mix([255, 255, 255], colour, 0.08 + 0.5 * confidence);
     } else {
       let q = bytes[i];
       if (discretize) q = q >= 128 ? 255 : 0;
@@ -87,24 +87,31 @@ export function pointColour(label, data) {
 }
 
 /** Draw training points (filled) and test points (hollow) in the square domain. */
-export function drawPoints(context, width, data, { showTest = true, radius = 3 } = {}) {
+export function drawPoints(context, width, data, { showTest = true, radius = 3, rim = true } = {}) {
   const [x0, x1, y0, y1] = data.domain;
   const sx = (x) => ((x - x0) / (x1 - x0)) * width;
   const sy = (y) => ((y1 - y) / (y1 - y0)) * width;
   context.lineWidth = 1;
+  // regression points take the background's colour scale: a dark rim keeps them visible
+  const regression = data.task === "regression" && rim;
   for (const [a, b, label] of data.train) {
     context.beginPath();
     context.arc(sx(a), sy(b), radius, 0, 2 * Math.PI);
     context.fillStyle = pointColour(label, data);
     context.fill();
-    context.strokeStyle = "rgba(255,255,255,0.9)";
+    context.strokeStyle = regression ? "rgba(0,0,0,0.45)" : "rgba(255,255,255,0.9)";
     context.stroke();
   }
   if (!showTest) return;
-  context.lineWidth = 1.6;
   for (const [a, b, label] of data.test) {
     context.beginPath();
     context.arc(sx(a), sy(b), radius, 0, 2 * Math.PI);
+    if (regression) {
+      context.lineWidth = 2.6;
+      context.strokeStyle = "rgba(0,0,0,0.45)";
+      context.stroke();
+    }
+    context.lineWidth = 1.6;
     context.strokeStyle = pointColour(label, data);
     context.stroke();
   }
@@ -114,20 +121,27 @@ export function drawPoints(context, width, data, { showTest = true, radius = 3 }
 export function drawAxes(context, width, domain) {
   const [x0, x1, y0, y1] = domain;
   const step = niceStep((x1 - x0) / 5);
-  context.fillStyle = "rgba(0,0,0,0.55)";
   context.font = "10px system-ui, sans-serif";
+  const label = (text, x, y, align) => {
+    context.textAlign = align;
+    context.fillStyle = "rgba(255,255,255,0.75)";
+    const w = context.measureText(text).width;
+    const left = align === "center" ? x - w / 2 : x;
+    context.fillRect(left - 1, y - 9, w + 2, 11);
+    context.fillStyle = "rgba(0,0,0,0.6)";
+    context.fillText(text, x, y);
+  };
   for (let t = Math.ceil(x0 / step) * step; t <= x1 + 1e-9; t += step) {
     const x = ((t - x0) / (x1 - x0)) * width;
-    if (x < 12 || x > width - 12) continue;
-    context.fillRect(x, width - 4, 1, 4);
-    context.fillText(formatTick(t), x + 2, width - 5);
+    if (x < 14 || x > width - 14) continue;
+    label(formatTick(t), x, width - 3, "center");
   }
   for (let t = Math.ceil(y0 / step) * step; t <= y1 + 1e-9; t += step) {
     const y = ((y1 - t) / (y1 - y0)) * width;
-    if (y < 12 || y > width - 12) continue;
-    context.fillRect(0, y, 4, 1);
-    context.fillText(formatTick(t), 5, y + 3);
+    if (y < 14 || y > width - 14) continue;
+    label(formatTick(t), 3, y + 4, "left");
   }
+  context.textAlign = "left";
 }
 
 function niceStep(raw) {

@@ -12,10 +12,16 @@ import { Connection } from "./socket.js";
 const HEAT_SIZE = 288;
 const $ = (selector, root = document) => root.querySelector(selector);
 
+/** Return the float32 values of base64 little-endian bytes (the model's weights, exactly). */
+function floats(b64) {
+  return new Float32Array(decode(b64).buffer);
+}
+
 function formatLoss(v) {
   if (v === null || v === undefined) return "-";
   if (!Number.isFinite(v)) return String(v);
-  return Math.abs(v) >= 1000 ? v.toExponential(2) : v.toFixed(3);
+  if (v !== 0 && (Math.abs(v) >= 1000 || Math.abs(v) < 0.001)) return v.toExponential(2);
+  return v.toFixed(3);
 }
 
 function formatPercent(v) {
@@ -265,6 +271,8 @@ class Playground {
       case "frame":
         this.stats.framesReceived++;
         for (const net of message.nets) {
+          net.weights = net.weights.map(floats);
+          net.biases = net.biases.map(floats);
           const view = this.views.find((v) => v.id === net.id);
           if (view) view.receive(net);
         }
@@ -345,6 +353,10 @@ class Playground {
     epoch.dataset.value = String(first.epoch);
     $("#iterations").textContent = formatCount(first.steps);
     $("#examples").textContent = formatCount(first.examples);
+    if (frame.nets.length === 2) {
+      const [a, b] = frame.nets.map((n) => formatLoss(n.metrics.test_loss));
+      $("#compare-losses").textContent = `A ${a} \u00b7 B ${b}`;
+    }
     if (this.hovered && !this.hovered.edit) this.showHover();
     this.stats.framesDrawn++;
     this.stats.lastFrameAt = performance.now();
@@ -382,7 +394,7 @@ class Playground {
       drawCurve(context, 56, { ...thumbnail, task: spec.task, test: [] }, null, { showTest: false });
       return;
     }
-    drawPoints(context, 56, { ...thumbnail, task: spec.task, test: [] }, { radius: 1.4 });
+    drawPoints(context, 56, { ...thumbnail, task: spec.task, test: [] }, { radius: 1.4, rim: false });
   }
 
   updateData(data, config) {

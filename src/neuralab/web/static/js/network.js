@@ -59,7 +59,7 @@ export class NetworkDiagram {
     const sizes = columns.map(unitSize);
     sizes[0] = Math.min(30, sizes[0]);
     const firstX = FEATURE_X + 96;
-    const lastX = width - 40;
+    const lastX = width - 44;
     const xs = [FEATURE_X];
     hidden.forEach((_, i) => xs.push(firstX + ((lastX - 60 - firstX) * (i + 0.5)) / Math.max(1, hidden.length)));
     xs.push(lastX);
@@ -203,9 +203,9 @@ export class NetworkDiagram {
     const outputLabel = document.createElement("div");
     outputLabel.className = "output-node-label";
     const [ox, oy] = this.centres[columns.length - 1][0];
-    outputLabel.style.left = `${ox - 28}px`;
+    outputLabel.style.left = `${ox}px`;
     outputLabel.style.top = `${oy - sizes[columns.length - 1] / 2 - 16}px`;
-    outputLabel.textContent = `output: ${this.plan.output}`;
+    outputLabel.textContent = this.plan.output;
     this.nodes.appendChild(outputLabel);
     if (this.selected && !(this.selected[0] < hidden.length && this.selected[1] < hidden[this.selected[0]])) {
       this.selected = null;
@@ -304,11 +304,16 @@ export class NetworkDiagram {
     }
     if (frame.output && this.outputCanvases.length) {
       const output = frame.output;
-      this.outputCanvases.forEach((canvas) => {
-        if (output.kind === "curve") drawUnitCurve(canvas, output.unit_values);
-        else drawGrid(canvas, decode(output.grid), output.size, {
-          ...options, classes: output.classes ? decode(output.classes) : null, k: this.plan.num_classes,
-        });
+      this.outputCanvases.forEach((canvas, k) => {
+        if (output.kind === "curve") {
+          drawUnitCurve(canvas, output.unit_values);
+        } else if (output.units) {
+          // k classes: output unit k shows its own probability p_k in class k's colour
+          const classes = new Uint8Array(output.size * output.size).fill(k);
+          drawGrid(canvas, decode(output.units[k]), output.size, { classes, k: this.plan.num_classes });
+        } else {
+          drawGrid(canvas, decode(output.grid), output.size, options);
+        }
       });
     }
   }
