@@ -82,5 +82,9 @@ def test_read_image_converts_and_resizes(tmp_path):
     rgb = read_image(tmp_path / "red.png", (3, 4, 8))
     assert rgb.shape == (3, 4, 8) and rgb[:, 1, 1].tolist() == [255, 0, 0]
     (tmp_path / "text.png").write_text("not an image")
-    with pytest.raises(NeuralabError, match="cannot be read"):
+    with pytest.raises(NeuralabError, match="cannot decode image .*text.png"):
         read_image(tmp_path / "text.png", (1, 5, 5))
+    with pytest.raises(NeuralabError, match="does not exist"):
+        read_image(tmp_path / "none.png", (1, 5, 5))
+    with pytest.raises(NeuralabError, match="the model takes 4 channels"):
+        read_image(tmp_path / "red.png", (4, 5, 5))

@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
 from neuralab.vision.checkpoint import checkpoint_config, load_checkpoint, load_model_state
+from neuralab.vision.datasets.images import decode_file
 from neuralab.vision.engine import evaluate
 from neuralab.vision.run import SPLITS, ModelInputs, Run, build_run
 
@@ -94,26 +94,12 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int, int, int]) 
     Colour images become grey (ITU-R 601 luma) for a one-channel model and grey images RGB for
     a three-channel one; the size is set with a bilinear resize, as the data sets do.
     """
-    from PIL import Image, UnidentifiedImageError
-
     channels, height, width = input_shape
-    file = Path(path)
-    if not file.is_file():
-        raise NeuralabError(f"image {str(file)!r} does not exist")
-    try:
-        with Image.open(file) as opened:
-            picture = opened.convert("L" if channels == 1 else "RGB")
-            picture = picture.resize((width, height), Image.Resampling.BILINEAR)
-            array = np.asarray(picture, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as error:
-        raise NeuralabError(f"image {str(file)!r} cannot be read ({error})") from None
-    tensor = torch.from_numpy(array.copy())
-    tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
-    if tensor.shape[0] != channels:
-        raise NeuralabError(
-            f"image {str(file)!r} has {tensor.shape[0]} channels; the model takes {channels}"
-        )
-    return tensor.contiguous()
+    if not Path(path).is_file():
+        raise NeuralabError(f"image {str(path)!r} does not exist")
+    if channels not in (1, 3):
+        raise NeuralabError(f"images are grey or RGB; the model takes {channels} channels")
+    return decode_file(str(path), (height, width), gray=channels == 1).contiguous()
 
 
 def predict_files(

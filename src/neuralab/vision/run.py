@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from neuralab.errors import NeuralabError
-from neuralab.vision.augment import Augmentation, augmentation_preset
+from neuralab.vision.augment import augmentation_preset
 from neuralab.vision.config import TrainConfig, augmentation_name
 from neuralab.vision.datasets import ImageDataset, get_dataset
 from neuralab.vision.loader import DeviceLoader, Normalization
@@ -117,47 +117,26 @@ class Run:
         return self.data.split(name)
 
     def loader(
-        self,
-        split: str,
-        *,
-        batch_size: int,
-        shuffle: bool = False,
-        augmentation: Augmentation | None = None,
-        generator: torch.Generator | None = None,
+        self, split: str, *, batch_size: int, generator: torch.Generator | None = None
     ) -> DeviceLoader:
-        """Return batches of the split ``split`` on the run's device, normalised as in training."""
+        """Return batches of ``split`` on the run's device, normalised as in training.
+
+        With ``generator`` they are training batches: shuffled and augmented (``config.augment``)
+        with its random numbers; without, in order and unaugmented.
+        """
         images, labels = self.split(split)
+        training = generator is not None
         return DeviceLoader(
             images,
             labels,
             batch_size=batch_size,
             device=self.device,
-            shuffle=shuffle,
+            shuffle=training,
             normalization=self.inputs.normalization,
-            augmentation=augmentation,
+            augmentation=augmentation_preset(augmentation_name(self.config)) if training else None,
             generator=generator,
             channels_last=uses_channels_last(self.config, self.device),
         )
-
-    def training_loaders(
-        self, generator: torch.Generator
-    ) -> tuple[DeviceLoader, DeviceLoader, DeviceLoader]:
-        """Return the train, val and test loaders of a run being trained.
-
-        The training batches are shuffled and augmented (``config.augment``) from ``generator``;
-        val and test come in order, unaugmented, in batches of at least 256 (no gradients).
-        """
-        augmentation = augmentation_preset(augmentation_name(self.config))
-        batch_size = self.config.batch_size
-        train = self.loader(
-            "train",
-            batch_size=batch_size,
-            shuffle=True,
-            augmentation=augmentation,
-            generator=generator,
-        )
-        val = self.loader("val", batch_size=max(batch_size, 256))
-        return train, val, self.loader("test", batch_size=max(batch_size, 256))
 
 
 def build_run(

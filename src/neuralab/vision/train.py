@@ -101,7 +101,10 @@ def train(
     # the generator draws on the device the batches live on; MPS keeps it on the CPU
     generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
     generator.manual_seed(config.seed)
-    train_loader, val_loader, test_loader = run.training_loaders(generator)
+    train_loader = run.loader("train", batch_size=config.batch_size, generator=generator)
+    eval_batch_size = max(config.batch_size, 256)  # no gradients: larger batches fit
+    val_loader = run.loader("val", batch_size=eval_batch_size)
+    test_loader = run.loader("test", batch_size=eval_batch_size)
     optimizer = build_optimizer(config, run.model)
     steps_per_epoch = len(train_loader)
     schedule = make_schedule(

@@ -56,18 +56,23 @@ def resize_images(images: Tensor, size: int) -> Tensor:
     return torch.cat(chunks)
 
 
-def decode_file(path: str, size: int, gray: bool = False) -> Tensor:
-    """Return one image file as uint8 (C, size, size), decoded with PIL and resized (bilinear)."""
+def decode_file(path: str, size: int | tuple[int, int], gray: bool = False) -> Tensor:
+    """Return one image file as uint8 (C, H, W), decoded with PIL and resized (bilinear).
+
+    ``size`` is S (an S x S image) or (H, W); colour images become grey with ITU-R 601 luma
+    when ``gray``, grey images RGB otherwise.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    height, width = (size, size) if isinstance(size, int) else size
     try:
         with Image.open(path) as file:
             image = file.convert("L" if gray else "RGB")
-            image = image.resize((size, size), Image.Resampling.BILINEAR)
+            image = image.resize((width, height), Image.Resampling.BILINEAR)
             pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
     except (OSError, UnidentifiedImageError) as error:
         raise NeuralabError(f"cannot decode image {path}: {error}") from None
-    return pixels.view(size, size, 1 if gray else 3).permute(2, 0, 1)
+    return pixels.view(height, width, 1 if gray else 3).permute(2, 0, 1)
 
 
 def decode_files(paths: list[str], size: int, gray: bool = False) -> Tensor:
