@@ -153,3 +153,17 @@ def test_settings_that_need_a_new_session_are_refused():
     with pytest.raises(NeuralabError, match="lr=0.0 must be > 0"):
         session.update(lr=0.0)
     assert session.config.lr == SMALL.lr and session.optimizer.lr[0] == SMALL.lr
+
+
+def test_one_thread_computes_the_same_numbers():
+    # the browser's server trains on one thread (much faster for tiny matrices); the CLI may not
+    config = replace(SMALL, n=500, hidden=(4, 4), epochs=3, dropout=0.1)
+    before = torch.get_num_threads()
+    histories = []
+    try:
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            histories.append(_without_seconds(train_playground(config).history))
+    finally:
+        torch.set_num_threads(before)
+    assert histories[0] == histories[1]
