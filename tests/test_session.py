@@ -167,3 +167,17 @@ def test_a_target_test_loss_stops_at_the_end_of_the_epoch_that_reaches_it():
     assert not session.done
     with pytest.raises(NeuralabError, match="target_loss=-1"):
         replace(SMALL, target_loss=-1.0)
+
+
+def test_one_thread_computes_the_same_numbers():
+    # the browser's server trains on one thread (much faster for tiny matrices); the CLI may not
+    config = replace(SMALL, n=500, hidden=(4, 4), epochs=3, dropout=0.1)
+    before = torch.get_num_threads()
+    histories = []
+    try:
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            histories.append(_without_seconds(train_playground(config).history))
+    finally:
+        torch.set_num_threads(before)
+    assert histories[0] == histories[1]
