@@ -188,8 +188,9 @@ def test_export_the_model_as_pytorch_code_and_the_figures(page, tmp_path):
     files: dict[str, Path] = {}
 
     def keep(download: Any) -> None:
-        files[download.suggested_filename] = tmp_path / download.suggested_filename
-        download.save_as(files[download.suggested_filename])
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        files[download.suggested_filename] = path  # counted once it is on disk
 
     page.on("download", keep)
     page.click("[data-export=model-a]")
@@ -216,20 +217,86 @@ def test_export_the_model_as_pytorch_code_and_the_figures(page, tmp_path):
     assert torch.allclose(module.predict(model, points), trained.predict(points), atol=1e-6)
 
 
+def test_step_edit_a_weight_see_a_unit_upload_and_reset(page, tmp_path):
+    open_page(page, "n=100&hidden=3&seed=4")
+    page.click("#step")
+    page.wait_for_function(f"() => document.querySelector('{A}').dataset.epoch === '1'")
+    page.click("#step", modifiers=["Shift"])  # one parameter update
+    page.wait_for_function(f"() => document.querySelector('{A}').dataset.steps === '6'")
+    # click a link, type a weight, press Enter: the network holds it
+    x, y = page.evaluate(
+        f"""() => {{
+            const path = document.querySelectorAll('{A} svg.links path.hit')[1];
+            const point = path.getPointAtLength(path.getTotalLength() * 0.93);
+            const box = path.ownerSVGElement.getBoundingClientRect();
+            return [box.left + point.x, box.top + point.y];
+        }}"""
+    )
+    page.mouse.move(x, y)
+    page.wait_for_selector("#hovercard:not([hidden])")
+    assert "weight X\u2082 \u2192 unit 1 of layer 1" in page.inner_text("#hovercard .what")
+    page.mouse.click(x, y)
+    page.fill("#hovercard input", "2.5")
+    page.press("#hovercard input", "Enter")
+    page.wait_for_function("() => neuralab.views[0].lastFrame.weights[0][1] === 2.5")
+    assert page.evaluate("() => neuralab.state.nets[0].config.init") == "xavier_uniform"
+    # a unit's own heat map in the output panel
+    page.click(f"{A} .node.hidden >> nth=2")
+    assert page.inner_text(f"{A} .heat-label").startswith("unit 3 of layer 1")
+    page.click(f"{A} .node.hidden >> nth=2")
+    assert page.inner_text(f"{A} .heat-label") == ""
+    # upload a CSV of points
+    lines = ["x1,x2,label"] + [
+        f"{i / 10 - 3:.2f},{(i % 9) / 3 - 1.5:.2f},{int(i % 9 > 4)}" for i in range(60)
+    ]
+    csv = tmp_path / "points.csv"
+    csv.write_text("\n".join(lines))
+    page.set_input_files("#upload", str(csv))
+    page.wait_for_function("() => neuralab.state.nets[0].config.data === 'csv:points.csv'")
+    assert "30 training and 30 test points" in page.inner_text("#status")
+    assert "data=csv:points.csv" in page.url
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n1,2\n")
+    page.set_input_files("#upload", str(bad))
+    page.wait_for_function("() => document.querySelector('#status').classList.contains('error')")
+    assert "bad.csv line 2: 2 values" in page.inner_text("#status")
+    # reset: the same settings, epoch 0
+    page.click("#step")
+    page.wait_for_function(f"() => document.querySelector('{A}').dataset.epoch === '1'")
+    page.click("#reset")
+    page.wait_for_function(f"() => document.querySelector('{A}').dataset.epoch === '0'")
+    assert page.evaluate("() => neuralab.state.nets[0].config.data") == "csv:points.csv"
+
+
 @pytest.mark.skipif(
     not os.environ.get("NEURALAB_DOC_FIGURES"),
     reason="set NEURALAB_DOC_FIGURES=1 to refresh the README figure",
 )
 def test_readme_screenshot(page):
-    """The README's picture: spiral with five features, two ReLU layers of 8, after 300 epochs."""
-    query = "data=spiral&noise=5&features=x1,x2,x1%5E2,x2%5E2,sin_x1&hidden=8,8,5&activation=relu&init=he_normal&bias_init=0.01&optimizer=adam&lr=0.01&epochs=300&seed=2"
+    """The README's picture: spiral, four features, two tanh layers of 6, after 200 epochs."""
+    query = (
+        "data=spiral&noise=5&features=x1,x2,sin_x1,sin_x2&hidden=6,6&optimizer=adam&lr=0.01"
+        "&epochs=200&seed=1"
+    )
     open_page(page, query)
     page.click("#play")
     page.wait_for_function(
-        "() => Number(document.querySelector('#epoch').dataset.value) === 300", timeout=120_000
+        "() => Number(document.querySelector('#epoch').dataset.value) === 200", timeout=120_000
     )
     wait_paused(page)
-    page.hover(f"{A} svg.links path.hit >> nth=5", force=True)
+    page.wait_for_function(f"() => document.querySelector('{A}').dataset.epoch === '200'")
+    # hover a link of the second layer, as a reader would, to show its weight
+    x, y = page.evaluate(
+        f"""() => {{
+            const path = document.querySelectorAll('{A} svg.links path.hit')[30];
+            const point = path.getPointAtLength(path.getTotalLength() / 2);
+            const box = path.ownerSVGElement.getBoundingClientRect();
+            return [box.left + point.x, box.top + point.y];
+        }}"""
+    )
+    page.mouse.move(x, y)
+    page.wait_for_selector("#hovercard:not([hidden])")
+    page.set_viewport_size({"width": 1440, "height": 780})
     path = screenshot(page, "readme")
     DOC_FIGURE.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, DOC_FIGURE)

@@ -29,7 +29,7 @@ class Limits:
     messages_per_second: float = 60.0  # sustained rate of commands from one tab
     message_burst: int = 120  # commands allowed at once before the rate applies
     max_sessions: int = 32  # open tabs (each holds at most two networks)
-    grid: int = 64  # output heat map resolution (grid x grid points)
+    grid: int = 80  # output heat map resolution (grid x grid points)
     neuron_grid: int = 20  # resolution of every unit's small heat map
 
 

@@ -41,7 +41,7 @@ export function decode(b64) {
 }
 
 /** Draw a size x size grid of bytes on a canvas of that size (row 0 at the top). */
-export function drawGrid(canvas, bytes, size, { discretize = false, classes = null, k = 2 } = {}) {
+export function drawGrid(canvas, bytes, size, { discretize = false, classes = null, k = 2, light = false } = {}) {
   if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
   const context = canvas.getContext("2d");
   const image = context.createImageData(size, size);
@@ -59,6 +59,7 @@ export function drawGrid(canvas, bytes, size, { discretize = false, classes = nu
       if (discretize) q = q >= 128 ? 255 : 0;
       rgb = SCALE[q];
     }
+    if (light) rgb = mix([255, 255, 255], rgb, 0.62); // the output: lighter, so the points stand out
     data[4 * i] = rgb[0];
     data[4 * i + 1] = rgb[1];
     data[4 * i + 2] = rgb[2];

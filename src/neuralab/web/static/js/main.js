@@ -158,7 +158,7 @@ class NetView {
     this.heat.style.visibility = "visible";
     if (this.selected && frame.neurons && frame.neurons[this.selected[0]]) {
       const unit = frame.neurons[this.selected[0]][this.selected[1]];
-      drawGrid(this.heat, decode(unit.grid), frame.neuron_grid, { discretize });
+      drawGrid(this.heat, decode(unit.grid), frame.neuron_grid, { discretize, light: true });
       label.textContent = `unit ${this.selected[1] + 1} of layer ${this.selected[0] + 1} (a/${unit.scale.toPrecision(2)})`;
       legend.hidden = false;
       $(".lo", legend).textContent = "\u2212";
@@ -167,7 +167,7 @@ class NetView {
     }
     const output = frame.output;
     drawGrid(this.heat, decode(output.grid), output.size, {
-      discretize, classes: output.classes ? decode(output.classes) : null, k: this.net.plan.num_classes,
+      discretize, classes: output.classes ? decode(output.classes) : null, k: this.net.plan.num_classes, light: !output.classes,
     });
     label.textContent = "";
     legend.hidden = Boolean(output.classes);

@@ -259,7 +259,8 @@ export class NetworkDiagram {
     if (!this.weights) return;
     path.classList.add("hovered");
     const inputs = layer === 0 ? this.plan.features.length : this.plan.hidden[layer - 1];
-    const from = layer === 0 ? this.plan.features[source] : `unit ${source + 1} of layer ${layer}`;
+    const feature = this.data.features.find((f) => f.name === this.plan.features[source]);
+    const from = layer === 0 ? (feature ? feature.label : this.plan.features[source]) : `unit ${source + 1} of layer ${layer}`;
     const to = layer === this.plan.hidden.length ? `output ${unit + 1}` : `unit ${unit + 1} of layer ${layer + 1}`;
     this.hooks.hover({
       kind: "weight", layer, unit, source, what: `weight ${from} \u2192 ${to}`,
