@@ -11,8 +11,10 @@ batch 10: 25 updates and one history row per epoch):
 
 The baseline, measured in the same run, is the engine alone in this process (a
 ``PlaygroundSession`` stepped in a loop, one torch thread): the ratio says what the server, the
-frames and the browser cost. Targets on the 2-core machine: >= 30 epochs/s, >= 20 frames/s,
-A | B at least half of that per network, pause within 100 ms.
+frames and the browser cost; A | B is also compared with one network (two networks need twice
+the arithmetic, so 0.5x is the most it can reach). Targets on the 2-core machine: >= 30 epochs/s
+and >= 20 frames/s for one network, A | B at no less than half of that (15 epochs/s per network,
+10 frames/s), a pause within 100 ms.
 
     python benchmarks/serve_playground.py [--seconds 8] [--pauses 10]
 
@@ -87,6 +89,16 @@ def measure_running(page: Any, url: str, query: str, seconds: float) -> dict[str
     }
 
 
+def measure_load(page: Any, url: str, repeats: int = 5) -> dict[str, Any]:
+    """Return ms from navigation to the first frame drawn (page, modules, socket, first network)."""
+    times = []
+    for _ in range(repeats):
+        page.goto(f"{url}?{LINK}")
+        page.wait_for_function("() => window.neuralab && neuralab.stats.firstFrameAt")
+        times.append(page.evaluate("() => neuralab.stats.firstFrameAt"))
+    return {"first_frame_ms": times, "median_ms": statistics.median(times)}
+
+
 def measure_pauses(page: Any, url: str, repeats: int) -> dict[str, Any]:
     """Return pause latencies (ms): click to the page's 'paused', and epochs trained after it."""
     page.goto(f"{url}?{LINK}")
@@ -139,6 +151,7 @@ def main() -> None:
         single = measure_running(page, url, LINK, args.seconds)
         compare = measure_running(page, url, LINK + "&ab=1", args.seconds)
         pauses = measure_pauses(page, url, args.pauses)
+        load = measure_load(page, url)
         browser.close()
 
     one = single["epochs_per_second"][0]
@@ -154,6 +167,7 @@ def main() -> None:
         "page_single": single,
         "page_compare": compare,
         "pause": pauses,
+        "load": load,
         "ratios": {
             "page_vs_engine": one / baseline,
             "compare_per_network_vs_single": pair / one,
@@ -162,10 +176,10 @@ def main() -> None:
         "targets": {
             "epochs_per_second >= 30": one >= 30,
             "frames_per_second >= 20": single["frames_per_second"] >= 20,
-            "compare per network >= half": pair >= one / 2,
-            "compare frames >= half": compare["frames_per_second"]
-            >= single["frames_per_second"] / 2,
+            "A | B: each network >= 15 epochs/s (half the target)": pair >= 15,
+            "A | B: frames_per_second >= 10 (half the target)": compare["frames_per_second"] >= 10,
             "pause <= 100 ms (max)": pauses["max_ms"] <= 100,
+            "page loads in under a second (median)": load["median_ms"] < 1000,
         },
     }
     RESULT.parent.mkdir(exist_ok=True)
@@ -181,6 +195,7 @@ def main() -> None:
     print(
         f"pause latency             median {pauses['median_ms']:.1f} ms, max {pauses['max_ms']:.1f} ms over {len(pauses['latency_ms'])} clicks; epochs after it: {max(pauses['epochs_after_pause_message'])}"
     )
+    print(f"page load to first frame  median {load['median_ms']:.0f} ms")
     for target, met in result["targets"].items():
         print(f"  {'met' if met else 'MISSED'}: {target}")
     print(f"wrote {RESULT}")

@@ -6,18 +6,20 @@ import typer
 
 from neuralab.cli._app import app
 
-_HELP = """Open the playground in the browser: watch a network learn, change it while it trains, share it.
+_HELP = """Open the playground in the browser: watch a network learn, change it while it
+trains, share it as a link.
 
-Serves a page (no internet needed: every file comes from the package) where each browser tab
-trains its own network with neuralab's engine, the same one as 'neuralab playground': pick a
-data set and features, add layers and units, press play, and see the output heat map, every
-unit's heat map, the weights, the loss curves and the diagnostics (gradient norms, dead and
-saturated units, symmetry) change epoch by epoch. A | B trains two networks side by side on
-the same data; the course's experiments are one click away as presets. The link holds every
-setting: with the same seed it gives the same numbers; Export gives config.yaml for
-'neuralab playground --config', the model as PyTorch code with its weights, and the figures.
+Each browser tab trains its own network with neuralab's engine, the one behind
+'neuralab playground': pick a data set and features, add layers and units,
+press play, and watch the output heat map, every unit's heat map, the weights,
+the loss curves and the diagnostics (gradient norms, dead and saturated units,
+symmetry) change epoch by epoch. A | B trains two networks on the same data in
+lockstep; the course's experiments are presets. The link holds every setting
+(same seed, same numbers); Export gives config.yaml for 'neuralab playground
+--config', the model as PyTorch code with its weights, and the figures.
 
-Listens on 127.0.0.1 (this machine only) unless --host says otherwise.
+Works offline: every file of the page comes from the package. Listens on
+127.0.0.1 (this machine only) unless --host says otherwise.
 
 Examples:
 

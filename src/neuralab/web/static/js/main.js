@@ -360,6 +360,7 @@ class Playground {
     if (this.hovered && !this.hovered.edit) this.showHover();
     this.stats.framesDrawn++;
     this.stats.lastFrameAt = performance.now();
+    if (this.stats.framesDrawn === 1) this.stats.firstFrameAt = this.stats.lastFrameAt; // ms after navigation
     this.send({ type: "drawn", frame: frame.frame });
   }
 
