@@ -361,3 +361,17 @@ def test_upload_a_csv_and_export_its_config(client, tmp_path):
     names = [f["name"] for f in tab.files]
     assert names == ["config.yaml", "my_points.csv"]
     assert from_yaml(tab.files[0]["text"]).data == "csv:my_points.csv"
+
+
+def test_regenerate_draws_new_data_and_view_switches_ride_in_the_link(client):
+    with page(client) as tab:
+        tab.open()
+        first = tab.state["data"]["train"]
+        tab.send(type="regenerate")
+        tab.until(lambda m: m["type"] == "frame")
+        seed = tab.state["nets"][0]["config"]["data_seed"]
+        assert seed is not None and f"data_seed={seed}" in tab.state["query"]
+        assert tab.state["data"]["train"] != first
+        tab.send(type="view", discretize=True, hide_test=True)
+        link = tab.until(lambda m: m["type"] == "link")
+    assert link["query"].endswith("&discretize=1&hide_test=1")

@@ -103,6 +103,10 @@ def test_a_shared_link_opens_the_same_experiment(page, browser):
     assert page.input_value(f"{A} input[name=lr]") == "0.003"
     assert page.input_value(f"{A} select[name=optimizer]") == "adam"
     assert page.is_checked(f"{A} .discretize")
+    page.uncheck(f"{A} .discretize")  # a view switch: the link changes, the numbers do not
+    page.wait_for_function("() => !location.search.includes('discretize')")
+    page.check(f"{A} .discretize")
+    page.wait_for_function("() => location.search.endsWith('&discretize=1')")
     assert page.locator(f"{A} .node.feature.active").count() == 3
     # a change made on the page travels in the link to another browser tab
     page.click(f"{A} .node.feature[data-feature=x1x2]")

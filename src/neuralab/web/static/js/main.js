@@ -285,6 +285,11 @@ class Playground {
       case "playing":
         this.setPlaying(message.playing);
         break;
+      case "link": // the view switches changed: the same settings, a new link
+        this.state.query = message.query;
+        history.replaceState(null, "", message.query ? `?${message.query}` : location.pathname);
+        this.fillShare();
+        break;
       case "error":
         this.stats.errors.push(message.message);
         this.status(message.message, "error");
