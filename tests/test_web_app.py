@@ -375,3 +375,19 @@ def test_regenerate_draws_new_data_and_view_switches_ride_in_the_link(client):
         tab.send(type="view", discretize=True, hide_test=True)
         link = tab.until(lambda m: m["type"] == "link")
     assert link["query"].endswith("&discretize=1&hide_test=1")
+
+
+def test_a_tab_that_vanishes_mid_training_harms_no_other(app, client):
+    with page(client) as survivor:
+        survivor.open()
+        survivor.play_until_epoch(2)
+        with page(client) as doomed:
+            doomed.open()
+            doomed.play_until_epoch(2)
+            assert len(app.state.tabs) == 2
+        # the socket closed while its network trained: the other tab trains on
+        before = survivor.epoch()
+        survivor.until(lambda m: m["type"] == "frame" and m["nets"][0]["epoch"] >= before + 5)
+        survivor.pause()
+        assert len(app.state.tabs) == 1
+        assert not survivor.errors

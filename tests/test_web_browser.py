@@ -103,6 +103,13 @@ def test_a_shared_link_opens_the_same_experiment(page, browser):
     assert page.input_value(f"{A} input[name=lr]") == "0.003"
     assert page.input_value(f"{A} select[name=optimizer]") == "adam"
     assert page.is_checked(f"{A} .discretize")
+    page.fill(
+        f"{A} input[name=lr]", "-1"
+    )  # refused: one line, and the field shows the value in use
+    page.press(f"{A} input[name=lr]", "Enter")
+    page.wait_for_function("() => document.querySelector('#status').classList.contains('error')")
+    assert "lr=-1.0 must be > 0" in page.inner_text("#status")
+    assert page.input_value(f"{A} input[name=lr]") == "0.003"
     page.uncheck(f"{A} .discretize")  # a view switch: the link changes, the numbers do not
     page.wait_for_function("() => !location.search.includes('discretize')")
     page.check(f"{A} .discretize")

@@ -61,3 +61,33 @@ def test_a_taken_port_is_one_line(run_cli):
         result.stderr.strip()
         == f"neuralab: error: port {port} on 127.0.0.1 is in use; choose another with --port"
     )
+
+
+def test_a_connection_dropped_mid_training_leaves_the_server_serving():
+    import json
+
+    from websockets.sync.client import connect
+
+    from neuralab.web.server import serve_in_background
+
+    with serve_in_background() as url:
+        ws_url = url.replace("http", "ws") + "ws"
+        origin = url.rstrip("/")
+        with connect(ws_url, origin=origin) as dropped:
+            assert json.loads(dropped.recv(timeout=30))["type"] == "hello"
+            dropped.send(json.dumps({"type": "open", "query": "n=100&hidden=4&epochs=100000"}))
+            dropped.send(json.dumps({"type": "play"}))
+            frames = 0
+            while frames < 3:
+                message = json.loads(dropped.recv(timeout=30))
+                if message["type"] == "frame":
+                    frames += 1
+                    dropped.send(json.dumps({"type": "drawn", "frame": message["frame"]}))
+            dropped.socket.close()  # no closing handshake: the tab just vanished
+        with connect(ws_url, origin=origin) as fresh:
+            assert json.loads(fresh.recv(timeout=30))["type"] == "hello"
+            fresh.send(json.dumps({"type": "open", "query": ""}))
+            kinds = {json.loads(fresh.recv(timeout=30))["type"] for _ in range(3)}
+        assert "frame" in kinds
+        with urllib.request.urlopen(url, timeout=20) as response:
+            assert response.status == 200

@@ -152,3 +152,31 @@ def test_every_config_round_trips_through_link_flags_and_yaml(a, b):
     state = from_query(to_query(TabState(a, b)))
     assert (state.a, state.b) == (a, b)
     assert changed_fields(state.b, b) == {}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PlaygroundConfig(data="spiral", hidden=(8, 8), activation="relu,tanh", epochs=1, seed=3),
+        PlaygroundConfig(
+            features=("x1^2", "x2^2"),
+            hidden=(),
+            shuffle=False,
+            order="sorted",
+            data_seed=7,
+            init="constant(0.5)",
+            target_loss=0.25,
+            noise=12.5,
+            epochs=1,
+        ),
+        PlaygroundConfig(
+            data="blobs", classes=4, optimizer="adam", lr=1e-05, l2=0.001, iterations=3
+        ),
+    ],
+)
+def test_the_command_line_reads_the_flags_as_the_same_config(config, run_cli, tmp_path):
+    from neuralab.config import load_config
+
+    result = run_cli("playground", *to_flags(config), "--run-dir", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert load_config(PlaygroundConfig, tmp_path / "config.yaml") == config

@@ -4,7 +4,7 @@
 
 const LEARNING_RATES = ["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "0.5", "1", "3", "10"];
 
-/** The data panel's controls (shared by A and B): they set network A's data fields. */
+/** The data panel's controls (shared by A and B): they set network A's data fields, which B shares. */
 export function dataControls(meta) {
   return [
     { field: "train_ratio", label: "Ratio of training to test data", kind: "range", min: 0.05, max: 1, step: 0.05,
@@ -15,8 +15,6 @@ export function dataControls(meta) {
       hidden: (config, data) => data && data.uploaded },
     { field: "classes", label: "Classes", kind: "number", min: 2, max: meta.limits.max_classes, step: 1,
       hidden: (config) => config.data !== "blobs" },
-    { field: "batch_size", label: "Batch size (0 = full batch)", kind: "number", min: 0, step: 1 },
-    { field: "order", label: "Order of the training set", kind: "select", options: meta.orders },
     { field: "data_seed", label: "Data seed (empty: the network's seed)", kind: "number", min: 0, step: 1, nullable: true },
   ];
 }
@@ -38,6 +36,8 @@ export function trainingControls(meta) {
     { field: "loss", label: "Loss", title: "mse, bce (binary cross-entropy) or ce (cross-entropy); auto: from the data", kind: "select", options: meta.losses },
     { field: "l1", label: "L1 \u03bb\u2081", title: "L1 penalty lambda_1 * sum |w| (weights only)", kind: "number", min: 0, step: "any" },
     { field: "l2", label: "L2 \u03bb\u2082", title: "L2 penalty lambda_2 / 2 * sum w^2 (weights only)", kind: "number", min: 0, step: "any" },
+    { field: "batch_size", label: "Batch size", title: "examples per update: 0 = the full batch (gradient descent), 1 = SGD", kind: "number", min: 0, step: 1 },
+    { field: "order", label: "Order", title: "shuffled, or sorted by label (all of one class first)", kind: "select", options: meta.orders },
     { field: "seed", label: "Seed", title: "seed of the initialization, the batches and dropout (and of the data, unless a data seed is set)", kind: "number", min: 0, step: 1 },
     { field: "shuffle", label: "Reshuffle every epoch", kind: "check", wide: true },
   ];

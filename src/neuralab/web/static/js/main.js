@@ -293,6 +293,7 @@ class Playground {
       case "error":
         this.stats.errors.push(message.message);
         this.status(message.message, "error");
+        this.refreshControls(); // a refused value goes back to the one the network has
         break;
       case "notice":
         this.status(message.message, "notice");
@@ -303,6 +304,17 @@ class Playground {
       default:
         break;
     }
+  }
+
+  refreshControls() {
+    if (!this.state) return;
+    const active = document.activeElement;
+    if (active && active.closest && active.closest(".controls")) active.blur();
+    this.updateData(this.state.data, this.state.nets[0].config);
+    this.views.forEach((view, i) => {
+      view.updateTraining(this.state.nets[i].config, this.state.data);
+      view.updateStop(this.state.nets[i].config, this.state.data);
+    });
   }
 
   setPlaying(playing) {
