@@ -391,3 +391,33 @@ def test_a_tab_that_vanishes_mid_training_harms_no_other(app, client):
         survivor.pause()
         assert len(app.state.tabs) == 1
         assert not survivor.errors
+
+
+def test_no_message_makes_the_server_read_a_path(client, monkeypatch):
+    import neuralab.playground.csv_data as csv_data
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the server read a file a page named")
+
+    monkeypatch.setattr(csv_data, "read_points_csv", forbidden)
+    with page(client) as tab:
+        tab.open("data=csv:/etc/passwd")
+        tab.send(type="set", net="a", values={"data": "csv:../../etc/passwd"})
+        tab.until(lambda m: len(tab.errors) >= 2)
+        assert tab.state["nets"][0]["config"]["data"] == "circle"  # the defaults instead
+    assert all("uploaded in another session" in e for e in tab.errors)
+    assert not any("root" in e for e in tab.errors)
+
+
+def test_the_number_of_tabs_is_limited(app):
+    from starlette.websockets import WebSocketDisconnect
+
+    small = create_app(Limits(max_sessions=1))
+    with TestClient(small, base_url=ORIGIN) as client, page(client) as first:
+        first.open()
+        with client.websocket_connect("ws://127.0.0.1:8000/ws", headers={"origin": ORIGIN}) as ws:
+            message = ws.receive_json()
+            assert message["type"] == "error" and "1 open tabs, its limit" in message["message"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+        assert closed.value.code == 1013

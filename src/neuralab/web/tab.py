@@ -208,10 +208,9 @@ class Tab:
         for config in (a, b):
             if config is not None:
                 check_config(config, self.limits)
-        data = self._uploaded_data(a)
-        nets = [Network("a", a, self._next_run(), data)]
-        if b is not None:
-            nets.append(Network("b", b, self._next_run(), data))
+        nets = [Network("a", a, self._next_run(), self._uploaded_data(a))]
+        if b is not None:  # its own copy: B may sort its training set where A does not
+            nets.append(Network("b", b, self._next_run(), self._uploaded_data(b)))
         self.nets = nets
         self.data_version += 1
 
@@ -225,16 +224,28 @@ class Tab:
         return self.runs
 
     def _uploaded_data(self, config: PlaygroundConfig) -> Any:
-        if self.upload is None or not config.data.startswith("csv:"):
+        """Return the uploaded data set ``config`` names (csv:NAME), or None for generated data.
+
+        The server never reads a path a page names: ``csv:`` data must be the file this tab
+        uploaded; anything else is refused.
+        """
+        if not config.data.startswith("csv:"):
             return None
+        name = config.data[len("csv:") :]
+        if self.upload is None or self.upload[0] != name:
+            raise NeuralabError(
+                f"data {config.data!r} is a file uploaded in another session: "
+                "upload it again (Upload CSV), or pick a data set"
+            )
         from neuralab.playground.csv_data import parse_points_csv
 
-        name, text = self.upload
-        if config.data != f"csv:{name}":
-            return None
         seed = config.seed if config.data_seed is None else config.data_seed
         return parse_points_csv(
-            text, name=config.data, train_ratio=config.train_ratio, seed=seed, order=config.order
+            self.upload[1],
+            name=config.data,
+            train_ratio=config.train_ratio,
+            seed=seed,
+            order=config.order,
         )
 
     def _net(self, name: str) -> Network:
