@@ -68,7 +68,7 @@ _PUBLIC: dict[str, str] = {
     "ToyDataset": "neuralab.playground.toy_data",
     "make_toy_data": "neuralab.playground.toy_data",
     "list_toy_data": "neuralab.playground.toy_data",
-    "ExperimentResult": "neuralab.playground.experiments",
+    "ExperimentResult": "neuralab.report.result",
     "run_experiment": "neuralab.playground.experiments",
     "list_experiments": "neuralab.playground.experiments",
     "get_dataset": "neuralab.vision.datasets",
