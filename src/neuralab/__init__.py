@@ -88,8 +88,8 @@ _PUBLIC: dict[str, str] = {
     "get_model": "neuralab.vision.models",
     "list_models": "neuralab.vision.models",
     "SAM": "neuralab.vision.sam",
-    "run_sweep": "neuralab.studies.sweep_runner",
-    "SweepSpec": "neuralab.studies.sweep",
+    "run_sweep": "neuralab.studies.sweep.runner",
+    "SweepSpec": "neuralab.studies.sweep.spec",
     "run_study": "neuralab.studies.study",
     "list_studies": "neuralab.studies.study",
 }

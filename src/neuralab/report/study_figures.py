@@ -108,16 +108,16 @@ def sweep_figure(
             capsize=4,
             label=f"{group_field}={key}" if group_field else select,
         )
-        failed = [s for s in members if s.trials and not s.usable]
-        if failed:
-            axes.scatter(
-                [position(s.setting[x_field]) for s in failed],
-                [axes.get_ylim()[0]] * len(failed),
-                marker="x",
-                color="crimson",
-                label="failed (excluded)",
-                zorder=3,
-            )
+    failed = [s for s in settings if s.trials and not s.usable]
+    if failed:  # they have no metric: marked on the bottom edge, once in the legend
+        axes.scatter(
+            [position(s.setting[x_field]) for s in failed],
+            [axes.get_ylim()[0]] * len(failed),
+            marker="x",
+            color="crimson",
+            label="failed (excluded)",
+            zorder=3,
+        )
     if chosen is not None:
         axes.axvline(
             position(chosen[x_field]), color="gray", linestyle=":", label="chosen (validation)"
