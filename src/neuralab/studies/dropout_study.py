@@ -63,7 +63,7 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> Experiment
     from neuralab.studies.sweep.runner import run_sweep
     from neuralab.studies.sweep.spec import SweepSpec
     from neuralab.studies.sweep.storage import open_study
-    from neuralab.vision.checkpoint import evaluate_run
+    from neuralab.vision.inference import evaluate_run
 
     base = {
         "data": config.data,
