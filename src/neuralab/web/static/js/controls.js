@@ -80,7 +80,7 @@ export function buildControls(container, specs, send) {
       for (const name of options) {
         const option = document.createElement("option");
         option.value = name;
-        option.textContent = name === "mixed" ? "(one per layer)" : name;
+        option.textContent = name === "mixed" ? "per layer" : name;
         if (name === "mixed") option.disabled = true;
         input.appendChild(option);
       }
