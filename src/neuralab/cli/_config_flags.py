@@ -1,0 +1,116 @@
+"""Command-line flags generated from a config dataclass: one flag per field, written once.
+
+Each field of a config made with :func:`neuralab.config.option` becomes ``--field-name`` (a
+switch ``--x/--no-x`` for a boolean), with the field's help, its choices as the metavar, its
+default shown by ``--help`` and its ``group`` as the section it is listed in. A flag's value is
+passed on as text and converted like ``--set field=value`` (:func:`neuralab.config.convert_value`),
+so ``--hidden 8,8`` and ``--set hidden=8,8`` mean the same. Only the config modules are imported
+here, never torch: ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
+import typer
+
+from neuralab.config import FieldOption, field_options
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PREFIX = "field__"  # keeps generated parameters apart from the command's own
+_CONTEXT = "field__context"  # typer passes the click context: it knows which flags were typed
+
+
+def config_flags(config_class: type, *, exclude: Collection[str] = ()) -> Callable[[F], F]:
+    """Return a decorator adding one option per field of ``config_class`` to a typer command.
+
+    The decorated function takes ``fields: dict[str, Any]``: the flags given on the command
+    line, by field name, as raw values (text, or True/False for switches); fields not given are
+    left out, so the config file and ``--set`` values underneath them stay.
+    """
+    options = [o for o in field_options(config_class) if o.name not in exclude]
+
+    def decorate(function: F) -> F:
+        signature = inspect.signature(function)
+        hints = typing.get_type_hints(function)
+        own = [
+            parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+            for parameter in signature.parameters.values()
+            if parameter.name != "fields"
+        ]
+        generated = [
+            inspect.Parameter(
+                _PREFIX + o.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=_typer_option(o),
+                annotation=bool | None if o.is_bool else str | None,
+            )
+            for o in options
+        ]
+
+        @functools.wraps(function)
+        def command(**kwargs: Any) -> Any:
+            # a flag's default only shows the field's default in --help: what was not typed is
+            # left to the config file and --set underneath
+            context = kwargs.pop(_CONTEXT)
+            fields = {}
+            for o in options:
+                value = kwargs.pop(_PREFIX + o.name)
+                source = context.get_parameter_source(_PREFIX + o.name)
+                if source is not None and source.name != "DEFAULT":
+                    fields[o.name] = value
+            return function(**kwargs, fields=fields)
+
+        context = inspect.Parameter(
+            _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
+        parameters = [*own, *generated, context]
+        command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        return typing.cast(F, command)
+
+    return decorate
+
+
+def _typer_option(field: FieldOption) -> Any:
+    if field.is_bool:
+        name = field.flag[2:]
+        return typer.Option(
+            field.default,
+            f"--{name}/--no-{name}",
+            help=_sentence(field.help),
+            show_default=field.default is not None,
+            rich_help_panel=field.group,
+        )
+    return typer.Option(
+        field.default_text,
+        field.flag,
+        help=_sentence(field.help),
+        show_default=True,
+        metavar=_metavar(field),
+        rich_help_panel=field.group,
+    )
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
+
+
+def _metavar(field: FieldOption) -> str:
+    if field.choices:
+        return "[" + "|".join(field.choices) + "]"
+    kinds = {int: "INTEGER", float: "FLOAT", str: "TEXT"}
+    annotation = field.annotation
+    arguments = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, type(int | None)) and arguments:
+        annotation = arguments[0]
+    if typing.get_origin(annotation) in (tuple, list):
+        element = typing.get_args(annotation)[0] if typing.get_args(annotation) else str
+        kind = {int: "INT", float: "NUMBER"}.get(element, "NAME")
+        return f"{kind},{kind},..."
+    return kinds.get(annotation, "TEXT")
