@@ -3,14 +3,18 @@
 - ``table``: each table as a rich table (title above, totals row), then its notes as lines;
 - ``markdown``: each table as a Markdown table, its notes as paragraphs (titles are left to the
   document the table is pasted into);
-- ``csv``: the first table that has columns, one CSV line per row: every key of the rows, raw
-  values (notes are left out so the output stays one CSV table);
+- ``csv``: the first table that has columns, one CSV line per row: every key of the rows (those
+  of the columns first), raw values (notes are left out so the output stays one CSV table);
 - ``json``: every table as ``{"title", "rows", "footer", "notes"}`` with raw values, in a list.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -36,8 +40,21 @@ def _check_format(value: str) -> str:
     return value
 
 
-def emit(tables: Any, output_format: str = "table") -> None:
-    """Print ``tables`` (a :class:`Table` or an iterable of them) as ``output_format``."""
+def emit(tables: Any, output_format: str = "table", *, output: Path | None = None) -> None:
+    """Print ``tables`` (a :class:`Table` or an iterable of them) as ``output_format``.
+
+    With ``output``, write the text to that file instead (atomically; the table format as
+    plain text 120 columns wide) and say so on stderr.
+    """
+    if output is not None:
+        from neuralab.atomic import write_text
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):  # the console below writes to sys.stdout
+            emit(tables, output_format)
+        write_text(output, buffer.getvalue())
+        print(f"wrote {output}", file=sys.stderr)
+        return
     from neuralab.console import stdout_console
     from neuralab.report.tabular import (
         Column,
@@ -56,7 +73,9 @@ def emit(tables: Any, output_format: str = "table") -> None:
     elif output_format == "csv":
         main = next((table for table in shown if table.columns), None)
         if main is not None:
-            print(csv_table(main.rows, [Column(key) for key in row_keys(main.rows)]), end="")
+            keys = [k for c in main.columns for k in (c.key, c.spread) if k is not None]
+            keys += [k for k in row_keys(main.rows) if k not in keys]
+            print(csv_table(main.rows, [Column(key) for key in keys]), end="")
     elif output_format == "markdown":
         print("\n\n".join(_markdown_blocks(shown, markdown_table)))
     else:
@@ -74,9 +93,7 @@ def _markdown_blocks(tables: Iterable[Any], markdown_table: Any) -> list[str]:
     blocks = []
     for table in tables:
         if table.columns:
-            rows = list(table.rows)
-            if table.footer is not None:
-                rows.append(table.footer)
-            blocks.append(markdown_table(rows, table.columns).rstrip("\n"))
+            text = markdown_table(table.rows, table.columns, footer=table.footer)
+            blocks.append(text.rstrip("\n"))
         blocks.extend(table.notes)
     return blocks

@@ -96,8 +96,13 @@ def rich_table(
     return table
 
 
-def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
-    """Return a GitHub-flavoured Markdown table of ``rows``."""
+def markdown_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    footer: Mapping[str, Any] | None = None,
+) -> str:
+    """Return a GitHub-flavoured Markdown table of ``rows``; ``footer`` is a last totals row."""
     align = {"left": ":---", "right": "---:", "center": ":---:"}
     lines = [
         "| " + " | ".join(c.title for c in columns) + " |",
@@ -105,6 +110,9 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column])
     ]
     for row in rows:
         cells = [c.cell(row).replace("|", "\\|") for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    if footer is not None:
+        cells = ["" if footer.get(c.key) is None else c.cell(footer) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
