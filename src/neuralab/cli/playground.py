@@ -91,7 +91,8 @@ def _run_dir(path: Path | None, *parts: str) -> Any:
 def _run_single(config: PlaygroundConfig, run_dir_path: Path | None) -> None:
     from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
-    from neuralab.playground.run import load_data, make_plan, resolve_log_every, train_playground
+    from neuralab.playground.plan import load_data, make_plan
+    from neuralab.playground.run import resolve_log_every, train_playground
     from neuralab.report.playground_figures import save_run_figures
     from neuralab.report.playground_tables import epoch_line, flatten_row, run_header
 
@@ -142,7 +143,7 @@ def _run_grid(
     output_format: str,
 ) -> None:
     from neuralab.atomic import save_figure, write_text
-    from neuralab.playground.batched import compare_grid, grid_configs, parse_compare
+    from neuralab.playground.compare import compare_grid, grid_configs, parse_compare
     from neuralab.report.playground_figures import compare_figure
     from neuralab.report.playground_tables import grid_metrics_csv, grid_table
     from neuralab.report.tabular import Column, csv_table, row_keys

@@ -53,24 +53,14 @@ def train_command(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
 ) -> None:
-    from neuralab.config import load_config, make_config, parse_overrides, read_config_file
+    from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
-    from neuralab.errors import NeuralabError
+    from neuralab.vision.resolve import resolve_resume_config
     from neuralab.vision.train import train
 
     overrides: dict[str, Any] = {**parse_overrides(set_ or []), **fields}
     if resume is not None:
-        saved = resume / "config.yaml"
-        if not saved.is_file():
-            raise NeuralabError(f"cannot resume: {str(resume)!r} has no config.yaml (not a run?)")
-        if "run_dir" in overrides and Path(str(overrides["run_dir"])) != resume:
-            raise NeuralabError("give --resume RUN_DIR or --run-dir DIR, not two different folders")
-        values = read_config_file(saved)
-        if config is not None:
-            values.update(read_config_file(config))
-        values.update(overrides)
-        values["run_dir"] = str(resume)
-        resolved = make_config(TrainConfig, values)
+        resolved = resolve_resume_config(resume, config, overrides)
     else:
         resolved = load_config(TrainConfig, config, overrides)
     train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
@@ -103,7 +93,7 @@ def evaluate_command(
     output_format: str = format_option(),
 ) -> None:
     from neuralab.report.vision_tables import evaluation_table
-    from neuralab.vision.checkpoint import evaluate_run
+    from neuralab.vision.inference import evaluate_run
 
     result = evaluate_run(run_dir, data=data, split=split, which=checkpoint, device=device)
     emit(evaluation_table(result, split=split, title=f"{run_dir} ({checkpoint}.pt)"), output_format)
@@ -129,7 +119,7 @@ def predict_command(
     output_format: str = format_option(),
 ) -> None:
     from neuralab.report.vision_tables import prediction_table
-    from neuralab.vision.checkpoint import predict_files
+    from neuralab.vision.inference import predict_files
 
     rows = predict_files(
         run_dir, [str(p) for p in images], top_k=top_k, which=checkpoint, device=device

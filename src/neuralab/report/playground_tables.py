@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from neuralab.report.tabular import Column, Table
 
 if TYPE_CHECKING:
-    from neuralab.playground.batched import CompareResult
+    from neuralab.playground.compare import CompareResult
     from neuralab.playground.config import PlaygroundConfig
 
 # final metrics of a grid cell, and their headers
@@ -110,7 +110,7 @@ def _percent(value: float) -> str:
 
 def grid_metrics_csv(grid: CompareResult) -> str:
     """Return every network's history as CSV: the cell's settings, its seed, the flattened row."""
-    from neuralab.playground.batched import show_value
+    from neuralab.playground.compare import show_value
 
     lines: list[dict[str, Any]] = []
     for cell in grid.cells:

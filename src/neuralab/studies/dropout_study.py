@@ -62,7 +62,7 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResul
     from neuralab.studies.sweep import SweepSpec
     from neuralab.studies.sweep_report import draw_sweep_figure
     from neuralab.studies.sweep_runner import run_sweep
-    from neuralab.vision.checkpoint import evaluate_run
+    from neuralab.vision.inference import evaluate_run
 
     base = {
         "data": config.data,

@@ -62,7 +62,7 @@ def run_sam_study(config: SamStudyConfig, directory: Path) -> StudyResult:
         top_hessian_eigenvalue,
     )
     from neuralab.studies.training import train_variant, training_batches
-    from neuralab.vision.checkpoint import load_trained_run
+    from neuralab.vision.inference import load_trained_run
 
     base = {
         "data": config.data,

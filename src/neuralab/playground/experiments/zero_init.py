@@ -78,7 +78,8 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     import torch
 
     from neuralab.playground.config import PlaygroundConfig
-    from neuralab.playground.run import build_model, load_data, make_plan, train_playground
+    from neuralab.playground.plan import build_model, load_data, make_plan
+    from neuralab.playground.run import train_playground
 
     if config.epochs < 1:
         raise NeuralabError(f"epochs={config.epochs} must be at least 1")
