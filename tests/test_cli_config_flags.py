@@ -15,31 +15,46 @@ from typer.testing import CliRunner
 
 from neuralab.cli import app
 from neuralab.cli._config_flags import config_flags
-from neuralab.config import field_options, option
+from neuralab.config import field_options, option, show_value
 from neuralab.playground.config import PlaygroundConfig
+from neuralab.studies.study import get_study, list_studies
+from neuralab.studies.sweep.spec import SWEEP_DEFAULTS, SweepSpec
 from neuralab.vision.config import OPTIMIZERS, TrainConfig
 
 
-def _options(command_name: str) -> dict[str, Any]:
+def _options(path: str) -> dict[str, Any]:
     command = typer.main.get_command(app)
-    command_object = command.commands[command_name]  # type: ignore[attr-defined]
-    return {name: p for p in command_object.params for name in p.opts}
+    for name in path.split():
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return {name: p for p in command.params for name in p.opts}
 
 
 @pytest.mark.parametrize(
-    ("command", "config_class"), [("train", TrainConfig), ("playground", PlaygroundConfig)]
+    ("command", "config_class", "skipped"),
+    [
+        ("train", TrainConfig, ()),
+        ("playground", PlaygroundConfig, ()),
+        ("sweep", TrainConfig, ("run_dir",)),
+        ("sweep", SweepSpec, ("base", "grid")),
+        *((f"study {name}", get_study(name).config_class, ()) for name in list_studies()),
+    ],
 )
-def test_every_field_is_a_flag_with_its_help_and_default(command, config_class):
+def test_every_field_is_a_flag_with_its_help_and_default(command, config_class, skipped):
     options = _options(command)
     for field in field_options(config_class):
+        if field.name in skipped:
+            continue
         assert field.help, f"{config_class.__name__}.{field.name} has no help"
         parameter = options[field.flag]
         assert parameter.help.rstrip(".") == field.help.rstrip(".")
+        default = (
+            SWEEP_DEFAULTS.get(field.name, field.default) if command == "sweep" else field.default
+        )
         if field.is_bool:
             assert f"--no-{field.flag[2:]}" in parameter.secondary_opts
-            assert parameter.default == field.default
+            assert parameter.default == default
         else:
-            assert parameter.default == field.default_text
+            assert parameter.default == show_value(default)
         if field.choices:
             assert parameter.metavar == "[" + "|".join(field.choices) + "]"
 
@@ -124,8 +139,8 @@ def test_help_is_fast_and_imports_no_torch():
     code = (
         "import sys\n"
         "from neuralab.cli import main\n"
-        "for args in ([], ['--help'], ['train', '--help'], ['playground', '--help']):\n"
-        "    main(args)\n"
+        "for command in ('', 'train', 'playground', 'sweep', 'study', 'study sam'):\n"
+        "    main([*command.split(), '--help'])\n"
         "heavy = sorted(m for m in ('torch', 'numpy', 'matplotlib', 'sympy') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )

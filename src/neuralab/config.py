@@ -198,6 +198,17 @@ def load_config(
 
 def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
     """Return ``config_class(**values)`` with each value converted to its field's type."""
+    converted = convert_fields(config_class, values)
+    try:
+        return config_class(**converted)
+    except NeuralabError:
+        raise  # the config's own check already names the field
+    except (TypeError, ValueError) as error:
+        raise NeuralabError(f"invalid {config_class.__name__}: {error}") from None
+
+
+def convert_fields(config_class: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``values`` with each converted to its field's type (unknown fields refused)."""
     if not dataclasses.is_dataclass(config_class):
         raise TypeError(f"{config_class!r} is not a dataclass")
     hints = typing.get_type_hints(config_class)
@@ -208,12 +219,7 @@ def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
         if name not in valid:
             raise unknown_name_error(f"{config_class.__name__} field", key, valid)
         converted[name] = convert_value(value, hints[name], name)
-    try:
-        return config_class(**converted)
-    except NeuralabError:
-        raise  # the config's own check already names the field
-    except (TypeError, ValueError) as error:
-        raise NeuralabError(f"invalid {config_class.__name__}: {error}") from None
+    return converted
 
 
 def save_config(config: Any, path: str | os.PathLike[str]) -> Path:

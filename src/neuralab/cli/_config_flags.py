@@ -10,10 +10,11 @@ here, never torch: ``--help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import typer
@@ -22,18 +23,29 @@ from neuralab.config import FieldOption, field_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PREFIX = "field__"  # keeps generated parameters apart from the command's own
-_CONTEXT = "field__context"  # typer passes the click context: it knows which flags were typed
 
-
-def config_flags(config_class: type, *, exclude: Collection[str] = ()) -> Callable[[F], F]:
+def config_flags(
+    config_class: type,
+    *,
+    exclude: Collection[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    into: str = "fields",
+) -> Callable[[F], F]:
     """Return a decorator adding one option per field of ``config_class`` to a typer command.
 
-    The decorated function takes ``fields: dict[str, Any]``: the flags given on the command
-    line, by field name, as raw values (text, or True/False for switches); fields not given are
-    left out, so the config file and ``--set`` values underneath them stay.
+    The decorated function takes a parameter named ``into`` (``fields: dict[str, Any]``): the
+    flags given on the command line, by field name, as raw values (text, or True/False for
+    switches); fields not given are left out, so the config file and ``--set`` values
+    underneath them stay. ``defaults`` are the defaults this command shows where they differ
+    from the dataclass's (the command applies them itself, under the file and ``--set``).
+    Decorators for two configs stack when their ``into`` differ.
     """
-    options = [o for o in field_options(config_class) if o.name not in exclude]
+    options = [
+        dataclasses.replace(o, default=(defaults or {}).get(o.name, o.default))
+        for o in field_options(config_class)
+        if o.name not in exclude
+    ]
+    prefix = f"{into}__"
 
     def decorate(function: F) -> F:
         signature = inspect.signature(function)
@@ -41,11 +53,14 @@ def config_flags(config_class: type, *, exclude: Collection[str] = ()) -> Callab
         own = [
             parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
             for parameter in signature.parameters.values()
-            if parameter.name != "fields"
+            if parameter.name != into
         ]
+        # typer passes the click context to one parameter only: share the command's if it has one
+        shared = next((p.name for p in own if p.annotation is typer.Context), None)
+        context_name = shared or f"{into}__context"
         generated = [
             inspect.Parameter(
-                _PREFIX + o.name,
+                prefix + o.name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=_typer_option(o),
                 annotation=bool | None if o.is_bool else str | None,
@@ -56,20 +71,24 @@ def config_flags(config_class: type, *, exclude: Collection[str] = ()) -> Callab
         @functools.wraps(function)
         def command(**kwargs: Any) -> Any:
             # a flag's default only shows the field's default in --help: what was not typed is
-            # left to the config file and --set underneath
-            context = kwargs.pop(_CONTEXT)
+            # left to the config file and --set underneath (typer passes the click context,
+            # which knows where each value came from)
+            context = kwargs[context_name] if shared else kwargs.pop(context_name)
             fields = {}
             for o in options:
-                value = kwargs.pop(_PREFIX + o.name)
-                source = context.get_parameter_source(_PREFIX + o.name)
+                value = kwargs.pop(prefix + o.name)
+                source = context.get_parameter_source(prefix + o.name)
                 if source is not None and source.name != "DEFAULT":
                     fields[o.name] = value
-            return function(**kwargs, fields=fields)
+            return function(**kwargs, **{into: fields})
 
-        context = inspect.Parameter(
-            _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
-        )
-        parameters = [*own, *generated, context]
+        parameters = [*own, *generated]
+        if not shared:
+            parameters.append(
+                inspect.Parameter(
+                    context_name, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+                )
+            )
         command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in parameters}
         return typing.cast(F, command)
