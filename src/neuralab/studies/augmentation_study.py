@@ -100,7 +100,7 @@ def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> 
     return ExperimentResult(
         name="augmentation",
         title="Augmentation and the generalisation gap",
-        tables=[Table(list(rows), columns, title="Train - validation accuracy per epoch")],
+        tables=[Table(rows, columns, title="Train - validation accuracy per epoch")],
         conclusion=sentence,
         measurements={"rows": rows, "smaller_gap": smaller, "test": tests},
         figures=[figure],

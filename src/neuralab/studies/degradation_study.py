@@ -115,7 +115,7 @@ def run_degradation_study(config: DegradationStudyConfig, directory: Path) -> Ex
     return ExperimentResult(
         name="degradation",
         title="Plain vs residual networks at increasing depth",
-        tables=[Table(list(rows), columns, title="Final training error")],
+        tables=[Table(rows, columns, title="Final training error")],
         conclusion=sentence,
         measurements={"rows": rows, "degraded": degraded},
         figures=[figure],

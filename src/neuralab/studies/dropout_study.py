@@ -173,7 +173,7 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> Experiment
     return ExperimentResult(
         name="dropout",
         title="Dropout rate chosen on validation data",
-        tables=[Table(list(rows), columns, title="Dropout rate, one epoch per run")],
+        tables=[Table(rows, columns, title="Dropout rate, one epoch per run")],
         conclusion=sentence,
         figures=[figure],
         config=config,

@@ -153,7 +153,7 @@ def run_initialization_study(
                 gradient_columns,
                 title="Per-layer gradient norm at initialization (one batch)",
             ),
-            Table(list(result_rows), result_columns, title="After training"),
+            Table(result_rows, result_columns, title="After training"),
         ],
         conclusion=sentence,
         measurements={"gradients": gradient_rows, "results": result_rows},

@@ -158,7 +158,7 @@ def run_sam_study(config: SamStudyConfig, directory: Path) -> ExperimentResult:
     return ExperimentResult(
         name="sam",
         title="SAM vs SGD: accuracy and sharpness of the minimum",
-        tables=[Table(list(rows), columns, title="Same model, same budget")],
+        tables=[Table(rows, columns, title="Same model, same budget")],
         conclusion=sentence,
         measurements={"rows": rows, "flatter": flatter, "alphas": alphas, "profiles": profiles},
         figures=[figure],

@@ -189,7 +189,7 @@ def run(config: ActivationFitConfig, figures_dir: Path | None) -> ExperimentResu
     return ExperimentResult(
         name="activation-fit",
         title="Identity vs ReLU vs sigmoid on 100 scalar pairs",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion="; ".join(parts),
         holds=holds,
         measurements={"by_activation": by_name},

@@ -173,7 +173,7 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
     return ExperimentResult(
         name="gd-variants",
         title="Batch GD vs SGD vs mini-batch",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=per_epoch and escaped,
         measurements={

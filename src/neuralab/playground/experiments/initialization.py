@@ -149,7 +149,7 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
     return ExperimentResult(
         name="initialization",
         title="Proper vs poor initialization",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=holds,
         measurements={

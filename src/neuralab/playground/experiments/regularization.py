@@ -137,7 +137,7 @@ def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentRes
     return ExperimentResult(
         name="regularization",
         title="No regularization vs L2 vs dropout",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=overfits and l2_helps and dropout_helps,
         measurements={"none": none, "l2": l2_row, "dropout": dropout_row},

@@ -125,7 +125,7 @@ def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
     return ExperimentResult(
         name="shuffling",
         title="Sorted vs shuffled training data",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=worse,
         measurements={

@@ -121,7 +121,7 @@ def run(config: VanishingGradientsConfig, figures_dir: Path | None) -> Experimen
     return ExperimentResult(
         name="vanishing-gradients",
         title="Vanishing gradients in deep networks",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=holds,
         measurements={"ratios": ratios, "norms": per_activation},

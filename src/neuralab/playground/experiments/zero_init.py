@@ -160,7 +160,7 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     return ExperimentResult(
         name="zero-init",
         title="Zero and constant initialization",
-        tables=[Table(list(rows), columns)],
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=holds,
         measurements={"cases": rows},
