@@ -133,3 +133,19 @@ def _metavar(field: FieldOption) -> str:
         kind = {int: "INT", float: "NUMBER"}.get(element, "NAME")
         return f"{kind},{kind},..."
     return kinds.get(annotation, "TEXT")
+
+
+def set_option(help: str = "FIELD=VALUE for any field below (repeatable).") -> Any:
+    """Return the ``--set FIELD=VALUE`` option: the same conversion as the field's own flag."""
+    return typer.Option(None, "--set", metavar="FIELD=VALUE", help=help, show_default=False)
+
+
+def config_file_option(config_class: type) -> Any:
+    """Return the ``--config FILE`` option: a YAML or TOML file of ``config_class`` fields."""
+    return typer.Option(
+        None,
+        "--config",
+        metavar="FILE",
+        help=f"YAML/TOML file of {config_class.__name__} fields (under --set and the flags).",
+        show_default=False,
+    )

@@ -7,6 +7,7 @@ import typer
 from neuralab.cli._app import app
 from neuralab.cli._emit import emit, format_option
 from neuralab.errors import NeuralabError
+from neuralab.report.conv_tables import SHOW_DENSE_LIMIT
 
 
 def _input_shape(text: str, in_channels: int | None) -> tuple[int, int, int]:
@@ -50,7 +51,9 @@ def conv_matrix_command(
     bias: bool = typer.Option(True, "--bias/--no-bias", help="Give the filters a bias b."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random weights and of x."),
     show_dense: bool = typer.Option(
-        False, "--show-dense", help="Print A in full even when large (up to 20,000 entries)."
+        False,
+        "--show-dense",
+        help=f"Print A in full even when large (up to {SHOW_DENSE_LIMIT:,} entries).",
     ),
     output_format: str = format_option(),
 ) -> None:

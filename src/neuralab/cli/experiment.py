@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from neuralab.cli._app import app
+from neuralab.cli._config_flags import set_option
 from neuralab.cli._emit import emit, format_option
 
 
@@ -48,11 +49,8 @@ def experiment(
         help="Where to write the results (default runs/experiment-NAME-TIMESTAMP).",
         show_default=False,
     ),
-    set_values: list[str] | None = typer.Option(
-        None,
-        "--set",
-        help="Change a config field: --set field=value (repeatable; see report's config.yaml).",
-        show_default=False,
+    set_values: list[str] | None = set_option(
+        "FIELD=VALUE for a field of the experiment's config (repeatable; see its config.yaml)."
     ),
     output_format: str = format_option(),
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._config_flags import config_flags
+from neuralab.cli._config_flags import config_file_option, config_flags, set_option
 from neuralab.cli._emit import emit, format_option
 from neuralab.playground.config import PlaygroundConfig
 
@@ -42,12 +42,8 @@ Examples:
 @config_flags(PlaygroundConfig)
 def playground(
     fields: dict[str, Any],
-    config_path: Path | None = typer.Option(
-        None, "--config", help="YAML/TOML file of PlaygroundConfig fields.", show_default=False
-    ),
-    set_: list[str] | None = typer.Option(
-        None, "--set", help="field=value, any field below (repeatable).", show_default=False
-    ),
+    config_path: Path | None = config_file_option(PlaygroundConfig),
+    set_: list[str] | None = set_option(),
     compare: list[str] | None = typer.Option(
         None,
         "--compare",

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._config_flags import config_flags
+from neuralab.cli._config_flags import config_flags, set_option
 from neuralab.cli._emit import emit, format_option
 from neuralab.config import show_value
 from neuralab.studies.study import Study, get_study, list_studies
@@ -60,9 +60,7 @@ def _add_study(study: Study) -> None:
         quick_size: bool = typer.Option(
             False, "--quick", help=f"The small size for a laptop CPU: {quick}."
         ),
-        set_: list[str] | None = typer.Option(
-            None, "--set", help="field=value, any setting below (repeatable).", show_default=False
-        ),
+        set_: list[str] | None = set_option(),
         study_dir: Path | None = typer.Option(
             None,
             "--study-dir",

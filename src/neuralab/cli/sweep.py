@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._config_flags import config_flags
+from neuralab.cli._config_flags import config_file_option, config_flags, set_option
 from neuralab.cli._emit import emit, format_option
 from neuralab.console import stderr_console, stdout_console
 from neuralab.studies.sweep.spec import SWEEP_DEFAULTS, SweepSpec
@@ -70,12 +70,8 @@ def sweep(
         help="Sweep directory (default runs/sweep-<data>-<model>-<timestamp>).",
         show_default=False,
     ),
-    config: Path | None = typer.Option(
-        None, help="Base TrainConfig file (YAML/TOML).", show_default=False
-    ),
-    set_values: list[str] = typer.Option(
-        [], "--set", metavar="FIELD=VALUE", help="A base TrainConfig field; repeatable."
-    ),
+    config: Path | None = config_file_option(TrainConfig),
+    set_values: list[str] | None = set_option("FIELD=VALUE for a TrainConfig field (repeatable)."),
     output_format: str = format_option("How to print the sweep's table."),
 ) -> None:
     if context.invoked_subcommand is not None:
@@ -96,7 +92,7 @@ def sweep(
     if not grid:
         raise NeuralabError(f"give at least one --grid field=values. {_EXAMPLE}")
     values = {**SWEEP_DEFAULTS, **(read_config_file(config) if config else {})}
-    base = make_config(TrainConfig, {**values, **parse_overrides(set_values), **fields})
+    base = make_config(TrainConfig, {**values, **parse_overrides(set_values or []), **fields})
     axes = [parse_grid(text, TrainConfig) for text in grid]
     base_values = config_to_dict(base)
     base_values.pop("run_dir", None)

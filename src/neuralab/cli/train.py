@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._config_flags import config_flags
+from neuralab.cli._config_flags import config_file_option, config_flags, set_option
 from neuralab.cli._emit import emit, format_option
 from neuralab.vision.config import TrainConfig
 
@@ -40,12 +40,8 @@ Examples:
 @config_flags(TrainConfig)
 def train_command(
     fields: dict[str, Any],
-    config: Path | None = typer.Option(
-        None, "--config", help="YAML/TOML file of TrainConfig fields.", show_default=False
-    ),
-    set_: list[str] | None = typer.Option(
-        None, "--set", help="field=value, any field below (repeatable).", show_default=False
-    ),
+    config: Path | None = config_file_option(TrainConfig),
+    set_: list[str] | None = set_option(),
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue the run in RUN_DIR from its last.pt.", show_default=False
     ),
