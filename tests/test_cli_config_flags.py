@@ -19,7 +19,7 @@ from neuralab.config import field_options, option, show_value
 from neuralab.playground.config import PlaygroundConfig
 from neuralab.studies.study import get_study, list_studies
 from neuralab.studies.sweep.spec import SWEEP_DEFAULTS, SweepSpec
-from neuralab.vision.config import OPTIMIZERS, TrainConfig
+from neuralab.vision.config import OPTIMIZERS, SCHEDULES, TrainConfig
 
 
 def _options(path: str) -> dict[str, Any]:
@@ -148,3 +148,11 @@ def test_help_is_fast_and_imports_no_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def test_name_lists_have_one_source():
+    from neuralab.vision import schedules
+
+    # the schedule functions cover exactly the names TrainConfig (and so --schedule) offers
+    assert tuple(schedules.SCHEDULES) == SCHEDULES
+    assert _options("train")["--schedule"].metavar == "[" + "|".join(SCHEDULES) + "]"
