@@ -19,6 +19,7 @@ def _tables() -> list[Table]:
         Column("name", justify="left"),
         Column("loss", "loss", ".2f", spread="loss_std"),
         Column("dead", "dead", ".1%", missing="-"),
+        Column("extra", "extra", terminal=False),
     ]
     return [
         Table([], [], notes=["what follows"]),
@@ -32,7 +33,7 @@ def test_table(capsys):
     assert out.startswith("what follows\n")
     assert "│ relu  │ 0.50 ± 0.25 │ 12.5% │" in out and "│ tanh  │ 0.75 ± 0.00 │     - │" in out
     assert "grid" in out and "total" in out and out.endswith("conclusion\n")
-    assert "extra" not in out  # a key without a column is data, not shown
+    assert "extra" not in out  # terminal=False: only the other formats show the column
 
 
 def test_json_holds_every_table_with_raw_values(capsys):
@@ -66,8 +67,9 @@ def test_markdown_blocks_are_paragraphs(capsys):
     emit(_tables(), "markdown")
     blocks = capsys.readouterr().out.strip().split("\n\n")
     assert blocks[0] == "what follows" and blocks[2] == "conclusion"
-    assert blocks[1].splitlines()[0] == "| name | loss | dead |"
-    assert "| tanh | 0.75 ± 0.00 | - |" in blocks[1] and blocks[1].endswith("| total |  |  |")
+    assert blocks[1].splitlines()[0] == "| name | loss | dead | extra |"
+    assert "| tanh | 0.75 ± 0.00 | - | 2 |" in blocks[1]
+    assert blocks[1].endswith("| total |  |  |  |")
 
 
 @pytest.mark.parametrize("output_format", FORMATS)

@@ -1,6 +1,7 @@
 """Write a command's result, a list of :class:`~neuralab.report.tabular.Table`, in one format.
 
-- ``table``: each table as a rich table (title above, totals row), then its notes as lines;
+- ``table``: each table as a rich table (title above, totals row; columns marked
+  ``terminal=False`` left out to fit), then its notes as lines;
 - ``markdown``: each table as a Markdown table, its notes as paragraphs (titles are left to the
   document the table is pasted into);
 - ``csv``: the first table that has columns, one CSV line per row: every key of the rows (those
@@ -81,9 +82,10 @@ def emit(tables: Any, output_format: str = "table", *, output: Path | None = Non
     else:
         console = stdout_console()
         for table in shown:
-            if table.columns:
+            columns = [c for c in table.columns if c.terminal]
+            if columns:
                 console.print(
-                    rich_table(table.rows, table.columns, title=table.title, footer=table.footer)
+                    rich_table(table.rows, columns, title=table.title, footer=table.footer)
                 )
             for note in table.notes:
                 console.print(note, markup=False, highlight=False, soft_wrap=True)

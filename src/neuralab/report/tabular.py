@@ -28,6 +28,7 @@ class Column:
     justify: str = "right"  # "left" | "right" | "center"
     spread: str | None = None  # key of a spread shown after the value: "0.52 ± 0.01"
     missing: str = ""  # what a value of None shows
+    terminal: bool = True  # False: left out of the terminal's table (too wide), kept elsewhere
 
     def text(self, value: Any) -> str:
         """Return ``value`` as this column shows it."""

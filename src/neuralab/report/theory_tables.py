@@ -137,8 +137,8 @@ def _yes(value: bool) -> str:
 # ----------------------------------------------------------------------------- activations
 def activation_table(table: Sequence[ActivationProperties]) -> Table:
     """Return every activation's measured properties; where f is not differentiable, the value
-    autograd uses is a note below the table. The rows also hold mean f(x) (``mean_output``),
-    left out of the columns so the table fits a terminal."""
+    autograd uses is a note below the table (mean f(x) is left out of the terminal's table, to
+    fit)."""
     from neuralab.theory.activation_properties import properties_rows
 
     rows = properties_rows(table)
@@ -147,6 +147,7 @@ def activation_table(table: Sequence[ActivationProperties]) -> Table:
         Column("name", "f", justify="left"),
         Column("range", "range", justify="left"),
         Column("zero_centred", "centred", justify="center"),
+        Column("mean_output", "mean f(x)", _mean, terminal=False),
         Column("d0", "f'(0)", number),
         Column("d_minus5", "f'(-5)", number),
         Column("d_plus5", "f'(5)", number),
@@ -161,6 +162,12 @@ def activation_table(table: Sequence[ActivationProperties]) -> Table:
         "(vanishing gradients on that side); softmax: one output, two other logits at 0"
     )
     return Table(rows, columns, title="Activation properties (measured)", notes=notes)
+
+
+def _mean(value: float) -> str:
+    # a mean of -1e-17 is rounding, not a sign: show it as 0.000
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
 
 
 # ----------------------------------------------------------------------------- gradients
