@@ -86,10 +86,10 @@ def test_transposed_convolution_inverts_the_shape_map() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: conv_output_size(0, 3), "input size 0 must be positive"),
-        (lambda: conv_output_size(8, -1), "kernel size -1 must be positive"),
+        (lambda: conv_output_size(0, 3), "input size 0 must be >= 1"),
+        (lambda: conv_output_size(8, -1), "kernel size -1 must be >= 1"),
         (lambda: conv_output_size(8, 3, padding=-1), "padding -1 must be >= 0"),
-        (lambda: conv_output_size(8, 3, stride=0), "stride 0 must be positive"),
+        (lambda: conv_output_size(8, 3, stride=0), "stride 0 must be >= 1"),
         (lambda: conv_output_size(4, 5), "spans 5 input positions, more than the padded input 4"),
         (lambda: conv_output_size((28, 4), 5), "padded input width 4 \\+ 2\\*0 = 4"),
         (lambda: conv_output_size(8, 3, padding="full"), "'same' or 'valid'"),
@@ -100,8 +100,8 @@ def test_transposed_convolution_inverts_the_shape_map() -> None:
         (lambda: conv_transpose_output_size(4, 3, stride=2, output_padding=2), "output_padding"),
         (lambda: conv_transpose_output_size(1, 1, padding=1), "output would be -1"),
         (lambda: conv_params(3, 10, 5, groups=2), "groups=2 must divide"),
-        (lambda: conv_params(0, 10, 5), "in_channels 0 must be positive"),
-        (lambda: linear_params(10, 0), "out_features 0 must be positive"),
+        (lambda: conv_params(0, 10, 5), "in_channels 0 must be >= 1"),
+        (lambda: linear_params(10, 0), "out_features 0 must be >= 1"),
         (lambda: conv_fan_in(3, 5, groups=2), "groups=2 must divide in_channels=3"),
     ],
 )
