@@ -52,6 +52,8 @@ def imported_heavy_modules(code: str) -> list[str]:
 def test_import_neuralab_and_the_command_line_load_no_torch():
     assert imported_heavy_modules("import neuralab") == []
     assert imported_heavy_modules("import neuralab.cli") == []
+    # the pure formulas are importable without torch (README)
+    assert imported_heavy_modules("import neuralab.arch.shapes, neuralab.arch.receptive") == []
     # the check itself can see torch: a public name resolved on use imports it
     assert "torch" in imported_heavy_modules("import neuralab\nneuralab.summary")
 

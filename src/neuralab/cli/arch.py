@@ -67,7 +67,7 @@ def summary_command(
     from neuralab.console import stdout_console
     from neuralab.report.summary_render import summary, summary_text
 
-    shape = parse_shape(input, what="--input")
+    shape = parse_shape(input, expected="")
     result = summary(model, shape, depth=depth)
     if format is OutputFormat.json:
         text = result.to_json() + "\n"
@@ -115,6 +115,6 @@ def diagram_command(
     from neuralab.report.diagram import check_figure_path, draw_diagram
 
     check_figure_path(output)
-    shape = parse_shape(input, what="--input", expected="CxHxW")
+    shape = parse_shape(input)
     written = draw_diagram(model, shape, output, max_blocks=max_blocks)
     typer.echo(f"wrote {written}")
