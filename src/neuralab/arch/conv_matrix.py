@@ -346,9 +346,7 @@ def symbolic_conv_matrix(
     Kernel and input are numbered row-major from 1: for a 3x3 input and a 2x2 kernel, A is 4x9
     and its first row is ``w1 w2 0 w3 w4 0 0 0 0`` (y1 = w1 x1 + w2 x2 + w3 x4 + w4 x5).
     """
-    kernel = as_pair(kernel_hw, "kernel")
-    if min(kernel) < 1:
-        raise NeuralabError(f"kernel {kernel_hw!r} must have sizes >= 1")
+    kernel = as_pair(kernel_hw, "kernel")  # sizes >= 1, else one clear line
     conv = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, bias=False)
     geometry = _geometry(conv, input_hw)
     row, column, weight_index = _sparse_indices(geometry)
