@@ -48,18 +48,10 @@ NO_REPORT = ("kernel", "arch", "theory")  # report sits above these, beside the 
 NO_MATPLOTLIB = ("kernel", "arch", "theory")  # figures are drawn in report/
 TORCH_FREE = ("neuralab.arch.shapes", "neuralab.arch.receptive")  # integers in, integers out
 
-# Known violations outside arch/theory/report/kernel, each moved by another engineer's part of
-# issue 9. The lead empties this list after merging; a fixed entry must be removed (the test
-# fails on an allowance that nothing needs any more).
-ALLOWED: set[tuple[str, str]] = {
-    # (module, what it does), "what" as the failure messages write it
-    ("neuralab.studies.curves", "matplotlib.use("),
-    ("neuralab.studies.curves", "import matplotlib.pyplot"),
-    ("neuralab.studies.sam_study", "matplotlib.use("),
-    ("neuralab.studies.sam_study", "import matplotlib.pyplot"),
-    ("neuralab.studies.sweep_report", "matplotlib.use("),
-    ("neuralab.studies.sweep_report", "import matplotlib.pyplot"),
-}
+# Known violations left for later, each as (module, what) with "what" as the failure messages
+# write it: ("neuralab.studies.curves", "matplotlib.use("). Empty now: keep it so. A fixed entry
+# must be removed (the test fails on an allowance that nothing needs any more).
+ALLOWED: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

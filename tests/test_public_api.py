@@ -110,7 +110,7 @@ def test_mypy_sees_real_signatures(tmp_path):
         "int, *, depth: int | None =, batch_size: int =) -> "
         'neuralab.report.summary_render.RenderedSummary"'
     ) in lines[0]
-    assert "def (config: neuralab.vision.config.TrainConfig, *" in lines[1]
+    assert "def (config: neuralab.vision.config.TrainConfig | " in lines[1]
     assert "-> neuralab.vision.train.TrainResult" in lines[1]
     assert 'Argument "depth" to "summary" has incompatible type "str"' in lines[2]
 

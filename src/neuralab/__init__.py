@@ -43,23 +43,23 @@ if TYPE_CHECKING:  # the same names with their real signatures, for type checker
     from neuralab.arch.summary import LayerRow as LayerRow
     from neuralab.arch.summary import Summary as Summary
     from neuralab.errors import NeuralabError as NeuralabError
-    from neuralab.playground.batched import compare_grid as compare_grid
     from neuralab.playground.batched import train_batched as train_batched
+    from neuralab.playground.compare import compare_grid as compare_grid
     from neuralab.playground.config import PlaygroundConfig as PlaygroundConfig
-    from neuralab.playground.experiments import ExperimentResult as ExperimentResult
     from neuralab.playground.experiments import list_experiments as list_experiments
     from neuralab.playground.experiments import run_experiment as run_experiment
-    from neuralab.playground.run import PlaygroundResult as PlaygroundResult
     from neuralab.playground.run import train_playground as train_playground
+    from neuralab.playground.session import PlaygroundResult as PlaygroundResult
     from neuralab.playground.toy_data import ToyDataset as ToyDataset
     from neuralab.playground.toy_data import list_toy_data as list_toy_data
     from neuralab.playground.toy_data import make_toy_data as make_toy_data
     from neuralab.report.diagram import draw_diagram as draw_diagram
+    from neuralab.report.result import ExperimentResult as ExperimentResult
     from neuralab.report.summary_render import summary as summary
     from neuralab.studies.study import list_studies as list_studies
     from neuralab.studies.study import run_study as run_study
-    from neuralab.studies.sweep import SweepSpec as SweepSpec
-    from neuralab.studies.sweep_runner import run_sweep as run_sweep
+    from neuralab.studies.sweep.runner import run_sweep as run_sweep
+    from neuralab.studies.sweep.spec import SweepSpec as SweepSpec
     from neuralab.theory.activation_properties import activation_properties as activation_properties
     from neuralab.theory.activations import get_activation as get_activation
     from neuralab.theory.activations import list_activations as list_activations
@@ -79,17 +79,17 @@ if TYPE_CHECKING:  # the same names with their real signatures, for type checker
     from neuralab.theory.pooling import padding_usage as padding_usage
     from neuralab.theory.pooling import pool_steps as pool_steps
     from neuralab.vision.augment import augmentation_preset as augmentation_preset
-    from neuralab.vision.checkpoint import evaluate_run as evaluate_run
     from neuralab.vision.checkpoint import load_checkpoint as load_checkpoint
-    from neuralab.vision.checkpoint import predict_files as predict_files
     from neuralab.vision.config import TrainConfig as TrainConfig
-    from neuralab.vision.datasets import get_dataset as get_dataset
-    from neuralab.vision.datasets import list_datasets as list_datasets
+    from neuralab.vision.datasets.registry import get_dataset as get_dataset
+    from neuralab.vision.datasets.registry import list_datasets as list_datasets
     from neuralab.vision.engine import train_one_epoch as train_one_epoch
+    from neuralab.vision.inference import evaluate_run as evaluate_run
+    from neuralab.vision.inference import predict_files as predict_files
     from neuralab.vision.loader import DeviceLoader as DeviceLoader
     from neuralab.vision.loader import Normalization as Normalization
-    from neuralab.vision.models import get_model as get_model
-    from neuralab.vision.models import list_models as list_models
+    from neuralab.vision.models.registry import get_model as get_model
+    from neuralab.vision.models.registry import list_models as list_models
     from neuralab.vision.sam import SAM as SAM
     from neuralab.vision.schedules import lr_factor as lr_factor
     from neuralab.vision.splits import split_train_val as split_train_val
