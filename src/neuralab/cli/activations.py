@@ -41,12 +41,9 @@ def activations_command(
     """
     from neuralab.atomic import save_figure
     from neuralab.console import stdout_console
+    from neuralab.report.activation_figures import plot_activations
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
-    from neuralab.theory.activation_properties import (
-        plot_activations,
-        properties_rows,
-        properties_table,
-    )
+    from neuralab.theory.activation_properties import properties_rows, properties_table
 
     if plot:
         names = [n.strip() for n in plot.split(",") if n.strip()]

@@ -62,13 +62,12 @@ def summary_command(
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
-    from neuralab.arch.summary import summary
     from neuralab.atomic import write_text
     from neuralab.cli._options import parse_shape
     from neuralab.console import stdout_console
-    from neuralab.report.summary_render import summary_text
+    from neuralab.report.summary_render import summary, summary_text
 
-    shape = parse_shape(input)
+    shape = parse_shape(input, expected="")
     result = summary(model, shape, depth=depth)
     if format is OutputFormat.json:
         text = result.to_json() + "\n"
@@ -112,8 +111,8 @@ def diagram_command(
     Example: neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 -o cnn.png
     """
-    from neuralab.arch.diagram import check_figure_path, draw_diagram
     from neuralab.cli._options import parse_shape
+    from neuralab.report.diagram import check_figure_path, draw_diagram
 
     check_figure_path(output)
     shape = parse_shape(input)
