@@ -48,7 +48,7 @@ from neuralab.vision.datasets import get_dataset  # noqa: E402
 from neuralab.vision.engine import evaluate, train_one_epoch  # noqa: E402
 from neuralab.vision.loader import DeviceLoader, Normalization  # noqa: E402
 from neuralab.vision.models import get_model  # noqa: E402
-from neuralab.vision.train import uses_channels_last  # noqa: E402
+from neuralab.vision.run import uses_channels_last  # noqa: E402
 
 GTSRB = ROOT.parent / "shared" / "datasets" / "gtsrb" / "gtsrb-32.npz"
 

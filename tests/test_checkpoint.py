@@ -14,7 +14,6 @@ from neuralab.errors import NeuralabError
 from neuralab.vision.checkpoint import (
     load_checkpoint,
     load_model_state,
-    read_image,
     rng_states,
     save_checkpoint,
     set_rng_states,
@@ -124,19 +123,3 @@ def test_full_disk_leaves_no_half_written_file(tmp_path, monkeypatch):
         save(tmp_path / "last.pt", model, optimizer, epoch=2)
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1  # the old one, intact
-
-
-def test_read_image_converts_and_resizes(tmp_path):
-    from PIL import Image
-
-    colour = np.zeros((10, 20, 3), dtype=np.uint8)
-    colour[:, :, 0] = 255  # pure red
-    Image.fromarray(colour).save(tmp_path / "red.png")
-    grey = read_image(tmp_path / "red.png", (1, 5, 5))
-    assert grey.shape == (1, 5, 5) and grey.dtype == torch.uint8
-    assert int(grey[0, 2, 2]) == 76  # ITU-R 601 luma of red: 0.299 * 255 = 76.2
-    rgb = read_image(tmp_path / "red.png", (3, 4, 8))
-    assert rgb.shape == (3, 4, 8) and rgb[:, 1, 1].tolist() == [255, 0, 0]
-    (tmp_path / "text.png").write_text("not an image")
-    with pytest.raises(NeuralabError, match="cannot be read"):
-        read_image(tmp_path / "text.png", (1, 5, 5))

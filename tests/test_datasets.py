@@ -409,14 +409,14 @@ def test_bad_data_at_the_command_line(run_cli, tmp_path, data, message):
 
 
 def test_many_images_are_decoded_in_order_by_threads(tmp_path):
-    from neuralab.vision.datasets import _decode_file, _decode_files
+    from neuralab.vision.datasets.images import decode_file, decode_files
 
     paths = []
     for i in range(300):  # above the 256 images from which threads decode
         path = tmp_path / f"{i:03d}.png"
         Image.new("RGB", (5 + i % 4, 6), (i % 256, i // 256, 7)).save(path)
         paths.append(str(path))
-    images = _decode_files(paths, 4)
+    images = decode_files(paths, 4)
     assert images.shape == (300, 3, 4, 4)
     assert [int(v) for v in images[:, 0, 1, 1]] == [i % 256 for i in range(300)]
-    assert torch.equal(images[123], _decode_file(paths[123], 4))
+    assert torch.equal(images[123], decode_file(paths[123], 4))

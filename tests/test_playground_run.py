@@ -12,13 +12,8 @@ from neuralab.errors import NeuralabError
 from neuralab.playground.config import PlaygroundConfig, validate_config
 from neuralab.playground.features import feature_matrix
 from neuralab.playground.mlp import MLP
-from neuralab.playground.run import (
-    build_model,
-    load_data,
-    make_plan,
-    resolve_log_every,
-    train_playground,
-)
+from neuralab.playground.plan import build_model, load_data, make_plan
+from neuralab.playground.run import resolve_log_every, train_playground
 from neuralab.playground.toy_data import ToyDataset, make_toy_data
 
 SMALL = PlaygroundConfig(n=60, epochs=4, hidden=(4, 3))
@@ -234,31 +229,3 @@ def test_sorted_order_without_shuffle_feeds_one_class_first():
     assert data.y_train.tolist() == sorted(data.y_train.tolist())
     config = replace(SMALL, order="sorted", shuffle=False, batch_size=1, epochs=1)
     assert train_playground(config).final["steps"] == 30
-
-
-@pytest.mark.parametrize(
-    ("kind", "reference"),
-    [
-        ("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1)),
-        ("momentum", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.8)),
-        ("adam", lambda ps: torch.optim.Adam(ps, lr=0.1)),
-    ],
-)
-def test_optimizer_matches_torch_optim(kind, reference):
-    from neuralab.playground.run import Optimizer
-
-    torch.manual_seed(0)
-    ours = MLP(2, (3,), 1, "tanh", "identity")
-    theirs = MLP(2, (3,), 1, "tanh", "identity")
-    theirs.load_state_dict(ours.state_dict())
-    params = list(ours.parameters())
-    optimizer = Optimizer(kind, params, [0.1] * len(params), [0.8] * len(params))
-    judge = reference(list(theirs.parameters()))
-    x, t = torch.randn(16, 2), torch.randn(16, 1)
-    for _ in range(5):
-        for model, step in ((ours, optimizer), (theirs, judge)):
-            step.zero_grad()
-            ((model(x) - t) ** 2).mean().backward()
-            step.step()
-    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
-        assert torch.allclose(a, b, atol=1e-6)

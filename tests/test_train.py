@@ -109,16 +109,6 @@ def test_resume_refuses_another_config_and_extends_a_finished_run(tmp_path):
     assert "resuming" in (tmp_path / "run" / "train.log").read_text()
 
 
-def test_val_acc_ties_go_to_the_lower_val_loss():
-    best = {"epoch": 1, "value": 0.9, "val_loss": 0.3}
-    assert train_module.improved("val_acc", {"val_acc": 0.9, "val_loss": 0.2}, best)
-    assert not train_module.improved("val_acc", {"val_acc": 0.9, "val_loss": 0.4}, best)
-    assert not train_module.improved("val_acc", {"val_acc": 0.8, "val_loss": 0.1}, best)
-    assert train_module.improved(
-        "val_loss", {"val_acc": 0.1, "val_loss": 0.1}, best | {"value": 0.3}
-    )
-
-
 def test_train_config_defaults_and_validation():
     from neuralab.config import load_config
 

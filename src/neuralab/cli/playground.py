@@ -235,7 +235,8 @@ def describe(config: Any, plan: Any) -> str:
 def _run_single(config: Any, run_dir_path: Path | None) -> None:
     from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
-    from neuralab.playground.run import load_data, make_plan, resolve_log_every, train_playground
+    from neuralab.playground.plan import load_data, make_plan
+    from neuralab.playground.run import resolve_log_every, train_playground
     from neuralab.report.playground_figures import save_run_figures
 
     data = load_data(config)
@@ -285,7 +286,7 @@ def _run_grid(
 ) -> None:
     from neuralab.atomic import save_figure, write_text
     from neuralab.console import stdout_console
-    from neuralab.playground.batched import compare_grid, grid_configs, parse_compare
+    from neuralab.playground.compare import compare_grid, grid_configs, parse_compare
     from neuralab.playground.config import validate_config
     from neuralab.report.playground_figures import compare_figure
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
@@ -375,7 +376,7 @@ def _grid_metrics(grid: Any) -> str:
     import csv
     import io
 
-    from neuralab.playground.batched import show_value
+    from neuralab.playground.compare import show_value
 
     lines: list[dict[str, Any]] = []
     for cell in grid.cells:

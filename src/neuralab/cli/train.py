@@ -105,10 +105,10 @@ def train_command(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
 ) -> None:
-    from neuralab.config import load_config, make_config, parse_overrides, read_config_file
+    from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
-    from neuralab.errors import NeuralabError
     from neuralab.vision.config import TrainConfig
+    from neuralab.vision.resolve import resolve_resume_config
     from neuralab.vision.train import train
 
     flags = {
@@ -138,17 +138,7 @@ def train_command(
     overrides: dict[str, Any] = dict(parse_overrides(set_ or []))
     overrides.update({k: v for k, v in flags.items() if v is not None})
     if resume is not None:
-        saved = resume / "config.yaml"
-        if not saved.is_file():
-            raise NeuralabError(f"cannot resume: {str(resume)!r} has no config.yaml (not a run?)")
-        if run_dir is not None and Path(run_dir) != resume:
-            raise NeuralabError("give --resume RUN_DIR or --run-dir DIR, not two different folders")
-        values = read_config_file(saved)
-        if config is not None:
-            values.update(read_config_file(config))
-        values.update(overrides)
-        values["run_dir"] = str(resume)
-        resolved = make_config(TrainConfig, values)
+        resolved = resolve_resume_config(resume, config, overrides)
     else:
         resolved = load_config(TrainConfig, config, overrides)
     train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
@@ -181,7 +171,7 @@ def evaluate_command(
 ) -> None:
     from neuralab.console import stdout_console
     from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
-    from neuralab.vision.checkpoint import evaluate_run
+    from neuralab.vision.inference import evaluate_run
 
     result = evaluate_run(run_dir, data=data, split=split, which=checkpoint, device=device)
     if output_format is OutputFormat.json:
@@ -226,7 +216,7 @@ def predict_command(
     ),
 ) -> None:
     from neuralab.report.tabular import Column
-    from neuralab.vision.checkpoint import predict_files
+    from neuralab.vision.inference import predict_files
 
     rows = predict_files(
         run_dir, [str(p) for p in images], top_k=top_k, which=checkpoint, device=device

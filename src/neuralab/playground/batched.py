@@ -16,7 +16,8 @@ new batch: :func:`train_batched` groups the configs by :func:`batch_key`.
 Each network uses its own ``torch.Generator`` seeded with its seed, drawing initialization,
 shuffling and dropout masks in the order the sequential trainer draws them, so a network trained
 in a batch ends equal (to float rounding) to :func:`~neuralab.playground.run.train_playground`
-with the same config: the tests check it.
+with the same config: the tests check it. Comparison grids built on this:
+:mod:`neuralab.playground.compare`.
 """
 
 from __future__ import annotations
@@ -39,21 +40,14 @@ from neuralab.playground.mlp import (
     accuracy_of,
     batch_loss,
     dead_fraction_of,
-    parse_hidden,
     penalty_of,
     saturated_fraction_of,
     symmetric_of,
 )
-from neuralab.playground.run import (
-    Optimizer,
-    PlaygroundResult,
-    TrainingPlan,
-    build_model,
-    divergence_message,
-    load_data,
-    make_plan,
-    progress_bar,
-)
+from neuralab.playground.optimizer import Optimizer
+from neuralab.playground.plan import TrainingPlan, build_model, load_data, make_plan
+from neuralab.playground.run import progress_bar
+from neuralab.playground.session import PlaygroundResult, divergence_message
 from neuralab.theory.activations import get_activation
 
 if TYPE_CHECKING:
@@ -162,13 +156,9 @@ class StackedMLP:
 
 
 def _segments(names: Sequence[str]) -> list[tuple[int, int, Callable[[Tensor], Tensor]]]:
-    runs: list[tuple[int, int, Callable[[Tensor], Tensor]]] = []
-    start = 0
-    for k in range(1, len(names) + 1):
-        if k == len(names) or names[k] != names[start]:
-            runs.append((start, k, get_activation(names[start]).function))
-            start = k
-    return runs
+    starts = [k for k in range(len(names)) if k == 0 or names[k] != names[k - 1]]
+    stops = [*starts[1:], len(names)]
+    return [(a, b, get_activation(names[a]).function) for a, b in zip(starts, stops, strict=True)]
 
 
 def train_batched(
@@ -193,9 +183,9 @@ def train_batched(
         if data is None:
             seed = config.seed if config.data_seed is None else config.data_seed
             key = (config.data, config.n, config.noise, seed, config.train_ratio, config.order)
-            data = cache.get((*key, config.classes))
-            if data is None:
-                data = cache.setdefault((*key, config.classes), load_data(config))
+            if (*key, config.classes) not in cache:
+                cache[(*key, config.classes)] = load_data(config)
+            data = cache[(*key, config.classes)]
         plan = make_plan(config, data)
         device = resolve_device(config.device)
         tensors = prepare_tensors(data, plan.features, plan.target, plan.num_classes, device)
@@ -246,10 +236,10 @@ def _train_group(
         [per_network(column("lr"), p) for p in params],
         [per_network(column("momentum"), p) for p in params],
     )
-    x_train = _stack([m.tensors.x_train for m in group])  # (K, N, F)
-    t_train = _stack([m.tensors.t_train for m in group])
-    x_test = _stack([m.tensors.x_test for m in group])
-    t_test = _stack([m.tensors.t_test for m in group])
+    x_train = torch.stack([m.tensors.x_train for m in group])  # (K, N, F)
+    t_train = torch.stack([m.tensors.t_train for m in group])
+    x_test = torch.stack([m.tensors.x_test for m in group])
+    t_test = torch.stack([m.tensors.t_test for m in group])
     c_train = _stack_optional([m.tensors.c_train for m in group])
     c_test = _stack_optional([m.tensors.c_test for m in group])
     rows_of = _Recorder(group, stacked, plan, l1 if use_penalty else None, l2)
@@ -311,16 +301,9 @@ def _train_group(
     return results
 
 
-def _stack(tensors: Sequence[Tensor]) -> Tensor:
-    """Stack per-network tensors; one shared tensor is expanded, not copied."""
-    if all(t is tensors[0] for t in tensors):
-        return tensors[0].unsqueeze(0).expand(len(tensors), *tensors[0].shape)
-    return torch.stack(list(tensors))
-
-
 def _stack_optional(tensors: Sequence[Tensor | None]) -> Tensor | None:
     present = [t for t in tensors if t is not None]
-    return _stack(present) if len(present) == len(tensors) else None
+    return torch.stack(present) if len(present) == len(tensors) else None
 
 
 class _Recorder:
@@ -390,6 +373,10 @@ class _Recorder:
         def layer_list(key: str, count: int) -> list[float]:
             return [cells[f"{key}:{i}"] for i in range(count)]
 
+        def counted_for(key: str, kinds: frozenset[str]) -> list[float]:
+            values = layer_list(key, layers - 1)
+            return [v if a in kinds else 0.0 for v, a in zip(values, activations, strict=True)]
+
         return {
             "train_loss": cells["train_loss"],
             "test_loss": cells.get("test_loss"),
@@ -397,18 +384,8 @@ class _Recorder:
             "test_acc": cells.get("test_acc"),
             "grad_norm": layer_list("grad_norm", layers),
             "weight_norm": layer_list("weight_norm", layers),
-            "dead_fraction": [
-                v if name in DEAD_ACTIVATIONS else 0.0
-                for v, name in zip(
-                    layer_list("dead_fraction", layers - 1), activations, strict=True
-                )
-            ],
-            "saturated_fraction": [
-                v if name in SATURATING_ACTIVATIONS else 0.0
-                for v, name in zip(
-                    layer_list("saturated_fraction", layers - 1), activations, strict=True
-                )
-            ],
+            "dead_fraction": counted_for("dead_fraction", DEAD_ACTIVATIONS),
+            "saturated_fraction": counted_for("saturated_fraction", SATURATING_ACTIVATIONS),
             "symmetric": [v > 0.5 for v in layer_list("symmetric", layers - 1)],
         }
 
@@ -416,181 +393,3 @@ class _Recorder:
 def _norm(tensor: Tensor | None) -> Tensor:
     assert tensor is not None
     return torch.linalg.vector_norm(tensor.detach(), dim=(-2, -1))
-
-
-# -- comparison grids --------------------------------------------------------------------------
-MAX_GRID_CELLS = 64  # combinations in one --compare grid
-MAX_SEEDS = 20  # seeds per cell
-SUMMARY_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc")
-
-
-@dataclass
-class CompareCell:
-    """One combination of the grid: its settings, one result per seed, mean and std over seeds."""
-
-    settings: dict[str, Any]  # the varied fields and their values, e.g. {"init": "he"}
-    results: list[PlaygroundResult]
-    mean: dict[str, float | None]  # final train/test loss and accuracy, dead fraction
-    std: dict[str, float | None]
-    diverged: int  # seeds whose loss became NaN or infinite
-
-    @property
-    def label(self) -> str:
-        return ", ".join(f"{k}={show_value(v)}" for k, v in self.settings.items())
-
-
-@dataclass
-class CompareResult:
-    """A comparison grid: every combination of the axes, trained over several seeds."""
-
-    base: PlaygroundConfig
-    axes: list[tuple[str, list[Any]]]  # (field, values) in the order given
-    seeds: list[int]
-    cells: list[CompareCell]
-    groups: int  # batched models trained (configs of one shape train as one)
-    seconds: float
-
-    def rows(self) -> list[dict[str, Any]]:
-        """Return one table row per cell: settings, then mean and std of the final metrics."""
-        rows = []
-        for cell in self.cells:
-            row: dict[str, Any] = {k: show_value(v) for k, v in cell.settings.items()}
-            for key in (*SUMMARY_METRICS, "dead_fraction"):
-                row[key] = cell.mean[key]
-                row[f"{key}_std"] = cell.std[key]
-            row["diverged"] = cell.diverged
-            rows.append(row)
-        return rows
-
-
-def show_value(value: Any) -> str:
-    """Return a grid value as the table shows it: (8, 8) -> 8x8, () -> none."""
-    if isinstance(value, tuple | list):
-        return "x".join(str(v) for v in value) if value else "none"
-    return str(value)
-
-
-def parse_compare(specs: Sequence[str]) -> list[tuple[str, list[Any]]]:
-    """Return the grid axes from ``["init=zeros,he", "activation=relu,sigmoid"]``.
-
-    Values are converted to the field's type; inside one value, ``+`` joins list items
-    (``hidden=4,8+8`` is (4,) and (8, 8); ``features=x1+x2,x1^2+x2^2``; ``hidden`` also takes 8x8).
-    """
-    import typing
-
-    from neuralab.config import config_fields, convert_value
-    from neuralab.errors import NeuralabError, unknown_name_error
-
-    hints = typing.get_type_hints(PlaygroundConfig)
-    axes: list[tuple[str, list[Any]]] = []
-    for spec in specs:
-        key, sep, text = spec.partition("=")
-        name = key.strip().replace("-", "_")
-        if not sep or not name or not text.strip():
-            raise NeuralabError(f"--compare {spec!r} is not of the form field=value,value,...")
-        if name not in config_fields(PlaygroundConfig):
-            raise unknown_name_error("field to compare", name, config_fields(PlaygroundConfig))
-        if any(name == axis for axis, _ in axes):
-            raise NeuralabError(f"--compare names {name!r} twice; give all its values at once")
-        values = []
-        for part in (p.strip() for p in text.split(",")):
-            if not part:
-                raise NeuralabError(f"--compare {spec!r} has an empty value")
-            item = part.replace("+", ",")
-            if name == "hidden":
-                values.append(parse_hidden("" if item.lower() == "none" else item))
-            else:
-                values.append(convert_value(item, hints[name], name))
-        axes.append((name, values))
-    return axes
-
-
-def grid_configs(
-    base: PlaygroundConfig, axes: Sequence[tuple[str, Sequence[Any]]], seeds: int = 1
-) -> list[tuple[dict[str, Any], list[PlaygroundConfig]]]:
-    """Return every combination of ``axes`` with its configs, one per seed.
-
-    Seeds are ``base.seed``, ``base.seed + 1``, ...; they vary initialization, shuffling and
-    dropout, while the data set stays the one of ``base`` (its seed is pinned) unless ``seed``
-    or ``data_seed`` is itself an axis.
-    """
-    import itertools
-    from dataclasses import replace
-
-    from neuralab.errors import NeuralabError
-
-    cells = math.prod(len(values) for _, values in axes) if axes else 1
-    if cells > MAX_GRID_CELLS:
-        sizes = " x ".join(str(len(v)) for _, v in axes)
-        raise NeuralabError(
-            f"the grid has {sizes} = {cells} cells; at most {MAX_GRID_CELLS} are allowed "
-            "(compare fewer values at once)"
-        )
-    if not 1 <= seeds <= MAX_SEEDS:
-        raise NeuralabError(f"seeds={seeds} must be 1..{MAX_SEEDS}")
-    data_seed = base.seed if base.data_seed is None else base.data_seed
-    names = [name for name, _ in axes]
-    grid = []
-    for combination in itertools.product(*(values for _, values in axes)):
-        settings = dict(zip(names, combination, strict=True))
-        cell = replace(base, **settings)
-        if "data_seed" not in settings and "seed" not in settings:
-            cell = replace(cell, data_seed=data_seed)
-        if "seed" in settings:
-            runs = [replace(cell, seed=cell.seed + i) for i in range(seeds)]
-        else:
-            runs = [replace(cell, seed=base.seed + i) for i in range(seeds)]
-        grid.append((settings, runs))
-    return grid
-
-
-def compare_grid(
-    base: PlaygroundConfig,
-    axes: Sequence[tuple[str, Sequence[Any]]],
-    *,
-    seeds: int = 1,
-    progress: bool = False,
-) -> CompareResult:
-    """Return the comparison grid of ``axes`` around ``base``, trained batched over ``seeds``."""
-    started = time.perf_counter()
-    grid = grid_configs(base, axes, seeds)
-    configs = [config for _, runs in grid for config in runs]
-    results = train_batched(configs, progress=progress)
-    cells = []
-    for number, (settings, _) in enumerate(grid):
-        runs = results[number * seeds : (number + 1) * seeds]
-        cells.append(_summarise(settings, runs))
-    groups = len({(r.extra.get("group")) for r in results})
-    return CompareResult(
-        base,
-        [(name, list(values)) for name, values in axes],
-        [base.seed + i for i in range(seeds)],
-        cells,
-        groups,
-        time.perf_counter() - started,
-    )
-
-
-def _summarise(settings: dict[str, Any], runs: list[PlaygroundResult]) -> CompareCell:
-    import statistics
-
-    mean: dict[str, float | None] = {}
-    std: dict[str, float | None] = {}
-    finals = [r.final for r in runs]
-    for key in (*SUMMARY_METRICS, "dead_fraction"):
-        values: list[float] = []
-        for row in finals:
-            value = row.get(key)
-            if isinstance(value, list):
-                value = sum(value) / len(value) if value else 0.0
-            if value is not None:
-                values.append(float(value))
-        if len(values) < len(finals) or not values:
-            mean[key] = std[key] = None
-            continue
-        mean[key] = statistics.fmean(values)
-        std[key] = statistics.stdev(values) if len(values) > 1 else 0.0
-    if not any(a in DEAD_ACTIVATIONS for r in runs if r.plan for a in r.plan.activations):
-        mean["dead_fraction"] = std["dead_fraction"] = None  # no ReLU layer: cannot die
-    diverged = sum(r.stopped is not None for r in runs)
-    return CompareCell(settings, runs, mean, std, diverged)

@@ -211,18 +211,27 @@ def symmetric_of(weight: Tensor, bias: Tensor, tolerance: float = SYMMETRY_TOLER
 
 
 def diagnostics(model: MLP, x: Tensor) -> dict[str, list[Any]]:
-    """Return per-hidden-layer dead_fraction, saturated_fraction and symmetric on inputs ``x``.
-
-    ``dead_fraction`` is counted for ReLU layers and ``saturated_fraction`` for sigmoid/tanh
-    layers (0.0 for the others, which cannot die or saturate in that sense).
-    """
+    """Return per-hidden-layer dead_fraction, saturated_fraction and symmetric on inputs ``x``."""
     was_training = model.training
     model.eval()
     with torch.no_grad():
         zs = model.trace(x).pre_activations
     model.train(was_training)
+    return diagnostics_of(zs, model.activation_names, model.layers()[:-1])
+
+
+def diagnostics_of(
+    pre_activations: Sequence[Tensor], activations: Sequence[str], layers: Sequence[nn.Linear]
+) -> dict[str, list[Any]]:
+    """Return per-hidden-layer dead_fraction, saturated_fraction and symmetric.
+
+    From the pre-activations z_l (N, H_l) of the hidden ``layers`` with these ``activations``:
+    ``dead_fraction`` is counted for ReLU layers and ``saturated_fraction`` for sigmoid/tanh
+    layers (0.0 for the others, which cannot die or saturate in that sense).
+    """
     dead, saturated, symmetric = [], [], []
-    for z, name, layer in zip(zs, model.activation_names, model.layers()[:-1], strict=True):
+    for z, name, layer in zip(pre_activations, activations, layers, strict=True):
+        z = z.detach()
         dead.append(float(dead_fraction_of(z)) if name in DEAD_ACTIVATIONS else 0.0)
         saturated.append(float(saturated_fraction_of(z)) if name in SATURATING_ACTIVATIONS else 0.0)
         symmetric.append(bool(symmetric_of(layer.weight.detach(), layer.bias.detach())))

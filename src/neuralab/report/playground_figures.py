@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from neuralab.playground.batched import CompareResult
-    from neuralab.playground.run import PlaygroundResult
+    from neuralab.playground.compare import CompareResult
+    from neuralab.playground.session import PlaygroundResult
 
 ORANGE = "#f59322"  # TF Playground's class -1 colour
 BLUE = "#0877bd"  # and its class +1 colour

@@ -23,26 +23,13 @@ def train_variant(directory: Path, name: str, values: dict[str, Any]) -> Any:
 def training_batches(run: Any, *, batches: int, batch_size: int) -> list[tuple[Tensor, Tensor]]:
     """Return the first ``batches`` batches of a trained run's own training split, normalised
     as in training and without augmentation (the same images every call)."""
-    from neuralab.vision.datasets import get_dataset
-    from neuralab.vision.splits import split_train_val
-
-    config = run.config
-    dataset = get_dataset(
-        config["data"], data_dir=config.get("data_dir", "data"), image_size=config.get("image_size")
-    )
-    train_index, _ = split_train_val(
-        dataset.y_train,
-        float(config["val_fraction"]),
-        groups=dataset.groups_train,
-        seed=int(config["seed"]),
-    )
-    chosen = train_index[: batches * batch_size]
-    images = dataset.x_train[chosen].to(run.device).float() / 255.0
-    images = run.normalization(images)
-    labels = dataset.y_train[chosen].to(run.device)
+    x_train, y_train = run.split("train")
+    images = x_train[: batches * batch_size].to(run.device).float() / 255.0
+    images = run.inputs.normalization(images)
+    labels = y_train[: batches * batch_size].to(run.device)
     return [
         (images[i : i + batch_size], labels[i : i + batch_size])
-        for i in range(0, len(chosen), batch_size)
+        for i in range(0, len(labels), batch_size)
     ]
 
 

@@ -8,13 +8,16 @@ CUDA), numpy, Python's ``random`` and the loader's own shuffling generator.
 
 ``torch.load(weights_only=True)`` refuses arbitrary Python objects, so every state is stored as
 tensors and plain types (numpy's and Python's generator states are unpacked into tensors).
+
+What a checkpoint belongs to: the resolved config of its run (:func:`checkpoint_config`), which a
+resumed run must match except for ``epochs``, ``run_dir`` and ``device``
+(:func:`checkpoint_to_resume`). Using a finished run's checkpoint is :mod:`neuralab.vision.inference`.
 """
 
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,9 @@ import numpy as np
 import torch
 
 from neuralab.atomic import torch_save
+from neuralab.config import config_fields, config_to_dict, make_config
 from neuralab.errors import NeuralabError
+from neuralab.vision.config import TrainConfig, config_differences
 
 FORMAT = "neuralab-checkpoint"
 VERSION = 1
@@ -163,194 +168,36 @@ def _unwrapped(model: torch.nn.Module) -> torch.nn.Module:
     return original if isinstance(original, torch.nn.Module) else model
 
 
-# -- using a finished run: its model, re-evaluation, predictions ------------------------------
+def checkpoint_config(checkpoint: dict[str, Any]) -> TrainConfig:
+    """Return the resolved config of the run a checkpoint belongs to.
 
-
-@dataclass
-class TrainedRun:
-    """A run's model restored from a checkpoint, with what is needed to feed it images."""
-
-    model: torch.nn.Module  # in eval mode, on ``device``
-    config: dict[str, Any]  # the run's resolved config (config.yaml's fields)
-    classes: list[str]  # class names, index = label
-    input_shape: tuple[int, int, int]  # (C, H, W) the model was trained on
-    normalization: Any  # neuralab.vision.loader.Normalization of the training split
-    epoch: int  # the epoch whose weights these are
-    device: torch.device
-
-
-def load_trained_run(
-    run_dir: str | os.PathLike[str], *, which: str = "best", device: str = "auto"
-) -> TrainedRun:
-    """Return the model of ``run_dir`` with the weights of ``best.pt`` (or ``last.pt``)."""
-    from neuralab.device import resolve_device
-    from neuralab.vision.config import TrainConfig
-    from neuralab.vision.loader import Normalization
-    from neuralab.vision.models import get_model
-
-    if which not in ("best", "last"):
-        raise NeuralabError(f"checkpoint must be best or last, got {which!r}")
-    folder = Path(run_dir)
-    if not folder.is_dir():
-        raise NeuralabError(f"run directory {str(folder)!r} does not exist")
-    path = folder / f"{which}.pt"
-    checkpoint = load_checkpoint(path)
-    saved = {k: v for k, v in checkpoint["config"].items() if k in _config_fields()}
-    config = TrainConfig(**{**saved, "widths": _tuple(saved.get("widths"))})
-    extra = checkpoint.get("extra", {})
-    classes = [str(c) for c in extra.get("classes", [])]
-    shape = [int(s) for s in extra.get("input_shape", [])]
-    if not classes or len(shape) != 3:
-        raise NeuralabError(f"checkpoint {str(path)!r} lacks the class names or the input shape")
-    input_shape = (shape[0], shape[1], shape[2])
-    options = config.model_options()
-    options.pop("pretrained", None)  # the checkpoint holds the weights: nothing to download
-    options.pop("weights", None)
-    model = get_model(config.model, num_classes=len(classes), input_shape=input_shape, **options)
-    load_model_state(model, checkpoint, path=str(path))
-    target = resolve_device(device)
-    model.to(target).eval()
-    normalization = Normalization.from_dict(extra.get("normalization", {"mode": "none"}))
-    return TrainedRun(
-        model=model,
-        config=saved,
-        classes=classes,
-        input_shape=input_shape,
-        normalization=normalization,
-        epoch=int(checkpoint["epoch"]),
-        device=target,
-    )
-
-
-def evaluate_run(
-    run_dir: str | os.PathLike[str],
-    *,
-    data: str | None = None,
-    split: str = "test",
-    which: str = "best",
-    device: str = "auto",
-    batch_size: int = 256,
-) -> dict[str, Any]:
-    """Return ``{"loss", "acc", "n"}`` of a run's checkpoint on a split of its (or other) data.
-
-    ``split`` is ``test``, ``val`` or ``train``; val and train are the run's own split of the
-    training set (same ``val_fraction`` and seed), so ``val`` reproduces the table's val column.
+    Fields this version of TrainConfig no longer has are left out, so older checkpoints load.
     """
-    from neuralab.vision.datasets import get_dataset
-    from neuralab.vision.engine import evaluate
-    from neuralab.vision.loader import DeviceLoader
-    from neuralab.vision.splits import split_train_val
-
-    if split not in ("test", "val", "train"):
-        raise NeuralabError(f"split must be test, val or train, got {split!r}")
-    run = load_trained_run(run_dir, which=which, device=device)
-    channels, height, width = run.input_shape
-    dataset = get_dataset(
-        data or run.config["data"],
-        data_dir=run.config.get("data_dir", "data"),
-        image_size=height if height == width else run.config.get("image_size"),
-    )
-    if dataset.image_shape != run.input_shape:
-        raise NeuralabError(
-            f"data {data or run.config['data']!r} has images {_shape(dataset.image_shape)}, "
-            f"but the model of {str(run_dir)!r} takes {_shape(run.input_shape)}"
-        )
-    if dataset.num_classes != len(run.classes):
-        raise NeuralabError(
-            f"data {data or run.config['data']!r} has {dataset.num_classes} classes, "
-            f"but the model of {str(run_dir)!r} has {len(run.classes)}"
-        )
-    if split == "test":
-        images, labels = dataset.x_test, dataset.y_test
-    else:
-        train_idx, val_idx = split_train_val(
-            dataset.y_train,
-            float(run.config["val_fraction"]),
-            groups=dataset.groups_train,
-            seed=int(run.config["seed"]),
-        )
-        index = val_idx if split == "val" else train_idx
-        images, labels = dataset.x_train[index], dataset.y_train[index]
-    loader = DeviceLoader(
-        images,
-        labels,
-        batch_size=batch_size,
-        device=run.device,
-        shuffle=False,
-        normalization=run.normalization,
-    )
-    amp = bool(run.config.get("amp")) and run.device.type == "cuda"
-    return evaluate(run.model, loader, device=run.device, amp=amp)
+    fields = set(config_fields(TrainConfig))
+    return make_config(TrainConfig, {k: v for k, v in checkpoint["config"].items() if k in fields})
 
 
-def read_image(path: str | os.PathLike[str], input_shape: tuple[int, int, int]) -> torch.Tensor:
-    """Return the image file at ``path`` as uint8 (C, H, W), converted and resized to fit.
+def checkpoint_to_resume(run_dir: Path, config: TrainConfig, resume: bool) -> dict[str, Any] | None:
+    """Return ``run_dir``'s last.pt to continue ``config`` from (``resume``), else None.
 
-    Colour images become grey (ITU-R 601 luma) for a one-channel model and grey images RGB for
-    a three-channel one; the size is set with a bilinear resize, as the data sets do.
+    A run directory with a last.pt is never overwritten by a new run, and a resumed run must
+    have the saved config except for ``epochs``, ``run_dir`` and ``device``.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    channels, height, width = input_shape
-    file = Path(path)
-    if not file.is_file():
-        raise NeuralabError(f"image {str(file)!r} does not exist")
-    try:
-        with Image.open(file) as opened:
-            picture = opened.convert("L" if channels == 1 else "RGB")
-            picture = picture.resize((width, height), Image.Resampling.BILINEAR)
-            array = np.asarray(picture, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as error:
-        raise NeuralabError(f"image {str(file)!r} cannot be read ({error})") from None
-    tensor = torch.from_numpy(array.copy())
-    tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
-    if tensor.shape[0] != channels:
-        raise NeuralabError(
-            f"image {str(file)!r} has {tensor.shape[0]} channels; the model takes {channels}"
-        )
-    return tensor.contiguous()
-
-
-def predict_files(
-    run_dir: str | os.PathLike[str],
-    images: list[str],
-    *,
-    top_k: int = 3,
-    which: str = "best",
-    device: str = "auto",
-) -> list[dict[str, Any]]:
-    """Return, per image file, its ``top_k`` classes: ``{"image", "rank", "label", "class", "p"}``."""
-    if not images:
-        raise NeuralabError("give at least one image file to classify")
-    if top_k < 1:
-        raise NeuralabError(f"top-k must be >= 1, got {top_k}")
-    run = load_trained_run(run_dir, which=which, device=device)
-    batch = torch.stack([read_image(path, run.input_shape) for path in images])  # (N, C, H, W)
-    x = run.normalization(batch.to(run.device, torch.float32).div_(255.0))
-    with torch.inference_mode():
-        probabilities = run.model(x).float().softmax(dim=1).cpu()  # (N, K)
-    k = min(top_k, len(run.classes))
-    values, indices = probabilities.topk(k, dim=1)
-    rows = []
-    for image, row_p, row_i in zip(images, values.tolist(), indices.tolist(), strict=True):
-        for rank, (p, label) in enumerate(zip(row_p, row_i, strict=True), start=1):
-            rows.append(
-                {"image": image, "rank": rank, "label": label, "class": run.classes[label], "p": p}
+    last = run_dir / "last.pt"
+    if not resume:
+        if last.is_file():
+            raise NeuralabError(
+                f"run directory {str(run_dir)!r} already holds a run; resume it with "
+                f"--resume {run_dir} or choose another --run-dir"
             )
-    return rows
-
-
-def _config_fields() -> set[str]:
-    import dataclasses
-
-    from neuralab.vision.config import TrainConfig
-
-    return {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-def _tuple(value: Any) -> tuple[int, ...] | None:
-    return None if value is None else tuple(int(v) for v in value)
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "x".join(str(s) for s in shape)
+        return None
+    if not last.is_file():
+        raise NeuralabError(f"cannot resume: {str(run_dir)!r} has no last.pt checkpoint")
+    checkpoint = load_checkpoint(last)
+    differences = config_differences(checkpoint["config"], config_to_dict(config))
+    if differences:
+        raise NeuralabError(
+            f"cannot resume {str(run_dir)!r} with a different config: {'; '.join(differences)}"
+            " (only epochs and device may change)"
+        )
+    return checkpoint

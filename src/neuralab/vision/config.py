@@ -170,14 +170,12 @@ def validate(config: TrainConfig) -> None:
             raise NeuralabError(message)
 
 
-def config_differences(
-    saved: dict[str, Any], current: dict[str, Any], *, ignore: tuple[str, ...] = RESUMABLE_CHANGES
-) -> list[str]:
-    """Return ``["lr: 0.1 -> 0.2", ...]`` for every field that differs, except ``ignore``."""
+def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Return ``["lr: 0.1 -> 0.2", ...]`` for every field that differs, except RESUMABLE_CHANGES."""
     names = [f.name for f in dataclasses.fields(TrainConfig)]
     differences = []
     for name in names:
-        if name in ignore:
+        if name in RESUMABLE_CHANGES:
             continue
         old, new = saved.get(name), current.get(name)
         if isinstance(old, list | tuple) and isinstance(new, list | tuple):

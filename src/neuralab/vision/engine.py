@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 # progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
 ProgressCallback = Callable[[int, int, float], None]
+REPORT_SECONDS = 0.5  # seconds between progress reports (each one a host-device sync point)
 
 
 class NonFiniteLossError(NeuralabError):
@@ -70,7 +71,6 @@ def train_one_epoch(
     grad_clip: float | None = None,
     amp: bool = False,
     progress: ProgressCallback | None = None,
-    report_seconds: float = 0.5,
 ) -> dict[str, Any]:
     """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
 
@@ -82,13 +82,13 @@ def train_one_epoch(
     step after the epoch. With :class:`~neuralab.vision.sam.SAM` each update takes two forward
     and backward passes, and batch-norm running statistics move only on the first.
     A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch
-    (checked, and ``progress`` called, every ``report_seconds`` and at the end of the epoch).
+    (checked, and ``progress`` called, every REPORT_SECONDS and at the end of the epoch).
     """
     device = torch.device(device)
     model.train()
     use_sam = isinstance(optimizer, SAM)
     # checking the loss needs its value on the host, a sync point on a GPU: done (with the
-    # progress bar) every `report_seconds`, and for all remaining batches at the end
+    # progress bar) every REPORT_SECONDS, and for all remaining batches at the end
     last_report = time.perf_counter()
     loss_sum = torch.zeros((), device=device)  # sum over samples, kept on the device
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -152,7 +152,7 @@ def train_one_epoch(
         loss_sum += detached * batch
         correct += (logits.detach().argmax(dim=1) == labels).sum()
         seen += batch
-        if time.perf_counter() - last_report >= report_seconds:
+        if time.perf_counter() - last_report >= REPORT_SECONDS:
             last_report = time.perf_counter()
             check(batch_index + 1)
             if progress is not None:

@@ -9,6 +9,9 @@ on a validation set taken out of the training images. Two rules make that estima
   30 frames of each physical sign, a *track*) and a whole group goes to one side. A random split
   puts frames of one sign on both sides and the validation accuracy measures memory, not
   generalisation.
+
+A training run's split is :func:`neuralab.vision.run.load_run_data`: this function applied to the
+run's data with its ``val_fraction`` and ``seed``, the same for training, evaluation and studies.
 """
 
 from __future__ import annotations
