@@ -123,6 +123,6 @@ def gradients_command(
         print(verdict)
         return
     console = stdout_console()
-    console.print(forward)
+    console.print(forward, markup=False)  # the bce loss has [ ... ], not a style
     console.print(rich_table(rows, columns, title="Partial derivatives of L"))
     console.print(verdict)
