@@ -151,8 +151,12 @@ def test_compare_a_and_b_running_the_courses_initialization_preset(page):
     page.wait_for_function(
         f"() => Number(document.querySelector('{B}').dataset.epoch) > 3", timeout=60_000
     )
-    running = (epoch(page, A), epoch(page, B))
-    assert abs(running[0] - running[1]) <= 1  # lockstep
+    # both read in one call: the engine keeps them within one epoch, and each view shows the
+    # latest frame it was sent (frames are coalesced per view), so allow one frame more
+    running = page.evaluate(
+        f"() => ['{A}', '{B}'].map((n) => Number(document.querySelector(n).dataset.epoch))"
+    )
+    assert abs(running[0] - running[1]) <= 2  # lockstep
     screenshot(page, "compare-running", full_page=True)
     wait_paused(page)  # both stop after 250 updates
     page.wait_for_function(
