@@ -182,7 +182,8 @@ def test_help_teaches(run_cli):
     assert "diagram" in run_cli("--help").stdout
 
 
-def test_summary_of_a_shared_linear_counts_110_parameters(run_cli, user_models):
+def test_summary_of_a_shared_linear_counts_110_parameters(run_cli, user_models, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # the notes on one line each
     result = run_cli("summary", "clinets:Shared", "--input", "10", "-f", "json")
     assert result.exit_code == 0, result.stderr
     (table,) = json.loads(result.stdout)

@@ -135,7 +135,8 @@ def test_bad_requests_are_one_line(finished, tmp_path, monkeypatch):
         export_run(finished, format="safetensors")
 
 
-def test_cli_export(run_cli, finished, tmp_path):
+def test_cli_export(run_cli, finished, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # the table and the notes unwrapped
     result = run_cli(
         "export", str(finished), "--format", "torchscript", "-o", str(tmp_path / "m.pt")
     )
