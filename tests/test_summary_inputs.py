@@ -144,3 +144,19 @@ def test_train_mode_uses_batch_statistics_and_leaves_the_model_as_it_was():
         summary(model, (4,), mode="train")
     with pytest.raises(NeuralabError, match="mode 'test' is not one of eval, train"):
         summary(model, (4,), mode="test")
+
+
+def test_an_unbatched_argument_is_passed_whole():
+    """A per-channel scale of shape (8,) is no batch: the receptive-field pass keeps it whole."""
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x, scale):
+            return self.conv(x) * scale.view(1, -1, 1, 1)
+
+    result = summary(Scaled(), input_data=(torch.zeros(4, 3, 8, 8), torch.ones(8)))
+    (row,) = result.rows
+    assert row.receptive_field == (3, 3) and result.batch_size == 4

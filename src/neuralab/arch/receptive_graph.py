@@ -369,11 +369,16 @@ def call_receptive_fields(
     if not isinstance(first, torch.Tensor) or first.dim() != 4:
         return {}
     shape = (int(first.shape[1]), int(first.shape[2]), int(first.shape[3]))
+    batch = first.shape[0]
+
+    def one(value: Any) -> Any:
+        # one sample is enough (eval mode); tensors without the batch axis stay whole
+        if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == batch:
+            return value[:1]
+        return value
+
     tracker = _traced(
-        model,
-        tuple(a[:1] if isinstance(a, torch.Tensor) else a for a in args),
-        {k: v[:1] if isinstance(v, torch.Tensor) else v for k, v in (kwargs or {}).items()},
-        shape,
+        model, tuple(one(a) for a in args), {k: one(v) for k, v in (kwargs or {}).items()}, shape
     )
     return tracker.per_call() if tracker is not None else {}
 

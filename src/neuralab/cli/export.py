@@ -12,7 +12,7 @@ _EXPORT_HELP = """Write a trained run's model as ONNX, TorchScript or safetensor
 
 The model is rebuilt from the run's config.yaml and checkpoint (best.pt or last.pt). ONNX and TorchScript files hold the run's normalisation in front of the model: they take float32 images in [0, 1], N x C x H x W, and return the logits, N x K (class names in the file's metadata). safetensors holds the weights only.
 
-The written file is loaded back (onnxruntime, torch.jit.load, or safetensors into a fresh model), run on the run's test images, and its logits compared with the PyTorch model's: max |logit_export - logit_torch| must be <= 1e-4 * max(1, max |logit_torch|), else the file is not kept. ONNX and safetensors need pip install 'neuralab[export]'.
+The written file is loaded back (onnxruntime, torch.jit.load, or safetensors into a fresh model), run on the run's test images, and its logits compared with the PyTorch model's: max |logit_export - logit_torch| must be <= 1e-4 * max(1, max |logit_torch|), else the file is not kept. ONNX and safetensors need pip install 'neuralab\\[export]'.
 
 Example:
 
