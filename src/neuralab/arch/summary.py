@@ -2,15 +2,20 @@
 
 Three separate pieces, as torchinfo does it:
 
-1. *collection*: forward hooks record every module call of one dry forward pass (zeros, eval
-   mode, ``torch.no_grad``) with its input and output shapes and its multiply-accumulates;
+1. *collection* (:mod:`neuralab.arch.summary_collect`): forward hooks record every module call
+   of one dry forward pass (zeros of the given shapes, or the caller's tensors; eval or train
+   mode) with its input and output shapes and its multiply-accumulates, and the activations
+   autograd saves for backward (:mod:`neuralab.arch.summary_memory`);
 2. *aggregation*: the calls become :class:`LayerRow` s (one per leaf module call, or one per
    module at ``depth`` with everything below folded in) and totals, in a :class:`Summary`;
 3. *presentation*: :mod:`neuralab.report.summary_render` (rich table, Markdown, CSV, JSON, HTML);
    ``neuralab.summary`` is this module's :func:`summary` returned as a summary that renders
    itself in a terminal and in Jupyter.
 
-The MAC and fan-in formulas and the layer labels are in :mod:`neuralab.arch.layer_costs`.
+The MAC and fan-in formulas and the layer labels are in :mod:`neuralab.arch.layer_costs`; the
+inputs (several, keyword arguments, dtypes) in :mod:`neuralab.arch.summary_inputs`. A module
+called several times (weight sharing) has a row per call: its parameters count in the first,
+the others are ``recursive`` (torchinfo's word), and each call has its own receptive field.
 """
 
 from __future__ import annotations
@@ -18,28 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-import torch
 from torch import nn
 
-from neuralab.arch.layer_costs import (
-    attention_macs,
-    has_formula,
-    layer_fan_in,
-    layer_kind_label,
-    layer_macs,
-)
+from neuralab.arch.layer_costs import layer_kind_label
 from neuralab.arch.model_source import load_model, model_device_dtype
-from neuralab.arch.shapes import per_axis
+from neuralab.arch.summary_collect import Call, collect_calls, first_tensor, unused_parameters
 from neuralab.arch.summary_inputs import (
     DryInputs,
     InputShape,
     dry_inputs,
     given_inputs,
     input_specs,
-    run_checked,
     torch_dtype,
 )
-from neuralab.arch.summary_memory import MemoryEstimate, counting_saved_tensors, memory_estimate
+from neuralab.arch.summary_memory import MemoryEstimate
 from neuralab.errors import NeuralabError
 
 SummaryMode = Literal["eval", "train"]
@@ -88,167 +85,9 @@ class Summary:
     memory: MemoryEstimate | None = None  # one training step (neuralab.arch.summary_memory)
 
 
-@dataclass
-class _Call:
-    """What the hooks saw of one module call."""
-
-    name: str
-    module: nn.Module
-    output_shape: tuple[int, ...]
-    output_bytes: int
-    macs: int
-    fan_in: int | None
-    input_shape: tuple[int, ...] = ()
-    kernel_size: tuple[int, ...] | None = None
-
-
-def _first_tensor(value: Any) -> torch.Tensor | None:
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, tuple | list):
-        for item in value:
-            found = _first_tensor(item)
-            if found is not None:
-                return found
-    if isinstance(value, dict):
-        return _first_tensor(list(value.values()))
-    return None
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, tuple | list):
-        return [t for item in value for t in _tensors(item)]
-    if isinstance(value, dict):
-        return _tensors(list(value.values()))
-    return []
-
-
-def _is_row_module(module: nn.Module) -> bool:
-    # Leaves, and containers that own parameters themselves (their own row counts only those).
-    return not any(True for _ in module.children()) or any(
-        True for _ in module.parameters(recurse=False)
-    )
-
-
 def _count(parameters: Any) -> tuple[int, int]:
     unique = {id(p): p for p in parameters}.values()
     return sum(p.numel() for p in unique), sum(p.numel() for p in unique if p.requires_grad)
-
-
-def _kernel_size(module: nn.Module, x: torch.Tensor | None) -> tuple[int, ...] | None:
-    kernel = getattr(module, "kernel_size", None)
-    if kernel is None or not isinstance(module, (nn.modules.conv._ConvNd, *_WINDOW_POOLS)):
-        return None
-    if isinstance(kernel, tuple | list):
-        return tuple(int(k) for k in kernel)
-    spatial = x.dim() - 2 if x is not None and x.dim() > 2 else 2
-    return tuple(per_axis(kernel, spatial))
-
-
-_WINDOW_POOLS = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, nn.LPPool2d)
-
-
-def _collect(
-    model: nn.Module, call: DryInputs, *, training: bool
-) -> tuple[list[_Call], dict[str, tuple[int, ...]], set[str], MemoryEstimate]:
-    """Return the row calls of one forward pass, every module's last output shape, who ran,
-    and the memory of a training step (the pass runs with gradients on, to see what autograd
-    saves for backward)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    calls: list[_Call] = []
-    outputs: dict[str, tuple[int, ...]] = {}
-    called: set[str] = set()
-    counters: dict[int, tuple[FlopCounterMode, int]] = {}
-    handles = []
-
-    def pre_hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        counter = FlopCounterMode(display=False)
-        counter.__enter__()
-        counters[id(module)] = (counter, len(calls))
-
-    def make_hook(name: str, is_row: bool) -> Any:
-        def hook(
-            module: nn.Module, inputs: tuple[Any, ...], kwargs: dict[str, Any], output: Any
-        ) -> None:
-            called.add(name)
-            y = _first_tensor(output)
-            x = _first_tensor([inputs, kwargs])
-            if y is not None:
-                outputs[name] = tuple(y.shape[1:])
-            if not is_row:
-                return
-            macs = layer_macs(module, x, y)
-            if isinstance(module, nn.MultiheadAttention):
-                macs = attention_macs(module, inputs, kwargs)
-            measured = counters.pop(id(module), None)
-            if measured is not None:
-                counter, first = measured
-                counter.__exit__(None, None, None)
-                # A container that owns parameters: what its sub-modules did has rows of its own.
-                inner = sum(call.macs for call in calls[first:])
-                macs = max(counter.get_total_flops() // 2 - inner, 0)
-            out_bytes = sum(t.numel() * t.element_size() for t in _tensors(output))
-            calls.append(
-                _Call(
-                    name,
-                    module,
-                    tuple(y.shape[1:]) if y is not None else (),
-                    out_bytes,
-                    macs or 0,
-                    layer_fan_in(module, x, y),
-                    tuple(x.shape[1:]) if x is not None else (),
-                    _kernel_size(module, x),
-                )
-            )
-
-        return hook
-
-    for name, module in model.named_modules():
-        is_row = _is_row_module(module)
-        if is_row and not has_formula(module):
-            handles.append(module.register_forward_pre_hook(pre_hook, with_kwargs=True))
-        handles.append(module.register_forward_hook(make_hook(name, is_row), with_kwargs=True))
-    try:
-        with counting_saved_tensors(model, call) as saved:
-            run_checked(model, call, training=training, grad=True)
-    finally:
-        for handle in handles:
-            handle.remove()
-        for counter, _ in counters.values():
-            counter.__exit__(None, None, None)
-    return calls, outputs, called, memory_estimate(model, call, saved)
-
-
-def _unused_parameters(model: nn.Module, called: set[str]) -> dict[str, list[nn.Parameter]]:
-    """Return parameters of modules that never ran, by the called ancestor that owns them.
-
-    nn.MultiheadAttention uses its ``out_proj`` weights without calling ``out_proj``: those
-    parameters belong to the attention row. Modules unused in this pass (googlenet's auxiliary
-    classifiers in eval mode) have no called owner and stay out of the rows.
-    """
-    owners = {
-        name
-        for name, module in model.named_modules()
-        if name in called and not _is_leaf(module) and _is_row_module(module)
-    }
-    found: dict[str, list[nn.Parameter]] = {}
-    for name, module in model.named_modules():
-        if name in called or not name:
-            continue
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, -1, -1):
-            ancestor = ".".join(parts[:cut])
-            if ancestor in owners:
-                found.setdefault(ancestor, []).extend(module.parameters(recurse=False))
-                break
-    return found
-
-
-def _is_leaf(module: nn.Module) -> bool:
-    return not any(True for _ in module.children())
 
 
 def _receptive_fields(model: nn.Module, call: DryInputs) -> dict[str, Any]:
@@ -352,8 +191,8 @@ def summary(
             input_data, device=model_device, dtype=model_dtype, forward_kwargs=forward_kwargs
         )
     training = mode == "train"
-    calls, outputs, called, memory = _collect(model, call, training=training)
-    unused = _unused_parameters(model, called)
+    calls, outputs, called, memory = collect_calls(model, call, training=training)
+    unused = unused_parameters(model, called)
     fields = _receptive_fields(model, call)
 
     seen: dict[str, int] = {}
@@ -410,7 +249,7 @@ def summary(
 
 def _first_sample_shape(input_data: Any) -> tuple[int, ...]:
     """Return the first tensor of ``input_data`` without its batch axis (for spec models)."""
-    found = _first_tensor(input_data)
+    found = first_tensor(input_data)
     if found is None or found.dim() < 1:
         raise NeuralabError(
             "input_data holds no tensor with a batch axis: give tensors of shape (N, ...)"
@@ -427,7 +266,7 @@ def _count_new(parameters: Any, counted: set[int]) -> tuple[int, int]:
 
 def _fold(
     model: nn.Module,
-    calls: list[_Call],
+    calls: list[Call],
     leaf_rows: list[LayerRow],
     outputs: dict[str, tuple[int, ...]],
     fields: dict[str, Any],
