@@ -146,3 +146,19 @@ def test_cli_export(run_cli, finished, tmp_path, monkeypatch):
     assert missing.exit_code == 2
     assert missing.stderr.startswith("neuralab: error: run directory")
     assert not list(tmp_path.glob(".*.tmp"))  # nothing half-written left behind
+
+
+def test_a_file_that_fails_its_check_is_not_kept(finished, tmp_path, monkeypatch):
+    """An export whose logits are off by 1 (a broken file) is refused and leaves nothing."""
+    _needs("safetensors")
+    import neuralab.vision.export as export
+
+    run_file = export._run_safetensors
+    monkeypatch.setattr(export, "_run_safetensors", lambda *args: run_file(*args) + 1.0)
+    target = tmp_path / "w.safetensors"
+    with pytest.raises(
+        NeuralabError,
+        match=r"differs from the PyTorch model by 1 \(tolerance 0.0001\) on 32 test images; not written",
+    ):
+        export_run(finished, format="safetensors", output=target, check_images=32)
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one
