@@ -61,20 +61,24 @@ def format_header() -> str:
 
 
 class EpochTable:
-    """Prints the run's messages and epoch rows to a console and appends them to train.log."""
+    """Prints the run's messages and epoch rows to a console and appends them to train.log.
 
-    def __init__(self, console: Console, run: RunDirectory) -> None:
+    Without a run directory (the ranks other than 0 of a multi-process run) it only prints.
+    """
+
+    def __init__(self, console: Console, run: RunDirectory | None) -> None:
         self.console = console
         self.run = run
 
     def say(self, text: str) -> None:
         """Print ``text`` and append it to train.log."""
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
-        self.run.log(text)
+        self.log_only(text)
 
     def log_only(self, text: str) -> None:
         """Append ``text`` to train.log only (errors: the CLI prints them itself)."""
-        self.run.log(text)
+        if self.run is not None:
+            self.run.log(text)
 
     def header(self) -> None:
         """Print the header of the epoch table."""

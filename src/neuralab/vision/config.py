@@ -22,7 +22,8 @@ MONITORS = ("val_acc", "val_loss")
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
 
 # fields a resumed run may change without breaking "same run": how long it runs and where
-RESUMABLE_CHANGES = ("epochs", "run_dir", "device")
+# (sync_bn, like the number of processes, only changes how batch statistics are gathered)
+RESUMABLE_CHANGES = ("epochs", "run_dir", "device", "sync_bn")
 
 
 @dataclass
@@ -89,6 +90,7 @@ class TrainConfig:
     amp: bool = True  # CUDA only: autocast to bfloat16
     channels_last: bool = True  # NHWC layout for convolutions on CUDA and CPU (CPU: ~1.3x faster)
     compile: bool = False  # torch.compile the model (pays a start-up cost)
+    sync_bn: bool = False  # several processes: batch-norm statistics over the global batch
     seed: int = 0  # seeds torch, numpy, python and the loader (CPU runs are repeatable)
     run_dir: str | None = None  # run directory (None: runs/<data>-<model>-<timestamp>)
 
