@@ -108,10 +108,10 @@ def launch_training(
             try:
                 run(parse_args(arguments))
             except ChildFailedError as error:
-                failure = error.get_first_failure()[1]
+                rank, failure = error.get_first_failure()
                 raise NeuralabError(
-                    f"training on {nproc} processes failed: rank {failure.rank} exited with "
-                    f"code {failure.exitcode} (its output is above)"
+                    f"training on {nproc} processes failed: rank {rank} exited with code "
+                    f"{failure.exitcode} (its output is above)"
                 ) from None
     return run_dir
 
