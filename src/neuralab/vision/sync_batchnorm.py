@@ -9,8 +9,9 @@ with each rank's own mean and variance; :class:`SyncBatchNorm` combines the per-
     sigma^2 = M2 / N  (normalisation),   M2 / (N - 1)  (running variance, as PyTorch keeps it)
 
 so W processes normalise exactly as one process with the global batch would. The statistics
-travel through one differentiable all-reduce (``torch.distributed.nn``), whose backward pass
-all-reduces their gradients: the gradient is that of the global batch too.
+travel through one differentiable all-reduce, whose backward pass all-reduces their gradients:
+rank r's gradient for its statistics is the sum over all ranks' losses, so after DDP's average
+the weights get the global batch's gradient too.
 
 PyTorch's own ``nn.SyncBatchNorm`` runs on GPUs only; this one also runs with gloo on the CPU,
 so the same code path is tested without a GPU. Alone (no process group, or one process) and in
@@ -18,6 +19,8 @@ eval mode it is plain batch norm on the running statistics.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -49,9 +52,7 @@ class SyncBatchNorm(_BatchNorm):
         local[_rank(), 0] = count
         local[_rank(), 1] = mean_r
         local[_rank(), 2] = m2_r
-        from torch.distributed.nn.functional import all_reduce
-
-        every = all_reduce(local)  # (W, 3, C): each rank's row, summed into place
+        every = _AllReduceSum.apply(local)  # (W, 3, C): each rank's row, summed into place
         counts, means, m2s = every[:, 0], every[:, 1], every[:, 2]
         total = counts.sum(0)  # N per channel
         mean = (counts * means).sum(0) / total
@@ -108,6 +109,26 @@ def convert_sync_batchnorm(model: nn.Module) -> nn.Module:
         if replaced is not child:
             setattr(model, name, replaced)
     return model
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """y = sum over ranks of x; its gradient, dL/dx_r = sum over ranks of dL_q/dy, likewise."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: Tensor) -> Tensor:
+        import torch.distributed as dist
+
+        reduced = tensor.clone()
+        dist.all_reduce(reduced)
+        return reduced
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        import torch.distributed as dist
+
+        reduced = grad.clone()
+        dist.all_reduce(reduced)
+        return reduced
 
 
 def _world_size() -> int:
