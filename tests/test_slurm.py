@@ -1,0 +1,154 @@
+"""Slurm: the batch scripts, and jobs submitted to a real single-node Slurm started for the tests.
+
+Locally the real-Slurm tests skip, saying why, when slurm-wlm or munge is missing; with CI=true
+they must run (a Slurm that cannot be started fails them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from neuralab.cluster.batch import SlurmOptions
+from neuralab.cluster.jobs import train_job
+from neuralab.cluster.submit import submit
+from neuralab.errors import NeuralabError
+from neuralab.report.run_report import format_header, format_row
+from neuralab.vision.config import TrainConfig
+from slurm_cluster import SEARCH_PATH, SlurmCluster, missing_programs
+
+
+def tiny(tmp_path: Path, **changes) -> TrainConfig:
+    values = {
+        "data": "digits",
+        "data_dir": str(tmp_path / "data"),
+        "widths": (8, 16),
+        "epochs": 2,
+        "batch_size": 100,
+        "device": "cpu",
+        "run_dir": str(tmp_path / "run"),
+    }
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+# -- scripts -------------------------------------------------------------------------------------
+
+
+def test_options_say_what_is_wrong():
+    for changes, message in [
+        ({"nodes": 0}, "--nodes must be >= 1"),
+        ({"time": "1 hour"}, "--time '1 hour' is not a Slurm time"),
+        ({"mem": "lots"}, "--mem 'lots' is not a Slurm size"),
+        ({"job_name": "my job"}, "job name 'my job'"),
+        ({"extra": ["qos=short"]}, "extra #SBATCH line 'qos=short' must be one sbatch option"),
+    ]:
+        with pytest.raises(NeuralabError, match=message):
+            SlurmOptions(**changes)
+
+
+def test_a_multi_node_gpu_job_runs_srun_torchrun_with_the_rendezvous_on_node_one(tmp_path):
+    options = SlurmOptions(
+        job_name="gtsrb",
+        partition="gpu",
+        nodes=2,
+        gpus_per_node=4,
+        cpus_per_task=16,
+        time="04:00:00",
+        mem="64G",
+        account="nn-course",
+        extra=["--qos=normal"],
+    )
+    job = train_job(
+        tiny(tmp_path, device="auto", batch_size=256), options, jobs_dir=tmp_path / "jobs"
+    )
+    lines = job.script.splitlines()
+    assert lines[0] == "#!/bin/bash"
+    for line in (
+        "#SBATCH --job-name=gtsrb",
+        "#SBATCH --output=%x-%j.out",
+        "#SBATCH --nodes=2",
+        "#SBATCH --ntasks-per-node=1",
+        "#SBATCH --cpus-per-task=16",
+        "#SBATCH --gpus-per-node=4",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=04:00:00",
+        "#SBATCH --mem=64G",
+        "#SBATCH --account=nn-course",
+        "#SBATCH --qos=normal",
+        "export OMP_NUM_THREADS=4  # the task's cores shared by 4 process(es)",
+    ):
+        assert line in lines, line
+    assert "2 node(s) x 4 GPU(s) = 8 process(es)" in job.script
+    assert "global batch 256 (32 per process)" in job.script
+    assert "srun --nodes=2 --ntasks-per-node=1 --cpus-per-task=16" in job.script
+    assert "--nnodes 2 --nproc-per-node 4 --rdzv-backend c10d" in job.script
+    assert '--rdzv-endpoint="$head:$port"' in job.script
+    assert 'head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)' in job.script
+    (config_file,) = job.files
+    assert f"--config {config_file}" in job.script
+    assert f"run_dir: {tmp_path / 'run'}" in job.files[config_file]
+
+
+def test_a_job_is_refused_before_anything_is_written(tmp_path):
+    jobs = tmp_path / "jobs"
+    gpus, cpus = SlurmOptions(nodes=2, gpus_per_node=2), SlurmOptions(cpus_per_task=2)
+    for config, options, message in [
+        (tiny(tmp_path, batch_size=30, device="auto"), gpus, "30 does not divide among 4"),
+        (tiny(tmp_path), SlurmOptions(cpus_per_task=1), "need --cpus-per-task >= 2"),
+        (tiny(tmp_path, device="cuda"), cpus, "needs --gpus-per-node"),
+        (tiny(tmp_path), gpus, "--gpus-per-node with device cpu"),
+        (tiny(tmp_path, model="resnet9000"), cpus, "resnet9000"),
+    ]:
+        with pytest.raises(NeuralabError, match=message):
+            train_job(config, options, jobs_dir=jobs, nproc=2)
+    assert not jobs.exists()
+
+
+# -- a real Slurm --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A single-node Slurm started for this module; its daemons stopped by pid afterwards."""
+    missing = missing_programs()
+    why = f"Slurm is not installed here ({', '.join(missing)} missing)" if missing else ""
+    if not why and os.geteuid() != 0:
+        why = "a test Slurm needs root (slurmd runs jobs as their user)"
+    if why:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true, so the Slurm tests must run, but {why}")
+        pytest.skip(why)
+    cluster = SlurmCluster.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SLURM_CONF", str(cluster.conf))
+            patch.setenv("PATH", SEARCH_PATH)
+            yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_a_two_process_training_job_hands_in_the_table(slurm, tmp_path):
+    options = SlurmOptions(job_name="digits", cpus_per_task=2, output=str(tmp_path / "%x-%j.out"))
+    job = train_job(tiny(tmp_path), options, jobs_dir=tmp_path / "jobs", nproc=2)
+    job_id = submit(job)
+    slurm.wait(job_id, timeout=300)
+
+    output = (tmp_path / f"digits-{job_id}.out").read_text()
+    run = tmp_path / "run"
+    for name in ("config.yaml", "metrics.csv", "train.log", "last.pt", "best.pt", "report.md"):
+        assert (run / name).is_file(), name
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in rows] == [1, 2]
+    assert "on cpu x 2 processes" in output
+    # the file to hand in: the header, then each epoch's train/test CE and accuracy, once
+    assert output.count(format_header()) == 1
+    for row in rows:
+        assert output.splitlines().count(format_row(row)) == 1, format_row(row)
+    assert output.count("\n    ") == 2  # no other rank printed a row
+    assert "test accuracy" in output
+    assert output.splitlines()[-1].startswith(f"wrote {run}/")
