@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from neuralab.studies.sweep import open_study, open_sweep
+from neuralab.studies.sweep.spec import open_sweep
+from neuralab.studies.sweep.storage import open_study
 
 
 def test_four_workers_complete_every_trial_exactly_once(run_cli, tmp_path):
@@ -31,10 +32,11 @@ def test_four_workers_complete_every_trial_exactly_once(run_cli, tmp_path):
     with open(directory / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(lrs)
-    chosen = [
-        row for row in csv.DictReader(open(directory / "summary.csv")) if row["status"] == "chosen"
-    ]
-    assert len(chosen) == 1
+    with open(directory / "summary.csv") as handle:
+        summary = list(csv.DictReader(handle))
+    chosen = [row for row in summary if row["status"] == "chosen"]
+    best = max(float(row["mean"]) for row in summary if row["mean"])
+    assert len(chosen) == 1 and float(chosen[0]["mean"]) == best  # the best validation mean
     assert "Chosen on validation only" in result.stdout
     # sweep runs never looked at the test set
     for trial in trials:
@@ -60,8 +62,8 @@ def test_bad_grid_and_storage_are_one_line_errors(run_cli, tmp_path):
 
 def test_two_sweeps_in_one_directory_are_refused(run_cli, tmp_path):
     directory = tmp_path / "sweep"
-    from neuralab.studies.grid import parse_grid
-    from neuralab.studies.sweep import SweepSpec
+    from neuralab.studies.sweep.grid import parse_grid
+    from neuralab.studies.sweep.spec import SweepSpec
     from neuralab.vision.config import TrainConfig
 
     open_sweep(
@@ -82,10 +84,10 @@ def test_a_killed_worker_loses_only_its_trial_which_is_rerun(tmp_path):
     import time
     from pathlib import Path
 
-    from neuralab.studies.grid import parse_grid
-    from neuralab.studies.sweep import SweepSpec
-    from neuralab.studies.sweep_runner import finish_sweep, start_sweep
-    from neuralab.studies.sweep_worker import run_worker
+    from neuralab.studies.sweep.grid import parse_grid
+    from neuralab.studies.sweep.runner import finish_sweep, start_sweep
+    from neuralab.studies.sweep.spec import SweepSpec
+    from neuralab.studies.sweep.worker import run_worker
     from neuralab.vision.config import TrainConfig
 
     directory = tmp_path / "sweep"

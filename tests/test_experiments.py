@@ -38,6 +38,14 @@ EXPERIMENTS = [
 ]
 
 
+def _check_figures(result, names):
+    """The run directory holds the named figures, linked from report.md."""
+    assert [figure.name for figure in result.figures] == names
+    report = (result.run_dir / "report.md").read_text()
+    for figure in result.figures:
+        assert figure.is_file() and f"(figures/{figure.name})" in report
+
+
 def test_list_experiments():
     assert list_experiments() == EXPERIMENTS
 
@@ -55,8 +63,8 @@ def test_config_layers_quick_seeds_and_overrides():
 
 
 # -- 1. initialization -----------------------------------------------------------------------
-def test_initialization_poor_init_stalls():
-    result = run_experiment("initialization", quick=True)  # 2 seeds
+def test_initialization_poor_init_stalls(tmp_path):
+    result = run_experiment("initialization", quick=True, run_dir=tmp_path)  # 2 seeds
     final, start = result.measurements["final_loss"], result.measurements["initial_loss"]
     for activation in ("relu", "sigmoid"):
         poor, proper = final[f"{activation}/small"], final[f"{activation}/appropriate"]
@@ -64,6 +72,7 @@ def test_initialization_poor_init_stalls():
         assert poor > 0.95 * start[f"{activation}/small"]  # hardly moved from ln 2
         assert start[f"{activation}/small"] == pytest.approx(0.693, abs=0.01)
     assert result.holds
+    _check_figures(result, ["experiment-initialization.png"])
 
 
 # -- 2. zero-init ----------------------------------------------------------------------------
@@ -81,9 +90,9 @@ def test_zero_relu_weights_get_exactly_zero_gradient_in_pytorch():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_zero_init_symmetry_and_zero_gradients(seed):
-    result = run_experiment("zero-init", quick=True, overrides={"seed": seed})
-    constant, zero, zero_bias, he, he_bias = result.rows
+def test_zero_init_symmetry_and_zero_gradients(seed, tmp_path):
+    result = run_experiment("zero-init", quick=True, overrides={"seed": seed}, run_dir=tmp_path)
+    constant, zero, zero_bias, he, he_bias = result.tables[0].rows
     assert constant["symmetric_every_epoch"] and constant["unit_spread"] <= 1e-6
     assert constant["max_weight_grad_at_init"] > 0  # the units learn, but all alike
     assert zero["max_weight_grad_at_init"] == 0.0 and zero["weight_norm_end"] == 0.0
@@ -92,15 +101,20 @@ def test_zero_init_symmetry_and_zero_gradients(seed):
     assert not he["symmetric_every_epoch"] and 0.2 < he["active_at_init"] < 0.8
     assert he_bias["active_at_init"] >= he["active_at_init"]
     assert result.holds
+    _check_figures(result, ["experiment-zero-init.png"])
 
 
 # -- 3. shuffling ----------------------------------------------------------------------------
-def test_sorted_data_ends_worse_than_shuffled():
-    result = run_experiment("shuffling", quick=True)  # 4 seeds
-    sorted_row, shuffled_row = result.rows
+def test_sorted_data_ends_worse_than_shuffled(tmp_path):
+    result = run_experiment("shuffling", quick=True, run_dir=tmp_path)  # 4 seeds
+    sorted_row, shuffled_row = result.tables[0].rows
     assert sorted_row["test_acc"] < shuffled_row["test_acc"] - 0.1
     assert sorted_row["train_loss"] > shuffled_row["train_loss"]
-    assert 0.0 <= sorted_row["dead"] <= 1.0 and sorted_row["seeds"] == 4
+    assert sorted_row["seeds"] == shuffled_row["seeds"] == 4
+    # a dead ReLU is a whole unit: the fraction of 2 x 8 units, averaged over 4 seeds, is k / 64
+    for row in (sorted_row, shuffled_row):
+        assert row["dead"] * 64 == pytest.approx(round(row["dead"] * 64), abs=1e-9)
+    _check_figures(result, ["experiment-shuffling.png"])
 
 
 # -- 4. gd-variants --------------------------------------------------------------------------
@@ -119,14 +133,15 @@ def test_full_batch_gd_stays_in_the_local_minimum_sgd_escapes():
     assert sgd["crossed"] > 0.3 and sgd["ended_global"] > 0.2
 
 
-def test_gd_variants_experiment():
-    result = run_experiment("gd-variants", quick=True)
-    full, sgd, mini = result.rows
+def test_gd_variants_experiment(tmp_path):
+    result = run_experiment("gd-variants", quick=True, run_dir=tmp_path)
+    full, sgd, mini = result.tables[0].rows
     assert full["gradient_evaluations"] == sgd["gradient_evaluations"]  # the same epochs
     assert sgd["updates"] == 50 * full["updates"] and mini["updates"] == 5 * full["updates"]
     assert sgd["train_loss"] < mini["train_loss"] < full["train_loss"]
     assert full["crossed"] == 0.0 and sgd["crossed"] > mini["crossed"]
     assert result.holds
+    _check_figures(result, ["experiment-gd-variants-loss.png", "experiment-gd-variants-escape.png"])
 
 
 # -- 5. activation-fit -----------------------------------------------------------------------
@@ -141,8 +156,10 @@ def test_kink_counting_on_hand_made_functions():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_activation_fit_shapes(seed):
-    result = run_experiment("activation-fit", quick=True, overrides={"seed": seed})
+def test_activation_fit_shapes(seed, tmp_path):
+    result = run_experiment(
+        "activation-fit", quick=True, overrides={"seed": seed}, run_dir=tmp_path
+    )
     fits = result.measurements["by_activation"]
     assert fits["identity"]["max_slope_change"] < 1e-6  # a straight line
     relu = fits["relu"]
@@ -151,6 +168,7 @@ def test_activation_fit_shapes(seed):
     # the nonlinear fits follow the curve far better than the line
     assert fits["relu"]["train_mse"] < 0.5 * fits["identity"]["train_mse"]
     assert result.holds
+    _check_figures(result, ["experiment-activation-fit.png"])
 
 
 # -- 6. vanishing gradients ------------------------------------------------------------------
@@ -164,13 +182,14 @@ def test_sigmoid_gradient_vanishes_in_deep_network():
 
 
 # -- 7. regularization -----------------------------------------------------------------------
-def test_regularization_lowers_test_loss():
-    result = run_experiment("regularization", quick=True)  # 2 seeds
+def test_regularization_lowers_test_loss(tmp_path):
+    result = run_experiment("regularization", quick=True, run_dir=tmp_path)  # 2 seeds
     none, l2, dropout = (result.measurements[k] for k in ("none", "l2", "dropout"))
     assert none["train_loss"] < 0.1 < none["test_loss"]  # over-fitted
     assert l2["test_loss"] < none["test_loss"] and dropout["test_loss"] < none["test_loss"]
     assert l2["train_loss"] > none["train_loss"]
     assert result.holds
+    _check_figures(result, ["experiment-regularization.png"])
 
 
 # -- run directory and command line ----------------------------------------------------------
@@ -179,7 +198,7 @@ def test_cli_writes_run_directory(run_cli, tmp_path):
     result = run_cli("experiment", "vanishing-gradients", "--quick", "--run-dir", folder)
     assert result.exit_code == 0, result.stderr
     assert "conclusion (holds)" in result.stdout and "sigmoid" in result.stdout
-    for name in ("config.yaml", "results.csv", "results.md", "report.md"):
+    for name in ("config.yaml", "results.csv", "results.md", "report.md", "report.html"):
         assert (folder / name).is_file()
     figure = folder / "figures" / "experiment-vanishing-gradients.png"
     assert figure.is_file() and str(figure) in result.stdout.replace("\n", "")

@@ -44,9 +44,13 @@ def test_ball_sharpness_bounds_and_exact_case():
     assert torch.equal(model.weight, before)  # weights restored
     gradient = torch.autograd.grad(loss_fn(model), model.weight)[0].flatten()
     top = torch.linalg.eigvalsh(hessian)[-1].item()
-    # L(w + d) - L(w) = g.d + d^T H d / 2 <= rho ||g|| + lambda_max rho^2 / 2
-    assert result.first_order_increase <= result.max_increase + 1e-12
-    assert result.max_increase <= rho * gradient.norm().item() + 0.5 * top * rho**2 + 1e-12
+    # L(w + d) - L(w) = g.d + d^T H d / 2 exactly (a quadratic); at SAM's point d = rho g / ||g||
+    # that is rho ||g|| + rho^2 g^T H g / (2 ||g||^2), and over the ball <= rho ||g|| + lambda rho^2 / 2
+    norm = gradient.norm().item()
+    curvature = (gradient @ hessian @ gradient).item() / norm**2
+    assert result.first_order_increase == pytest.approx(rho * norm + 0.5 * rho**2 * curvature)
+    assert result.first_order_increase < result.max_increase  # the ascent found a worse point
+    assert result.max_increase <= rho * norm + 0.5 * top * rho**2 + 1e-12
 
     # at a minimum (g = 0) the worst point of the ball is along the top eigenvector:
     # the increase is exactly lambda_max rho^2 / 2, and ascent from g/||g|| finds it. The start
@@ -80,11 +84,29 @@ def test_filter_normalized_direction():
             )
 
 
-def test_loss_profile_passes_through_the_weights():
+def test_loss_profile_of_a_quadratic():
+    model, loss_fn, hessian = _least_squares(2)
+    before = model.weight.detach().clone()
+    direction = torch.randn(before.shape, dtype=torch.float64)
+    gradient = torch.autograd.grad(loss_fn(model), model.weight)[0]
+    base = loss_fn(model).item()
+    alphas = [-1.0, -0.25, 0.0, 0.5, 1.0]
+    losses = loss_profile(model, loss_fn, alphas, direction=[direction])
+    # L(w + a d) = L(w) + a g.d + a^2 d^T H d / 2
+    slope = (gradient * direction).sum().item()
+    curvature = (direction.flatten() @ hessian @ direction.flatten()).item()
+    expected = [base + a * slope + 0.5 * a**2 * curvature for a in alphas]
+    assert losses == pytest.approx(expected, rel=1e-12)
+    assert torch.equal(model.weight, before)  # weights restored
+
+
+def test_batches_loss_is_the_mean_cross_entropy_over_all_batches():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(8, 3))
-    batches = [(torch.randn(10, 8), torch.randint(0, 3, (10,)))]
-    loss_fn = batches_loss(batches)
-    losses = loss_profile(model, loss_fn, [-1.0, 0.0, 1.0])
-    assert losses[1] == pytest.approx(float(loss_fn(model)))
-    assert losses[0] != losses[1]
+    batches = [(torch.randn(n, 8), torch.randint(0, 3, (n,))) for n in (10, 6)]
+    x = torch.cat([b[0] for b in batches])
+    y = torch.cat([b[1] for b in batches])
+    expected = nn.functional.cross_entropy(model(x), y).item()  # PyTorch as judge
+    assert batches_loss(batches)(model).item() == pytest.approx(expected, rel=1e-6)
+    losses = loss_profile(model, batches_loss(batches), [-1.0, 0.0, 1.0])
+    assert losses[1] == pytest.approx(expected, rel=1e-6)

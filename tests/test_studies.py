@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 
 import pytest
+import yaml
 
 from neuralab.errors import NeuralabError
 from neuralab.studies.study import get_study, list_studies, run_study
 
-TINY = {"data": "digits"}
+STUDIES = ["augmentation", "degradation", "dropout", "initialization", "sam"]
 
 
-def test_registry():
-    assert list_studies() == ["augmentation", "degradation", "dropout", "initialization", "sam"]
+def test_table():
+    assert list_studies() == STUDIES
     with pytest.raises(NeuralabError, match="did you mean 'dropout'"):
         get_study("dropuot")
 
 
-def _reports(directory):
-    return (directory / "report.md").is_file() and (directory / "report.html").is_file()
+def test_cli_lists_the_studies(run_cli):
+    result = run_cli("study", "--list")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())  # undo the console's line wrapping
+    places = [text.index(f"{name} {get_study(name).summary}") for name in STUDIES]
+    assert places == sorted(places)
+
+
+def _last_metrics(run_dir):
+    """Return the last epoch's row of a training run's metrics.jsonl (full precision)."""
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return json.loads(lines[-1])
+
+
+def _check_report(result, directory, csv_names=("results.csv",)):
+    """The run directory holds the config, one CSV per table and the reports with the
+    conclusion and every figure."""
+    assert yaml.safe_load((directory / "config.yaml").read_text()) is not None
+    for name, table in zip(csv_names, result.tables, strict=True):
+        with open(directory / name) as handle:
+            assert len(list(csv.DictReader(handle))) == len(table.rows)
+    markdown = (directory / "report.md").read_text()
+    assert result.conclusion in markdown and "Run time:" in markdown
+    for figure in result.figures:
+        assert figure.is_file() and f"(figures/{figure.name})" in markdown
+    assert "data:image/png;base64," in (directory / "report.html").read_text()
 
 
 def test_dropout_study(tmp_path):
@@ -29,11 +56,19 @@ def test_dropout_study(tmp_path):
         quick=True,
         overrides={"dropouts": "0.0,0.9", "seeds": 2, "final_epochs": 1},
     )
-    numbers = result.numbers
-    assert numbers["chosen"] in (0.0, 0.9)
-    assert 1 <= len(numbers["single_choices"]) <= 2  # one per seed that did not fail
-    assert numbers["final_test_acc"] is not None and 0 < numbers["final_test_acc"] <= 1
-    assert "Chosen on validation" in result.conclusion and _reports(tmp_path)
+    rows = {row["dropout"]: row for row in result.tables[0].rows}
+    # after one epoch, dropping 90 % of the units has hardly learned (chance: 0.1)
+    assert rows[0.0]["val_mean"] > 0.9 and rows[0.9]["val_mean"] < 0.5
+    assert [len(row["per_seed_val"]) for row in rows.values()] == [2, 2]
+    measured = result.measurements
+    assert measured["chosen"] == 0.0 and rows[0.0]["status"] == "chosen (val)"
+    assert measured["single_choices"] == [0.0, 0.0]  # each seed alone picks the same p here
+    assert measured["test_pick"] == 0.0
+    # the seed-to-seed spread is far below the gap between p = 0 and p = 0.9
+    assert measured["spread"] < 0.1 < 0.4 < measured["gap"]
+    assert 0.9 < measured["final_test_acc"] <= 1
+    assert "Chosen on validation" in result.conclusion
+    _check_report(result, tmp_path)
 
 
 def test_sam_study(tmp_path):
@@ -43,45 +78,63 @@ def test_sam_study(tmp_path):
         quick=True,
         overrides={"epochs": 1, "power_iterations": 3, "ascent_steps": 2, "profile_points": 5},
     )
-    rows = result.numbers["rows"]
+    rows = result.measurements["rows"]
     assert [r["optimizer"] for r in rows] == ["sgd", "sam", "asam"]
+    assert [r["rho"] for r in rows] == [None, 0.05, 0.5]
+    alphas, profiles = result.measurements["alphas"], result.measurements["profiles"]
+    assert alphas == [-1.0, -0.5, 0.0, 0.5, 1.0]
     for row in rows:
-        assert row["ball_sharpness"] >= 0 and math.isfinite(row["lambda_max"])
-    assert _reports(tmp_path)
+        # the profile at alpha = 0 is L(w) itself, measured by the ball-sharpness code
+        assert profiles[row["optimizer"]][2] == pytest.approx(row["train_loss"], rel=1e-9)
+        assert row["ball_sharpness"] > 0 and 0 < row["lambda_max"] < math.inf
+    _check_report(result, tmp_path)
 
 
 def test_degradation_study(tmp_path):
     result = run_study(
         "degradation", tmp_path, quick=True, overrides={"depths": "8,14", "epochs": 1}
     )
-    rows = result.numbers["rows"]
+    rows = result.measurements["rows"]
     assert [(r["network"], r["depth"]) for r in rows] == [
         ("plain", 8),
         ("plain", 14),
         ("residual", 8),
         ("residual", 14),
     ]
-    assert all(0 <= r["train_error"] <= 1 for r in rows) and _reports(tmp_path)
+    for row in rows:
+        # each row is the last epoch of the network the study says it trained
+        run_dir = tmp_path / "runs" / f"{row['network']}-{row['depth']}"
+        config = yaml.safe_load((run_dir / "config.yaml").read_text())
+        assert (config["model"], config["depth"]) == (row["network"], row["depth"])
+        last = _last_metrics(run_dir)
+        assert row["train_error"] == pytest.approx(1 - last["train_acc"])
+        assert row["val_error"] == pytest.approx(1 - last["val_acc"])
+    _check_report(result, tmp_path)
 
 
 def test_augmentation_study(tmp_path):
     result = run_study("augmentation", tmp_path, quick=True, overrides={"epochs": 2})
-    rows = result.numbers["rows"]
-    assert len(rows) == 2 and _reports(tmp_path)
+    rows = result.measurements["rows"]
+    assert [row["epoch"] for row in rows] == [1, 2]
+    for key, run in (("with", "with-augmentation"), ("without", "without-augmentation")):
+        last = _last_metrics(tmp_path / "runs" / run)
+        assert rows[-1][f"gap_{key}"] == pytest.approx(last["train_acc"] - last["val_acc"])
+        assert rows[-1][f"val_{key}"] == pytest.approx(last["val_acc"])
     # the two runs really differ: augmentation changes what the network is trained on
     assert (rows[0]["gap_with"], rows[0]["val_with"]) != (
         rows[0]["gap_without"],
         rows[0]["val_without"],
     )
+    _check_report(result, tmp_path)
 
 
 def test_initialization_study_zero_gradients(tmp_path):
     result = run_study("initialization", tmp_path, quick=True, overrides={"epochs": 1})
-    gradients = result.numbers["gradients"]
+    gradients = result.measurements["gradients"]
     # all-zero weights: every activation is 0, so every weight gradient is exactly 0
     assert all(row["zeros"] == 0.0 for row in gradients)
     # too small (N(0, 0.01 / fan_in)): every layer's gradient is orders of magnitude below He's
     assert max(row["small"] for row in gradients) < 1e-3 * min(
         row["he_normal"] for row in gradients
     )
-    assert _reports(tmp_path)
+    _check_report(result, tmp_path, ("results-1.csv", "results-2.csv"))

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from neuralab.errors import NeuralabError
-from neuralab.studies.grid import grid_points, parse_grid
-from neuralab.studies.sweep import SweepSpec, open_storage, open_sweep
-from neuralab.studies.sweep_results import collect
-from neuralab.studies.sweep_runner import finish_sweep, run_sweep, start_sweep
-from neuralab.studies.sweep_worker import run_worker
+from neuralab.studies.sweep.grid import grid_points, parse_grid
+from neuralab.studies.sweep.results import collect
+from neuralab.studies.sweep.runner import finish_sweep, run_sweep, start_sweep
+from neuralab.studies.sweep.spec import SweepSpec, open_sweep
+from neuralab.studies.sweep.storage import open_storage
+from neuralab.studies.sweep.worker import run_worker
 from neuralab.vision.config import TrainConfig
 
 # -- grid syntax ------------------------------------------------------------------------------
@@ -176,12 +177,16 @@ def test_tpe_search_runs_the_trial_budget(tmp_path):
         train_function=trainer,
     )
     assert len(trainer.calls) == 5
-    assert outcome.chosen is not None and outcome.chosen.usable
+    # the stand-in's val_acc is 0.9 - |lr - 0.03| (lr = 0.5 fails): the best lr TPE tried wins
+    tried = {c.lr for c in trainer.calls} - {0.5}
+    best = min(tried, key=lambda lr: abs(lr - 0.03))
+    assert outcome.chosen is not None and outcome.chosen.setting == {"lr": best}
+    assert outcome.chosen.mean == pytest.approx(0.9 - abs(best - 0.03))
 
 
 def test_journal_storage_and_requeue_of_a_killed_workers_trial(tmp_path):
-    from neuralab.studies.sweep import open_study
-    from neuralab.studies.sweep_worker import requeue_running
+    from neuralab.studies.sweep.storage import open_study
+    from neuralab.studies.sweep.worker import requeue_running
 
     directory = tmp_path / "sweep"
     spec = _spec(seeds=1, final_epochs=None, storage=f"journal:{tmp_path / 'journal.log'}")

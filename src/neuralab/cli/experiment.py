@@ -24,7 +24,7 @@ FORMATS = ("table", "json", "csv", "markdown")
         "(per-layer gradient norms of deep sigmoid, tanh, ReLU networks), regularization "
         "(none / L2 / dropout on few noisy points).\n\n"
         "Everything is written to a run directory: config.yaml, results.csv, results.md, "
-        "report.md and figures/experiment-*.png.\n\n"
+        "report.md, report.html and figures/experiment-*.png.\n\n"
         "Examples:\n\n"
         "  neuralab experiment --list\n\n"
         "  neuralab experiment initialization --quick\n\n"
@@ -91,12 +91,13 @@ def experiment(
         result = run_experiment(
             experiment_.name, quick=quick, seeds=seeds, overrides=overrides, run_dir=folder
         )
+    table = result.tables[0]  # an experiment has one table
     if output_format == "json":
         payload = {
             "name": result.name,
             "conclusion": result.conclusion,
             "holds": result.holds,
-            "rows": result.rows,
+            "rows": table.rows,
             "figures": [str(f) for f in result.figures],
             "run_dir": str(result.run_dir),
             "config": config_to_dict(result.config),
@@ -104,14 +105,13 @@ def experiment(
         print(to_json(payload))
         return
     if output_format == "csv":
-        print(csv_table(result.rows, result.columns), end="")
+        print(csv_table(table.rows, table.columns), end="")
     elif output_format == "markdown":
-        print(markdown_table(result.rows, result.columns), end="")
+        print(markdown_table(table.rows, table.columns), end="")
     else:
-        stdout_console().print(rich_table(result.rows, result.columns, title=result.title))
+        stdout_console().print(rich_table(table.rows, table.columns, title=result.title))
     console = stdout_console()
-    verdict = "holds" if result.holds else "does NOT hold"
-    console.print(f"conclusion ({verdict}): {result.conclusion}.", soft_wrap=True)
+    console.print(f"conclusion ({result.verdict}): {result.conclusion}.", soft_wrap=True)
     for figure in result.figures:
         console.print(f"figure: {figure}", soft_wrap=True)
     console.print(f"run directory: {result.run_dir} ({result.seconds:.1f} s)", soft_wrap=True)

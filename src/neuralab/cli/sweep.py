@@ -13,7 +13,7 @@ from neuralab.cli._app import app
 from neuralab.console import stderr_console, stdout_console
 
 if TYPE_CHECKING:
-    from neuralab.studies.sweep_results import SweepOutcome
+    from neuralab.studies.sweep.results import SweepOutcome
 
 sweep_app = typer.Typer(
     help="Sweep training settings over seeds; choose on the validation split; test the choice once.",
@@ -77,9 +77,10 @@ def sweep(
     from neuralab.config import config_to_dict, load_config, parse_overrides
     from neuralab.errors import NeuralabError
     from neuralab.rundir import default_run_name
-    from neuralab.studies.grid import parse_grid
-    from neuralab.studies.sweep import SweepSpec
-    from neuralab.studies.sweep_runner import check_storage, describe_storage, run_sweep
+    from neuralab.studies.sweep.grid import parse_grid
+    from neuralab.studies.sweep.runner import check_storage, run_sweep
+    from neuralab.studies.sweep.spec import SweepSpec
+    from neuralab.studies.sweep.storage import describe_storage
     from neuralab.vision.config import TrainConfig
 
     if not grid:
@@ -128,8 +129,8 @@ def worker(
         import torch
 
         torch.set_num_threads(int(threads))
-    from neuralab.studies.sweep_worker import requeue_running as requeue
-    from neuralab.studies.sweep_worker import run_worker
+    from neuralab.studies.sweep.worker import requeue_running as requeue
+    from neuralab.studies.sweep.worker import run_worker
 
     if requeue_running:
         stderr_console().print(f"requeued {requeue(sweep_dir)} running trial(s)")
@@ -140,7 +141,7 @@ def worker(
 @sweep_app.command("report")
 def report(sweep_dir: Path = typer.Argument(..., help="The sweep directory.")) -> None:
     """Choose, retrain (--final-epochs), test once and write the reports of a finished sweep."""
-    from neuralab.studies.sweep_runner import finish_sweep
+    from neuralab.studies.sweep.runner import finish_sweep
 
     _print_outcome(finish_sweep(sweep_dir), sweep_dir)
 
@@ -161,10 +162,11 @@ def _progress_printer(workers: int) -> Callable[[int, int], None] | None:
 
 def _print_outcome(outcome: SweepOutcome, directory: Path) -> None:
     from neuralab.report.tabular import rich_table
-    from neuralab.studies.sweep_results import conclusion, summary_table
+    from neuralab.studies.sweep.report import sweep_result
 
-    rows, columns = summary_table(outcome)
+    result = sweep_result(outcome)
     console = stdout_console()
-    console.print(rich_table(rows, columns, title="Sweep: validation metric per setting"))
-    console.print(conclusion(outcome))
+    for table in result.tables:
+        console.print(rich_table(table.rows, table.columns, title=table.title))
+    console.print(result.conclusion)
     console.print(f"report: {Path(directory) / 'report.md'} and report.html")

@@ -55,7 +55,7 @@ class Table:
     the lines printed after the table (checks, conclusions, where files were written).
     """
 
-    rows: list[Mapping[str, Any]]
+    rows: Sequence[Mapping[str, Any]]
     columns: list[Column]
     title: str | None = None
     notes: list[str] = field(default_factory=list)

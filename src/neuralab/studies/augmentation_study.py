@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuralab.report.tabular import Column
-from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -31,9 +31,10 @@ class AugmentationStudyConfig:
 QUICK = {"data": "digits", "epochs": 4, "batch_size": 16}
 
 
-def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> StudyResult:
+def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> ExperimentResult:
     """Train with and without augmentation; report the train-validation gap per epoch."""
-    from neuralab.studies.curves import draw_curves
+    from neuralab.atomic import save_figure
+    from neuralab.report.study_figures import FIGURE_DPI, curves_figure
     from neuralab.studies.training import train_variant
 
     base = {
@@ -57,13 +58,15 @@ def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> 
             row[f"gap_{key}"] = history_row["train_acc"] - history_row["val_acc"]
             row[f"val_{key}"] = history_row["val_acc"]
         rows.append(row)
-    figure = draw_curves(
-        histories,
-        "train_acc",
+    figure = save_figure(
+        curves_figure(
+            histories,
+            lambda r: r["train_acc"] - r["val_acc"],
+            title="Train - validation accuracy (the generalisation gap)",
+            ylabel="train acc - val acc",
+        ),
         directory / "figures" / "generalisation-gap.png",
-        title="Train - validation accuracy (the generalisation gap)",
-        ylabel="train acc - val acc",
-        transform=lambda r: r["train_acc"] - r["val_acc"],
+        dpi=FIGURE_DPI,
     )
     last = rows[-1]
     smaller = last["gap_with"] < last["gap_without"]
@@ -85,23 +88,12 @@ def run_augmentation_study(config: AugmentationStudyConfig, directory: Path) -> 
         Column("val_without", "val acc without", ".4f"),
         Column("val_with", "val acc with", ".4f"),
     ]
-    return StudyResult(
+    return ExperimentResult(
         name="augmentation",
         title="Augmentation and the generalisation gap",
-        directory=directory,
+        tables=[Table(rows, columns, title="Train - validation accuracy per epoch")],
         conclusion=sentence,
-        tables=[StudyTable("Train - validation accuracy per epoch", rows, columns)],
+        measurements={"rows": rows, "smaller_gap": smaller, "test": tests},
         figures=[figure],
-        numbers={"rows": rows, "smaller_gap": smaller, "test": tests},
+        config=config,
     )
-
-
-register_study(
-    Study(
-        name="augmentation",
-        summary="with vs without augmentation: the train-validation gap over epochs",
-        config_class=AugmentationStudyConfig,
-        quick=QUICK,
-        run=run_augmentation_study,
-    )
-)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuralab.report.tabular import Column
-from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -33,9 +33,10 @@ class DegradationStudyConfig:
 QUICK = {"data": "digits", "depths": (8, 20, 32), "width": 4, "epochs": 4, "batch_size": 64}
 
 
-def run_degradation_study(config: DegradationStudyConfig, directory: Path) -> StudyResult:
+def run_degradation_study(config: DegradationStudyConfig, directory: Path) -> ExperimentResult:
     """Train plain and residual networks at each depth; compare final training errors."""
-    from neuralab.studies.curves import draw_curves
+    from neuralab.atomic import save_figure
+    from neuralab.report.study_figures import FIGURE_DPI, curves_figure
     from neuralab.studies.training import train_variant
 
     base = {
@@ -70,14 +71,16 @@ def run_degradation_study(config: DegradationStudyConfig, directory: Path) -> St
                     "val_error": 1 - last["val_acc"],
                 }
             )
-    figure = draw_curves(
-        histories,
-        "train_acc",
+    figure = save_figure(
+        curves_figure(
+            histories,
+            lambda row: 1 - row["train_acc"],
+            title="Training error: plain (dashed) vs residual (solid)",
+            ylabel="training error (1 - train accuracy)",
+            styles=styles,
+        ),
         directory / "figures" / "training-error.png",
-        title="Training error: plain (dashed) vs residual (solid)",
-        ylabel="training error (1 - train accuracy)",
-        transform=lambda row: 1 - row["train_acc"],
-        styles=styles,
+        dpi=FIGURE_DPI,
     )
     plain = [r for r in rows if r["network"] == "plain"]
     residual = [r for r in rows if r["network"] == "residual"]
@@ -106,23 +109,12 @@ def run_degradation_study(config: DegradationStudyConfig, directory: Path) -> St
         Column("train_loss", "train CE", ".4f"),
         Column("val_error", "val error", ".4f"),
     ]
-    return StudyResult(
+    return ExperimentResult(
         name="degradation",
         title="Plain vs residual networks at increasing depth",
-        directory=directory,
+        tables=[Table(rows, columns, title="Final training error")],
         conclusion=sentence,
-        tables=[StudyTable("Final training error", rows, columns)],
+        measurements={"rows": rows, "degraded": degraded},
         figures=[figure],
-        numbers={"rows": rows, "degraded": degraded},
+        config=config,
     )
-
-
-register_study(
-    Study(
-        name="degradation",
-        summary="plain vs residual nets at depths 8/20/56: the deeper plain one trains worse",
-        config_class=DegradationStudyConfig,
-        quick=QUICK,
-        run=run_degradation_study,
-    )
-)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuralab.report.tabular import Column
-from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -56,12 +56,13 @@ QUICK = {
 }
 
 
-def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResult:
+def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> ExperimentResult:
     """Sweep p on validation, retrain the choice, test once; measure the two shortcuts."""
-    from neuralab.studies.grid import GridAxis
-    from neuralab.studies.sweep import SweepSpec
-    from neuralab.studies.sweep_report import draw_sweep_figure
-    from neuralab.studies.sweep_runner import run_sweep
+    from neuralab.studies.sweep.grid import GridAxis
+    from neuralab.studies.sweep.report import draw_sweep_figure
+    from neuralab.studies.sweep.runner import run_sweep
+    from neuralab.studies.sweep.spec import SweepSpec
+    from neuralab.studies.sweep.storage import open_study
     from neuralab.vision.inference import evaluate_run
 
     base = {
@@ -85,8 +86,6 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResul
     runs_by_p: dict[float, list[dict[str, Any]]] = {}
     for trial in outcome.trials:
         runs_by_p.setdefault(float(trial["dropout"]), [])
-    from neuralab.studies.sweep import open_study
-
     study = open_study(spec, directory / "sweep")
     for trial in study.get_trials(deepcopy=False):
         if "runs" in trial.user_attrs:
@@ -158,14 +157,14 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResul
         Column("failed", "failed runs"),
         Column("status", justify="left"),
     ]
-    return StudyResult(
+    return ExperimentResult(
         name="dropout",
         title="Dropout rate chosen on validation data",
-        directory=directory,
+        tables=[Table(rows, columns, title="Dropout rate, one epoch per run")],
         conclusion=sentence,
-        tables=[StudyTable("Dropout rate, one epoch per run", rows, columns)],
         figures=[figure],
-        numbers={
+        config=config,
+        measurements={
             "chosen": chosen,
             "single_choices": single_choices,
             "spread": spread,
@@ -179,14 +178,3 @@ def run_dropout_study(config: DropoutStudyConfig, directory: Path) -> StudyResul
 def _best_for_seed(rows: list[dict[str, Any]], seed_index: int) -> float:
     """Return the rate a single run with seed ``seed_index`` would choose."""
     return float(max(rows, key=lambda row: row["per_seed_val"][seed_index])["dropout"])
-
-
-register_study(
-    Study(
-        name="dropout",
-        summary="dropout p = 0.0..0.9 for a CNN, chosen on validation over seeds, tested once",
-        config_class=DropoutStudyConfig,
-        quick=QUICK,
-        run=run_dropout_study,
-    )
-)

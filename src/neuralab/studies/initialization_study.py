@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuralab.report.tabular import Column
-from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -34,11 +34,14 @@ class InitializationStudyConfig:
 QUICK = {"data": "digits", "epochs": 3, "batch_size": 16}
 
 
-def run_initialization_study(config: InitializationStudyConfig, directory: Path) -> StudyResult:
+def run_initialization_study(
+    config: InitializationStudyConfig, directory: Path
+) -> ExperimentResult:
     """Measure per-layer gradient norms at initialization, then train with each scheme."""
     import torch
 
-    from neuralab.studies.curves import draw_curves
+    from neuralab.atomic import save_figure
+    from neuralab.report.study_figures import FIGURE_DPI, curves_figure
     from neuralab.studies.training import layer_gradient_norms, train_variant
     from neuralab.vision.datasets import get_dataset
     from neuralab.vision.models import get_model
@@ -92,12 +95,15 @@ def run_initialization_study(config: InitializationStudyConfig, directory: Path)
                 "val_acc": last["val_acc"],
             }
         )
-    figure = draw_curves(
-        histories,
-        "train_loss",
+    figure = save_figure(
+        curves_figure(
+            histories,
+            lambda row: row["train_loss"],
+            title="Training cross-entropy by initialization scheme",
+            ylabel="train CE",
+        ),
         directory / "figures" / "training-loss.png",
-        title="Training cross-entropy by initialization scheme",
-        ylabel="train CE",
+        dpi=FIGURE_DPI,
     )
     by_scheme = {r["scheme"]: r for r in result_rows}
     parts = []
@@ -129,30 +135,19 @@ def run_initialization_study(config: InitializationStudyConfig, directory: Path)
         Column("train_loss", "final train CE", ".4f"),
         Column("val_acc", "final val acc", ".4f"),
     ]
-    return StudyResult(
+    return ExperimentResult(
         name="initialization",
         title="Initialization of a CNN: gradients at the start and training",
-        directory=directory,
-        conclusion=sentence,
         tables=[
-            StudyTable(
-                "Per-layer gradient norm at initialization (one batch)",
-                gradient_rows,
+            Table(
+                list(gradient_rows),
                 gradient_columns,
+                title="Per-layer gradient norm at initialization (one batch)",
             ),
-            StudyTable("After training", result_rows, result_columns),
+            Table(result_rows, result_columns, title="After training"),
         ],
+        conclusion=sentence,
+        measurements={"gradients": gradient_rows, "results": result_rows},
         figures=[figure],
-        numbers={"gradients": gradient_rows, "results": result_rows},
+        config=config,
     )
-
-
-register_study(
-    Study(
-        name="initialization",
-        summary="a CNN initialised with zeros / too small / He: per-layer gradients and training",
-        config_class=InitializationStudyConfig,
-        quick=QUICK,
-        run=run_initialization_study,
-    )
-)

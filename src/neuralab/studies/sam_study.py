@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuralab.report.tabular import Column
-from neuralab.studies.study import Study, StudyResult, StudyTable, register_study
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -53,8 +53,10 @@ QUICK = {
 }
 
 
-def run_sam_study(config: SamStudyConfig, directory: Path) -> StudyResult:
+def run_sam_study(config: SamStudyConfig, directory: Path) -> ExperimentResult:
     """Train SGD, SAM and ASAM alike, then measure test accuracy and sharpness of each."""
+    from neuralab.atomic import save_figure
+    from neuralab.report.study_figures import FIGURE_DPI, loss_profile_figure
     from neuralab.studies.sharpness import (
         ball_sharpness,
         batches_loss,
@@ -111,7 +113,11 @@ def run_sam_study(config: SamStudyConfig, directory: Path) -> StudyResult:
                 "profile_rise": max(profiles[name][0], profiles[name][-1]) - ball.base_loss,
             }
         )
-    figure = _draw_profiles(alphas, profiles, directory / "figures" / "loss-profile.png")
+    figure = save_figure(
+        loss_profile_figure(alphas, profiles),
+        directory / "figures" / "loss-profile.png",
+        dpi=FIGURE_DPI,
+    )
     sgd, sam = rows[0], rows[1]
     flatter = (
         sam["lambda_max"] < sgd["lambda_max"] and sam["ball_sharpness"] < sgd["ball_sharpness"]
@@ -136,44 +142,12 @@ def run_sam_study(config: SamStudyConfig, directory: Path) -> StudyResult:
         Column("lambda_max", "Hessian lambda_max", ".4g"),
         Column("profile_rise", "profile rise at |alpha|=1", ".4g"),
     ]
-    return StudyResult(
+    return ExperimentResult(
         name="sam",
         title="SAM vs SGD: accuracy and sharpness of the minimum",
-        directory=directory,
+        tables=[Table(rows, columns, title="Same model, same budget")],
         conclusion=sentence,
-        tables=[StudyTable("Same model, same budget", rows, columns)],
+        measurements={"rows": rows, "flatter": flatter, "alphas": alphas, "profiles": profiles},
         figures=[figure],
-        numbers={"rows": rows, "flatter": flatter},
+        config=config,
     )
-
-
-def _draw_profiles(alphas: list[float], profiles: dict[str, list[float]], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from neuralab.atomic import save_figure
-
-    figure, axes = plt.subplots(figsize=(6.5, 4))
-    for name, losses in profiles.items():
-        axes.plot(alphas, losses, marker=".", label=name.upper())
-    axes.set_xlabel("alpha (step along a filter-normalised random direction d)")
-    axes.set_ylabel("training cross-entropy L(w + alpha d)")
-    axes.set_title("1-D loss profile around each minimum")
-    axes.grid(alpha=0.3)
-    axes.legend()
-    saved = save_figure(figure, path, dpi=120)
-    plt.close(figure)
-    return saved
-
-
-register_study(
-    Study(
-        name="sam",
-        summary="SGD vs SAM vs ASAM: test accuracy, ball sharpness, Hessian lambda_max, loss profile",
-        config_class=SamStudyConfig,
-        quick=QUICK,
-        run=run_sam_study,
-    )
-)

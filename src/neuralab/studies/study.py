@@ -1,104 +1,94 @@
-"""The course's studies: each a config dataclass -> run -> a result with tables, figures and
-one sentence of conclusion computed from the numbers -> report.md and report.html.
+"""The course's studies: each a config dataclass -> run -> a result with tables, figures and one
+sentence of conclusion computed from the numbers -> report.md and report.html.
 
 Every study has the course's setting as its default and a ``quick`` size that runs on a laptop
 CPU in a few minutes (the test suite runs it smaller still).
+
+>>> list_studies()
+['augmentation', 'degradation', 'dropout', 'initialization', 'sam']
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuralab.atomic import write_text
-from neuralab.config import make_config, save_config
+from neuralab.config import make_config
 from neuralab.registry import Registry
-from neuralab.report.html import embedded_image, html_page, html_table, paragraph
-from neuralab.report.tabular import Column, csv_table, markdown_table
-
-
-@dataclass
-class StudyTable:
-    """One table of a study's result."""
-
-    title: str
-    rows: list[dict[str, Any]]
-    columns: list[Column]
-
-
-@dataclass
-class StudyResult:
-    """What a study found: tables, figures and a conclusion computed from the numbers."""
-
-    name: str
-    title: str
-    directory: Path
-    conclusion: str
-    tables: list[StudyTable] = field(default_factory=list)
-    figures: list[Path] = field(default_factory=list)
-    numbers: dict[str, Any] = field(default_factory=dict)  # the measured values the tests check
-
-    def write_report(self) -> list[Path]:
-        """Write ``report.md``, ``report.html`` and one CSV per table into the study directory."""
-        lines = [f"# {self.title}", "", f"**{self.conclusion}**", ""]
-        body = [paragraph(self.conclusion, "conclusion")]
-        written = []
-        for index, table in enumerate(self.tables, start=1):
-            lines += [f"## {table.title}", "", markdown_table(table.rows, table.columns)]
-            body += [f"<h2>{table.title}</h2>", html_table(table.rows, table.columns)]
-            written.append(
-                write_text(
-                    self.directory / f"table{index}.csv", csv_table(table.rows, table.columns)
-                )
-            )
-        for figure in self.figures:
-            relative = (
-                figure.relative_to(self.directory)
-                if figure.is_relative_to(self.directory)
-                else figure
-            )
-            lines += [f"![{figure.stem}]({relative})", ""]
-            body.append(embedded_image(figure, figure.stem))
-        written.append(write_text(self.directory / "report.md", "\n".join(lines)))
-        written.append(write_text(self.directory / "report.html", html_page(self.title, body)))
-        return written
-
-
-StudyRunner = Callable[[Any, Path], StudyResult]
+from neuralab.report.result import ExperimentResult
+from neuralab.studies import (
+    augmentation_study,
+    degradation_study,
+    dropout_study,
+    initialization_study,
+    sam_study,
+)
 
 
 @dataclass(frozen=True)
 class Study:
-    """A registered study: its config class (default = the course's setting) and its runner."""
+    """A study of the table: its config class (default = the course's setting) and its runner."""
 
     name: str
     summary: str
     config_class: type
     quick: Mapping[str, Any]  # field overrides of the --quick size
-    run: StudyRunner
+    run: Callable[[Any, Path], ExperimentResult]  # (config, study directory)
 
 
-STUDIES: Registry[Study] = Registry("study")
-
-
-def register_study(study: Study) -> Study:
-    """Add ``study`` to the registry (duplicate names are refused)."""
-    return STUDIES.add(study.name, study)
+_STUDIES: Registry[Study] = Registry("study")
+for _study in (
+    Study(
+        "augmentation",
+        "with vs without augmentation: the train-validation gap over epochs",
+        augmentation_study.AugmentationStudyConfig,
+        augmentation_study.QUICK,
+        augmentation_study.run_augmentation_study,
+    ),
+    Study(
+        "degradation",
+        "plain vs residual nets at depths 8/20/56: the deeper plain one trains worse",
+        degradation_study.DegradationStudyConfig,
+        degradation_study.QUICK,
+        degradation_study.run_degradation_study,
+    ),
+    Study(
+        "dropout",
+        "dropout p = 0.0..0.9 for a CNN, chosen on validation over seeds, tested once",
+        dropout_study.DropoutStudyConfig,
+        dropout_study.QUICK,
+        dropout_study.run_dropout_study,
+    ),
+    Study(
+        "initialization",
+        "a CNN initialised with zeros / too small / He: per-layer gradients and training",
+        initialization_study.InitializationStudyConfig,
+        initialization_study.QUICK,
+        initialization_study.run_initialization_study,
+    ),
+    Study(
+        "sam",
+        "SGD vs SAM vs ASAM: test accuracy, ball sharpness, Hessian lambda_max, loss profile",
+        sam_study.SamStudyConfig,
+        sam_study.QUICK,
+        sam_study.run_sam_study,
+    ),
+):
+    _STUDIES.add(_study.name, _study)
 
 
 def list_studies() -> list[str]:
-    """Return the study names."""
-    _load_all()
-    return STUDIES.names()
+    """Return the study names, sorted."""
+    return _STUDIES.names()
 
 
 def get_study(name: str) -> Study:
     """Return the study called ``name`` (unknown names list the valid ones)."""
-    _load_all()
-    return STUDIES.get(name)
+    return _STUDIES.get(name)
 
 
 def run_study(
@@ -107,26 +97,22 @@ def run_study(
     *,
     quick: bool = False,
     overrides: Mapping[str, Any] | None = None,
-) -> StudyResult:
-    """Run study ``name`` (``quick`` size, then ``overrides``) into ``directory`` and report it."""
+) -> ExperimentResult:
+    """Return the result of study ``name`` (``quick`` size, then ``overrides``), written into
+    ``directory`` (:func:`neuralab.report.result_report.write_result`)."""
+    from neuralab.report.result_report import write_result
+
     study = get_study(name)
     values: dict[str, Any] = dict(study.quick) if quick else {}
     values.update(overrides or {})
     config: Any = make_config(study.config_class, values)
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    save_config(config, folder / "config.yaml")
+    started = time.perf_counter()
     result = study.run(config, folder)
-    result.write_report()
+    result.seconds = time.perf_counter() - started
+    write_result(result, folder)
     return result
 
 
-def _load_all() -> None:
-    # importing a study module registers it
-    from neuralab.studies import (  # noqa: F401
-        augmentation_study,
-        degradation_study,
-        dropout_study,
-        initialization_study,
-        sam_study,
-    )
+__all__ = ["Study", "get_study", "list_studies", "run_study"]

@@ -5,9 +5,10 @@
  'vanishing-gradients', 'zero-init']
 
 ``run_experiment("zero-init", quick=True, run_dir="runs/zero")`` runs one at small sizes and writes
-its run directory: ``config.yaml``, ``results.csv``, ``results.md``, ``report.md`` and
-``figures/experiment-*.png``. The sentence of conclusion is computed from the measured numbers
-and says plainly when they contradict the course's claim (``result.holds`` is then False).
+its run directory (:func:`neuralab.report.result_report.write_result`): ``config.yaml``,
+``results.csv``, ``results.md``, ``report.md``, ``report.html`` and ``figures/experiment-*.png``.
+The sentence of conclusion is computed from the measured numbers and says plainly when they
+contradict the course's claim (``result.holds`` is then False).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from neuralab.playground.experiments import (
     vanishing_gradients,
     zero_init,
 )
-from neuralab.playground.experiments._base import Experiment, ExperimentResult
+from neuralab.playground.experiments._base import Experiment
 from neuralab.registry import Registry
+from neuralab.report.result import ExperimentResult
 
 _EXPERIMENTS: Registry[Experiment] = Registry("experiment")
 for _experiment in (
@@ -173,49 +175,18 @@ def run_experiment(
     finally:
         torch.set_num_threads(threads)
     result.seconds = time.perf_counter() - started
+    result.claim = experiment.claim
     if run_dir is not None:
-        write_experiment(result, run_dir)
+        from neuralab.report.result_report import write_result
+
+        write_result(result, run_dir)
     return result
-
-
-def write_experiment(result: ExperimentResult, run_dir: str | os.PathLike[str]) -> Path:
-    """Write config.yaml, results.csv, results.md and report.md of ``result``; return the folder."""
-    from neuralab.atomic import write_text
-    from neuralab.report.tabular import csv_table, markdown_table
-    from neuralab.rundir import RunDirectory
-
-    directory = RunDirectory(run_dir)
-    if result.config is not None:
-        directory.write_config(result.config)
-    table = markdown_table(result.rows, result.columns)
-    write_text(directory.file("results.csv"), csv_table(result.rows, result.columns))
-    write_text(directory.file("results.md"), table)
-    experiment = get_experiment(result.name)
-    lines = [
-        f"# {result.title}",
-        "",
-        f"Course's claim: {experiment.claim}.",
-        "",
-        table.rstrip("\n"),
-        "",
-        f"**Conclusion** ({'holds' if result.holds else 'does NOT hold'}): {result.conclusion}.",
-        "",
-    ]
-    for figure in result.figures:
-        lines.append(f"![{figure.stem}](figures/{figure.name})")
-    lines.append("")
-    lines.append(f"Run time: {result.seconds:.1f} s.")
-    write_text(directory.file("report.md"), "\n".join(lines) + "\n")
-    result.run_dir = directory.path
-    return directory.path
 
 
 __all__ = [
     "Experiment",
-    "ExperimentResult",
     "get_experiment",
     "list_experiments",
     "make_experiment_config",
     "run_experiment",
-    "write_experiment",
 ]

@@ -1,44 +1,23 @@
-"""What every course experiment shares: its result, its registry entry and small helpers."""
+"""What every course experiment shares: its table entry, averaging over seeds, saving figures."""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neuralab.report.tabular import Column
+from neuralab.report.result import ExperimentResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass
-class ExperimentResult:
-    """One experiment's outcome: a table, figures and one computed sentence of conclusion.
-
-    ``holds`` says whether the course's claim held in these numbers (the sentence says so too);
-    ``measurements`` keeps the key numbers the sentence was computed from, for tests and JSON.
-    """
-
-    name: str
-    title: str
-    rows: list[dict[str, Any]]
-    columns: list[Column]
-    conclusion: str
-    holds: bool
-    measurements: dict[str, Any] = field(default_factory=dict)
-    figures: list[Path] = field(default_factory=list)
-    config: Any = None
-    run_dir: Path | None = None
-    seconds: float = 0.0
-
-
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: its config class, how to run it and how to make it quick."""
+    """An experiment of the table: its config class, how to run it and how to make it quick."""
 
     name: str
     title: str
@@ -56,12 +35,6 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def pm(values: Sequence[float], spec: str = ".3f") -> str:
-    """Return ``"mean +- std"`` of ``values`` formatted with ``spec``."""
-    mean, std = mean_std(values)
-    return f"{mean:{spec}} ± {std:{spec}}"
-
-
 def geometric_mean(values: Sequence[float]) -> float:
     """Return the geometric mean of positive ``values`` (0 if any is 0)."""
     values = [float(v) for v in values]
@@ -70,30 +43,12 @@ def geometric_mean(values: Sequence[float]) -> float:
     return math.exp(statistics.fmean(math.log(v) for v in values))
 
 
-def new_figure(columns: int = 1, rows: int = 1, *, width: float = 4.2, height: float = 3.2):
-    """Return a matplotlib (figure, axes) pair without touching pyplot's global state."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width * columns, height * rows), dpi=100, layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False)
-    return figure, axes
-
-
-def save(figure: Figure, folder: Path | None, name: str, figures: list[Path]) -> None:
-    """Save ``figure`` as ``folder/name`` (atomically) and add the path to ``figures``."""
-    if folder is None:
-        return
+def save(figure: Figure, folder: Path, name: str) -> Path:
+    """Save ``figure`` as ``folder/name`` atomically, at the experiments' resolution."""
     from neuralab.atomic import save_figure
+    from neuralab.report.experiment_figures import FIGURE_DPI
 
-    figures.append(save_figure(figure, folder / name, dpi=100))
+    return save_figure(figure, folder / name, dpi=FIGURE_DPI)
 
 
-__all__ = [
-    "Experiment",
-    "ExperimentResult",
-    "geometric_mean",
-    "mean_std",
-    "new_figure",
-    "pm",
-    "save",
-]
+__all__ = ["Experiment", "geometric_mean", "mean_std", "save"]

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import ExperimentResult, new_figure, save
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -148,17 +149,16 @@ def run(config: ActivationFitConfig, figures_dir: Path | None) -> ExperimentResu
     ]
     figures: list[Path] = []
     if figures_dir is not None:
-        figure, axes = new_figure(width=5.4, height=3.6)
-        ax = axes[0][0]
-        ax.scatter(data.x_train[:, 0], data.y_train, s=10, color="black", alpha=0.6, label="data")
-        for activation, y in fitted.items():
-            ax.plot(grid[:, 0], y, lw=2, label=activation)
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
-        ax.set_title(f"one hidden layer of {config.hidden} units, {config.epochs} epochs")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-        save(figure, figures_dir, "experiment-activation-fit.png", figures)
+        from neuralab.report.experiment_figures import activation_fit_figure
+
+        grid_x = grid[:, 0].tolist()
+        figure = activation_fit_figure(
+            list(zip(data.x_train[:, 0].tolist(), data.y_train.tolist(), strict=True)),
+            {a: list(zip(grid_x, y.tolist(), strict=True)) for a, y in fitted.items()},
+            hidden=config.hidden,
+            epochs=config.epochs,
+        )
+        figures.append(save(figure, figures_dir, "experiment-activation-fit.png"))
 
     by_name = {r["activation"]: r for r in rows}
     parts, holds = [], True
@@ -189,8 +189,7 @@ def run(config: ActivationFitConfig, figures_dir: Path | None) -> ExperimentResu
     return ExperimentResult(
         name="activation-fit",
         title="Identity vs ReLU vs sigmoid on 100 scalar pairs",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion="; ".join(parts),
         holds=holds,
         measurements={"by_activation": by_name},

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import ExperimentResult, new_figure, save
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 # stationary points of J(w) = w^4 - 3 w^2 + w (roots of 4 w^3 - 6 w + 1)
 W_GLOBAL, W_BARRIER, W_LOCAL = -1.3008395659415772, 0.16993844331159128, 1.130901122629986
@@ -156,9 +157,7 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
         Column("crossed", "1-D: left local min", ".0%"),
         Column("ended_global", "1-D: ended in global", ".0%"),
     ]
-    figures: list[Path] = []
-    if figures_dir is not None:
-        _figures(config, curves, escapes, figures_dir, figures)
+    figures = [] if figures_dir is None else _figures(config, curves, escapes, figures_dir)
 
     full, sgd, mini = rows
     per_epoch = sgd["train_loss"] < full["train_loss"] and mini["train_loss"] < full["train_loss"]
@@ -174,8 +173,7 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
     return ExperimentResult(
         name="gd-variants",
         title="Batch GD vs SGD vs mini-batch",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=per_epoch and escaped,
         measurements={
@@ -190,55 +188,31 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
 
 def _figures(
     config: GDVariantsConfig,
-    curves: dict[str, list[dict[str, Any]]],
+    histories: dict[str, list[dict[str, Any]]],
     escapes: dict[str, dict[str, Any]],
     folder: Path,
-    figures: list[Path],
-) -> None:
+) -> list[Path]:
     import torch
 
-    figure, axes = new_figure(3, 1, width=3.6, height=3.0)
-    for label, history in curves.items():
-        loss = [row["train_loss"] for row in history]
-        axes[0][0].plot([row["epoch"] for row in history], loss, label=label)
-        axes[0][1].plot([max(row["examples"], 1) for row in history], loss, label=label)
-        axes[0][2].plot([row["seconds"] for row in history], loss, label=label)
-    for ax, xlabel in zip(
-        axes[0], ("epoch", "gradient evaluations (log)", "wall time [s]"), strict=True
-    ):
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("training loss")
-        ax.grid(True, alpha=0.3)
-    axes[0][1].set_xscale("log")
-    axes[0][0].legend(fontsize=8)
-    figure.suptitle(f"{config.data}, hidden {tuple(config.hidden)}, lr {config.lr}")
-    save(figure, folder, "experiment-gd-variants-loss.png", figures)
+    from neuralab.report.experiment_figures import (
+        gd_variants_escape_figure,
+        gd_variants_loss_figure,
+    )
 
-    figure, axes = new_figure(2, 1, width=3.8, height=3.0)
+    loss = gd_variants_loss_figure(histories, data=config.data, hidden=config.hidden, lr=config.lr)
     w = torch.linspace(-2.0, 2.0, 400, dtype=torch.float64)
-    axes[0][0].plot(w, objective_1d(w), color="black")
-    axes[0][0].axvline(W_LOCAL, ls=":", color="gray")
-    axes[0][0].annotate(
-        "start: local min",
-        (W_LOCAL, objective_1d(W_LOCAL)),
-        xytext=(0.3, 2.5),
-        fontsize=8,
-        arrowprops={"arrowstyle": "->", "color": "gray"},
+    escape = gd_variants_escape_figure(
+        list(zip(w.tolist(), objective_1d(w).tolist(), strict=True)),
+        {label: e["final_w"].tolist() for label, e in escapes.items()},
+        local_minimum=(W_LOCAL, objective_1d(W_LOCAL)),
+        global_minimum=(W_GLOBAL, objective_1d(W_GLOBAL)),
+        steps=config.steps_1d,
+        seeds=config.seeds,
     )
-    axes[0][0].annotate(
-        "global min", (W_GLOBAL, objective_1d(W_GLOBAL)), xytext=(-1.2, -3.4), fontsize=8
-    )
-    axes[0][0].set_xlabel("w")
-    axes[0][0].set_ylabel("J(w) = w^4 - 3w^2 + w")
-    axes[0][0].grid(True, alpha=0.3)
-    bins = torch.linspace(-2.0, 2.0, 41).tolist()
-    for label, escape in escapes.items():
-        final = escape["final_w"].clamp(-2.0, 2.0).numpy()
-        axes[0][1].hist(final, bins=bins, alpha=0.55, label=label)
-    axes[0][1].set_xlabel(f"w after {config.steps_1d} updates")
-    axes[0][1].set_ylabel(f"runs (of {config.seeds})")
-    axes[0][1].legend(fontsize=8)
-    save(figure, folder, "experiment-gd-variants-escape.png", figures)
+    return [
+        save(loss, folder, "experiment-gd-variants-loss.png"),
+        save(escape, folder, "experiment-gd-variants-escape.png"),
+    ]
 
 
 __all__ = ["GDVariantsConfig", "escape_1d", "objective_1d", "quick", "run"]

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import ExperimentResult, mean_std, new_figure, save
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import mean_std, save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -125,7 +126,12 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
     ]
     figures: list[Path] = []
     if figures_dir is not None:
-        _figure(config, curves, figures_dir, figures)
+        from neuralab.report.experiment_figures import initialization_figure
+
+        figure = initialization_figure(
+            curves, schemes=config.schemes, hidden=config.hidden, scales=_SCALE
+        )
+        figures.append(save(figure, figures_dir, "experiment-initialization.png"))
 
     parts, holds = [], True
     for activation in ("relu", "sigmoid"):
@@ -143,8 +149,7 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
     return ExperimentResult(
         name="initialization",
         title="Proper vs poor initialization",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=holds,
         measurements={
@@ -154,36 +159,3 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
         figures=figures,
         config=config,
     )
-
-
-def _label(scheme: str) -> str:
-    return f"{scheme} (s={_SCALE[scheme]:g})" if scheme in _SCALE else scheme
-
-
-def _figure(
-    config: InitializationConfig,
-    curves: dict[tuple[str, str], list[list[tuple[int, float]]]],
-    folder: Path,
-    figures: list[Path],
-) -> None:
-    figure, axes = new_figure(2, 1, width=4.0, height=3.0)
-    colours = {"zero": "gray", "small": "tab:red", "appropriate": "tab:green", "large": "tab:blue"}
-    for ax, activation in zip(axes[0], ("relu", "sigmoid"), strict=True):
-        for scheme in config.schemes:
-            for index, curve in enumerate(curves[(activation, scheme)]):
-                steps, losses = zip(*curve, strict=True)
-                ax.plot(
-                    steps,
-                    losses,
-                    color=colours.get(scheme),
-                    alpha=0.8,
-                    lw=1.2,
-                    label=_label(scheme) if index == 0 else None,
-                )
-        ax.set_title(f"{activation}, hidden {tuple(config.hidden)}")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("training loss (BCE, log scale)")
-        ax.set_yscale("log")  # s = 100 starts at losses in the thousands
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    save(figure, folder, "experiment-initialization.png", figures)

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import ExperimentResult, mean_std, new_figure, save
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import mean_std, save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -104,22 +105,15 @@ def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentRes
     ]
     figures: list[Path] = []
     if figures_dir is not None:
-        figure, axes = new_figure(width=4.8, height=3.3)
-        ax = axes[0][0]
-        for (label, history), colour in zip(
-            curves.items(), ("tab:red", "tab:blue", "tab:green"), strict=True
-        ):
-            epochs = [r["epoch"] for r in history]
-            ax.plot(epochs, [r["train_loss"] for r in history], color=colour, ls="--")
-            ax.plot(epochs, [r["test_loss"] for r in history], color=colour, label=label)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss (dashed: train, solid: test)")
-        ax.set_yscale("log")
-        n_train = int(config.n * config.train_ratio)
-        ax.set_title(f"{tuple(config.hidden)} on {n_train} noisy {config.data} points")
-        ax.grid(True, alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-        save(figure, figures_dir, "experiment-regularization.png", figures)
+        from neuralab.report.experiment_figures import regularization_figure
+
+        figure = regularization_figure(
+            curves,
+            data=config.data,
+            hidden=config.hidden,
+            n_train=int(config.n * config.train_ratio),
+        )
+        figures.append(save(figure, figures_dir, "experiment-regularization.png"))
 
     none, l2_row, dropout_row = rows
     l2_helps = l2_row["test_loss"] < none["test_loss"]
@@ -143,8 +137,7 @@ def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentRes
     return ExperimentResult(
         name="regularization",
         title="No regularization vs L2 vs dropout",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=overfits and l2_helps and dropout_helps,
         measurements={"none": none, "l2": l2_row, "dropout": dropout_row},

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import ExperimentResult, mean_std, new_figure, save
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import mean_std, save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -103,19 +104,12 @@ def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
     ]
     figures: list[Path] = []
     if figures_dir is not None:
-        figure, axes = new_figure(width=4.6, height=3.2)
-        ax = axes[0][0]
-        for (label, seed_curves), colour in zip(
-            curves.items(), ("tab:red", "tab:green"), strict=True
-        ):
-            for index, curve in enumerate(seed_curves):
-                ax.plot(curve, color=colour, alpha=0.6, label=label if index == 0 else None)
-        ax.set_xlabel("epoch (SGD, batch size 1)")
-        ax.set_ylabel("test accuracy")
-        ax.set_title(f"ReLU {tuple(config.hidden)} on {config.data}, {config.seeds} seeds")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-        save(figure, figures_dir, "experiment-shuffling.png", figures)
+        from neuralab.report.experiment_figures import shuffling_figure
+
+        figure = shuffling_figure(
+            curves, data=config.data, hidden=config.hidden, seeds=config.seeds
+        )
+        figures.append(save(figure, figures_dir, "experiment-shuffling.png"))
 
     ordered, shuffled = rows
     worse = ordered["test_acc"] < shuffled["test_acc"]
@@ -131,8 +125,7 @@ def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
     return ExperimentResult(
         name="shuffling",
         title="Sorted vs shuffled training data",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=worse,
         measurements={

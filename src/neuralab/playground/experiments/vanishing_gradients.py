@@ -16,13 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import (
-    ExperimentResult,
-    geometric_mean,
-    new_figure,
-    save,
-)
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import geometric_mean, save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -99,17 +95,12 @@ def run(config: VanishingGradientsConfig, figures_dir: Path | None) -> Experimen
     ratios = {row["activation"]: row["ratio"] for row in rows}
     figures: list[Path] = []
     if figures_dir is not None:
-        figure, axes = new_figure(width=5.0, height=3.4)
-        ax = axes[0][0]
-        for activation, mean_norms in per_activation.items():
-            layers_axis = range(1, len(mean_norms) + 1)
-            ax.semilogy(layers_axis, mean_norms, marker="o", ms=3, label=activation)
-        ax.set_xlabel("layer (1 = first hidden, last = output)")
-        ax.set_ylabel("||dJ/dW|| at initialization")
-        ax.set_title(f"{config.depth} hidden layers of {config.width}, {config.init}")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
-        save(figure, figures_dir, "experiment-vanishing-gradients.png", figures)
+        from neuralab.report.experiment_figures import vanishing_gradients_figure
+
+        figure = vanishing_gradients_figure(
+            per_activation, depth=config.depth, width=config.width, init=config.init
+        )
+        figures.append(save(figure, figures_dir, "experiment-vanishing-gradients.png"))
 
     parts = [f"{a} {r:.1e}" for a, r in ratios.items()]
     sentence = (
@@ -130,8 +121,7 @@ def run(config: VanishingGradientsConfig, figures_dir: Path | None) -> Experimen
     return ExperimentResult(
         name="vanishing-gradients",
         title="Vanishing gradients in deep networks",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=holds,
         measurements={"ratios": ratios, "norms": per_activation},

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.experiments._base import ExperimentResult, new_figure, save
-from neuralab.report.tabular import Column
+from neuralab.playground.experiments._base import save
+from neuralab.report.result import ExperimentResult
+from neuralab.report.tabular import Column, Table
 
 
 @dataclass
@@ -135,19 +136,10 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     ]
     figures: list[Path] = []
     if figures_dir is not None:
-        figure, axes = new_figure(width=5.0, height=3.2)
-        ax = axes[0][0]
-        styles = ("-", "--", ":", "-.", (0, (5, 1)))  # the zero-init curves overlap exactly
-        for (label, history), style in zip(histories.items(), styles, strict=False):
-            epochs = [r["epoch"] for r in history]
-            accuracy = [r["test_acc"] for r in history]
-            ax.plot(epochs, accuracy, ls=style, lw=1.6, label=label)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("test accuracy")
-        ax.set_title(f"{config.data}, hidden {tuple(config.hidden)}")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
-        save(figure, figures_dir, "experiment-zero-init.png", figures)
+        from neuralab.report.experiment_figures import zero_init_figure
+
+        figure = zero_init_figure(histories, data=config.data, hidden=config.hidden)
+        figures.append(save(figure, figures_dir, "experiment-zero-init.png"))
 
     constant, zero, zero_bias = rows[0], rows[1], rows[2]
     symmetric = constant["symmetric_every_epoch"] and zero_bias["symmetric_every_epoch"]
@@ -168,8 +160,7 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     return ExperimentResult(
         name="zero-init",
         title="Zero and constant initialization",
-        rows=rows,
-        columns=columns,
+        tables=[Table(rows, columns)],
         conclusion=sentence,
         holds=holds,
         measurements={"cases": rows},

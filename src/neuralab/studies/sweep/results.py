@@ -17,8 +17,9 @@ from typing import Any
 from neuralab.atomic import write_text
 from neuralab.config import make_config
 from neuralab.errors import NeuralabError
-from neuralab.report.tabular import Column, csv_table
-from neuralab.studies.sweep import SELECTS, SweepSpec, TrainFunction, open_study, open_sweep
+from neuralab.studies.sweep.spec import SELECTS, SweepSpec, open_sweep
+from neuralab.studies.sweep.storage import open_study
+from neuralab.studies.sweep.trial import TrainFunction
 
 
 @dataclass
@@ -152,49 +153,6 @@ def final_run(
     return final
 
 
-def write_tables(outcome: SweepOutcome, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``results.csv`` (one row per trial) and ``summary.csv`` (one row per setting)."""
-    folder = Path(directory)
-    trial_columns = [Column(k) for k in _ordered_keys(outcome.trials)]
-    summary_rows, summary_columns = summary_table(outcome)
-    return [
-        write_text(folder / "results.csv", csv_table(outcome.trials, trial_columns)),
-        write_text(folder / "summary.csv", csv_table(summary_rows, summary_columns)),
-    ]
-
-
-def summary_table(outcome: SweepOutcome) -> tuple[list[dict[str, Any]], list[Column]]:
-    """Return the per-setting rows (mean, std, seeds, failed, chosen) and their columns."""
-    fields = list(outcome.spec.grid)
-    rows = []
-    for summary in outcome.settings:
-        rows.append(
-            {
-                **summary.setting,
-                "mean": summary.mean if summary.usable else None,
-                "std": summary.std if summary.usable else None,
-                "seeds": len(summary.values),
-                "failed": len(summary.failed),
-                "status": "chosen"
-                if summary is outcome.chosen
-                else (
-                    "failed"
-                    if summary.trials and not summary.usable
-                    else ("" if summary.trials else "pending")
-                ),
-            }
-        )
-    metric = outcome.spec.select
-    columns = [Column(f, justify="left") for f in fields] + [
-        Column("mean", f"{metric} mean", ".4f"),
-        Column("std", f"{metric} std", ".4f"),
-        Column("seeds", "seeds ok"),
-        Column("failed", "seeds failed"),
-        Column("status", justify="left"),
-    ]
-    return rows, columns
-
-
 def conclusion(outcome: SweepOutcome) -> str:
     """Return one sentence computed from the numbers: what was chosen, on what, and its test."""
     spec = outcome.spec
@@ -221,10 +179,3 @@ def conclusion(outcome: SweepOutcome) -> str:
 
 def _key(setting: dict[str, Any]) -> str:
     return json.dumps(setting, sort_keys=True, default=str)
-
-
-def _ordered_keys(rows: list[dict[str, Any]]) -> list[str]:
-    keys: list[str] = []
-    for row in rows:
-        keys.extend(k for k in row if k not in keys)
-    return keys

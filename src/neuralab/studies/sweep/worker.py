@@ -18,21 +18,15 @@ import contextlib
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
-from neuralab.studies.sweep import (
-    SweepSpec,
-    TrainFunction,
-    objective_value,
-    open_study,
-    open_sweep,
-    retry_callback,
-    run_setting,
-    sleep_briefly,
-)
+from neuralab.studies.sweep.spec import SweepSpec, open_sweep
+from neuralab.studies.sweep.storage import open_study, retry_callback
+from neuralab.studies.sweep.trial import TrainFunction, objective_value, run_setting
 
 SCALAR_TYPES = (bool, int, float, str, type(None))
 HEARTBEAT_SECONDS = 5.0
@@ -61,7 +55,8 @@ def run_worker(
         if trial is None:
             if action == "stop":
                 break
-            sleep_briefly()
+            # trials still run elsewhere: look again shortly
+            time.sleep(float(os.environ.get("NEURALAB_SWEEP_POLL", "2")))
             continue
         if spec.search == "grid" and "grid_point" not in trial.user_attrs:
             study.tell(trial, state=TrialState.PRUNED)  # not from the grid's queue: nothing to do

@@ -10,18 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from neuralab.errors import NeuralabError
-from neuralab.studies.sweep import (
-    SweepSpec,
-    TrainFunction,
-    enqueue_grid,
-    open_storage,
-    open_study,
-    open_sweep,
-    storage_url,
-)
-from neuralab.studies.sweep_report import draw_sweep_figure, write_reports
-from neuralab.studies.sweep_results import SweepOutcome, collect, final_run, pending, write_tables
-from neuralab.studies.sweep_worker import run_worker
+from neuralab.studies.sweep.report import write_report
+from neuralab.studies.sweep.results import SweepOutcome, collect, final_run, pending
+from neuralab.studies.sweep.spec import SweepSpec, open_sweep
+from neuralab.studies.sweep.storage import enqueue_grid, open_storage, open_study
+from neuralab.studies.sweep.trial import TrainFunction
+from neuralab.studies.sweep.worker import run_worker
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -65,7 +59,7 @@ def run_workers(
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
     # children import the same neuralab as this process, wherever it was imported from
-    package_root = str(Path(__file__).resolve().parents[2])
+    package_root = str(Path(__file__).resolve().parents[3])
     python_path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
     environment = {**os.environ, "NEURALAB_THREADS": str(threads), "PYTHONPATH": python_path}
     children = [
@@ -121,9 +115,7 @@ def finish_sweep(
             f"run `neuralab sweep worker {directory}` first"
         )
     outcome.final = final_run(outcome, directory, train_function)
-    write_tables(outcome, directory)
-    figure = draw_sweep_figure(outcome, Path(directory) / "figures" / "sweep.png")
-    write_reports(outcome, directory, figure)
+    write_report(outcome, directory)
     return outcome
 
 
@@ -141,12 +133,3 @@ def run_sweep(
     if workers == 0:
         return collect(directory)
     return finish_sweep(directory, train_function=train_function)
-
-
-def describe_storage(spec: SweepSpec, directory: str | os.PathLike[str]) -> str:
-    """Return the storage URL, for messages (passwords hidden)."""
-    url = storage_url(spec, directory)
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url

@@ -1,0 +1,97 @@
+"""What a sweep trains (base config, swept values, search, seeds, selection) and its sweep.yaml."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from neuralab.atomic import write_text
+from neuralab.errors import NeuralabError
+from neuralab.studies.sweep.grid import GridAxis, grid_points
+
+SEARCHES = ("grid", "random", "tpe")
+SELECTS = {"val_acc": "maximize", "val_loss": "minimize"}
+
+
+@dataclass
+class SweepSpec:
+    """What a sweep trains: base config, swept values, search, seeds, selection."""
+
+    base: dict[str, Any]  # TrainConfig fields shared by every run
+    grid: dict[str, list[Any]]  # swept field -> its values
+    search: str = "grid"  # grid | random | tpe
+    trials: int | None = None  # random / tpe: number of trials (grid: all points)
+    seeds: int = 1  # runs per setting, seeds base.seed, base.seed + 1, ...
+    select: str = "val_acc"  # validation metric that chooses: val_acc | val_loss
+    final_epochs: int | None = None  # retrain the chosen setting this long, then test once
+    storage: str | None = None  # Optuna storage URL (None: SQLite file in the sweep directory)
+
+    def __post_init__(self) -> None:
+        if self.search not in SEARCHES:
+            raise NeuralabError(f"search {self.search!r} is not one of {', '.join(SEARCHES)}")
+        if self.select not in SELECTS:
+            raise NeuralabError(f"select {self.select!r} is not one of {', '.join(SELECTS)}")
+        if not self.grid:
+            raise NeuralabError("a sweep needs at least one --grid field=values")
+        if self.seeds < 1:
+            raise NeuralabError(f"seeds must be >= 1, got {self.seeds}")
+        if self.search != "grid" and (self.trials is None or self.trials < 1):
+            raise NeuralabError(f"--search {self.search} needs --trials N (N >= 1)")
+        if self.final_epochs is not None and self.final_epochs < 1:
+            raise NeuralabError(f"final_epochs must be >= 1, got {self.final_epochs}")
+
+    @classmethod
+    def from_axes(cls, base: dict[str, Any], axes: list[GridAxis], **kwargs: Any) -> SweepSpec:
+        grid_points(axes)  # refuses a field given twice
+        return cls(base=base, grid={a.field: list(a.values) for a in axes}, **kwargs)
+
+    def settings(self) -> list[dict[str, Any]]:
+        """Return every grid point as ``{field: value}``."""
+        return grid_points([GridAxis(k, tuple(v)) for k, v in self.grid.items()])
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def open_sweep(directory: str | os.PathLike[str], spec: SweepSpec | None = None) -> SweepSpec:
+    """Return the sweep in ``directory``; with ``spec``, create it or check it is the same.
+
+    A directory that already holds a different sweep is refused, naming what differs.
+    """
+    folder = Path(directory)
+    file = folder / "sweep.yaml"
+    if file.is_file():
+        saved = SweepSpec(**yaml.safe_load(file.read_text(encoding="utf-8")))
+        if spec is not None:
+            differences = _differences(saved.to_dict(), spec.to_dict())
+            if differences:
+                raise NeuralabError(
+                    f"{folder} already holds a different sweep ({'; '.join(differences[:3])}): "
+                    "use another --sweep-dir"
+                )
+        return saved
+    if spec is None:
+        raise NeuralabError(
+            f"{folder} holds no sweep (no sweep.yaml); start one with neuralab sweep"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text(file, yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    return spec
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    found = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found.extend(_differences(a, b, f"{prefix}{key}."))
+        elif a != b and not (
+            isinstance(a, list | tuple) and isinstance(b, list | tuple) and list(a) == list(b)
+        ):
+            found.append(f"{prefix}{key}: {a!r} vs {b!r}")
+    return found
