@@ -15,7 +15,7 @@ import os
 import signal
 from types import FrameType
 
-from neuralab.studies.sweep_worker import run_worker
+from neuralab.studies.sweep.worker import run_worker
 
 
 class Cancelled(BaseException):
