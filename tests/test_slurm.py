@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,12 @@ import pytest
 from neuralab.cluster.batch import SlurmOptions
 from neuralab.cluster.jobs import train_job
 from neuralab.cluster.submit import submit
+from neuralab.cluster.sweep_array import submit_sweep, sweep_jobs, with_cluster_storage
+from neuralab.config import config_to_dict
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import format_header, format_row
+from neuralab.studies.sweep.spec import SweepSpec, open_sweep
+from neuralab.studies.sweep.storage import open_study
 from neuralab.vision.config import TrainConfig
 from slurm_cluster import SEARCH_PATH, SlurmCluster, missing_programs
 
@@ -152,3 +157,58 @@ def test_a_two_process_training_job_hands_in_the_table(slurm, tmp_path):
     assert output.count("\n    ") == 2  # no other rank printed a row
     assert "test accuracy" in output
     assert output.splitlines()[-1].startswith(f"wrote {run}/")
+
+
+def sweep_spec(tmp_path: Path, epochs: int) -> SweepSpec:
+    """Three learning rates of a small digits CNN, one seed each."""
+    base = config_to_dict(tiny(tmp_path, epochs=epochs, batch_size=32))
+    base.pop("run_dir")
+    return SweepSpec(base=base, grid={"lr": [0.003, 0.01, 0.03]})
+
+
+def trials_by_state(directory: Path) -> dict[str, list[int]]:
+    """Return the grid points of the sweep's trials, by state (COMPLETE, FAIL, RUNNING, ...)."""
+    spec = open_sweep(directory)
+    found: dict[str, list[int]] = {}
+    for trial in open_study(spec, directory).get_trials(deepcopy=False):
+        found.setdefault(trial.state.name, []).append(trial.user_attrs.get("grid_point"))
+    return found
+
+
+def test_a_sweep_as_a_three_task_array_trains_every_point_once(slurm, tmp_path):
+    directory = tmp_path / "sweep"
+    spec = with_cluster_storage(sweep_spec(tmp_path, epochs=1), directory)
+    options = SlurmOptions(job_name="sweep", output=str(tmp_path / "%x-%A_%a.out"))
+    jobs = submit_sweep(spec, sweep_jobs(directory, options, tasks=3))
+    slurm.wait(jobs.ids["workers"], jobs.ids["report"], timeout=400)
+
+    assert spec.storage == f"journal:{directory.resolve()}/optuna.journal"
+    states = trials_by_state(directory)
+    assert sorted(states["COMPLETE"]) == [0, 1, 2], states  # every grid point exactly once
+    assert set(states) == {"COMPLETE"}, states
+    outputs = sorted(tmp_path.glob(f"sweep-{jobs.ids['workers']}_*.out"))
+    assert len(outputs) == 3  # three workers ran (one may have found nothing left to do)
+    assert (directory / "report.md").is_file()
+    report = (tmp_path / f"sweep-report-{jobs.ids['report']}.out").read_text()
+    assert "lr" in report and "val" in report.lower()
+
+
+def test_a_cancelled_worker_gives_its_trial_back_and_it_is_rerun(slurm, tmp_path):
+    directory = tmp_path / "sweep"
+    spec = with_cluster_storage(sweep_spec(tmp_path, epochs=4), directory)
+    options = SlurmOptions(job_name="sweep", output=str(tmp_path / "%x-%A_%a.out"))
+    jobs = submit_sweep(spec, sweep_jobs(directory, options, tasks=2, report=False))
+    workers = jobs.ids["workers"]
+    deadline = time.monotonic() + 300
+    while len(trials_by_state(directory).get("RUNNING", [])) < 2:  # both workers training
+        assert slurm.squeue(workers) and time.monotonic() < deadline, "the workers never got busy"
+        time.sleep(0.2)
+    slurm.scancel(f"{workers}_0")  # SIGTERM to array task 0, mid-trial
+    slurm.wait(workers, timeout=400)
+
+    states = trials_by_state(directory)
+    assert len(states["FAIL"]) == 1, states  # the cancelled trial...
+    assert sorted(states["COMPLETE"]) == [0, 1, 2], states  # ...ran again, every point once
+    assert "RUNNING" not in states and "WAITING" not in states
+    cancelled = (tmp_path / f"sweep-{workers}_0.out").read_text()
+    assert "SIGTERM: the trial in training goes back to the queue" in cancelled

@@ -209,7 +209,7 @@ def sweep_array_job(
         "",
         "# one worker: trials from the shared storage until none is left; SIGTERM gives the",
         "# trial being trained back to the queue",
-        f'exec "$PYTHON" -m neuralab slurm worker {shell_words([str(folder)])}',
+        f'exec "$PYTHON" -m neuralab sweep worker {shell_words([str(folder)])}',
     ]
     comment = (
         f"neuralab: {tasks} sweep workers (a job array) on the sweep in {folder};\n"
@@ -226,7 +226,11 @@ def sweep_array_job(
 def sweep_report_job(sweep_dir: str | os.PathLike[str], options: SlurmOptions) -> BatchJob:
     """Return the job that chooses, retrains and reports the sweep once its workers are done."""
     folder = Path(sweep_dir).resolve()
-    options = dataclasses.replace(options, job_name=f"{options.job_name}-report", array=None)
+    # one job, not an array: the array's %A (array id) and %a (task id) have no meaning here
+    output = options.output.replace("%A", "%j").replace("_%a", "").replace("%a", "")
+    options = dataclasses.replace(
+        options, job_name=f"{options.job_name}-report", array=None, output=output
+    )
     body = [
         *_environment_lines(),
         f"export OMP_NUM_THREADS={options.cpus_per_task}",

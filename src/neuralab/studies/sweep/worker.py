@@ -17,10 +17,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from neuralab.errors import NeuralabError
@@ -38,7 +41,18 @@ def run_worker(
     train_function: TrainFunction | None = None,
     max_trials: int | None = None,
 ) -> int:
-    """Train waiting trials of the sweep in ``directory`` until none is left; return how many."""
+    """Train waiting trials of the sweep in ``directory`` until none is left; return how many.
+
+    SIGTERM (Slurm's scancel, pre-emption and time limit; a parent stopping its workers) gives
+    the trial being trained back to the queue at once, as Ctrl-C does, and stops the worker.
+    """
+    with _sigterm_interrupts():
+        return _work(directory, train_function, max_trials)
+
+
+def _work(
+    directory: str | os.PathLike[str], train_function: TrainFunction | None, max_trials: int | None
+) -> int:
     from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
 
@@ -80,6 +94,30 @@ def run_worker(
         study.tell(trial, value)
         trained += 1
     return trained
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop like Ctrl-C (the trial goes back to the queue, exit code 130)."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the block runs (Python would die on the spot,
+    leaving the trial marked running until its heartbeat goes stale, or forever on a journal
+    file); only the main thread can take signals, elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        print("neuralab: SIGTERM: the trial in training goes back to the queue", file=sys.stderr)
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
