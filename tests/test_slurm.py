@@ -87,7 +87,7 @@ def test_a_multi_node_gpu_job_runs_srun_torchrun_with_the_rendezvous_on_node_one
         "export OMP_NUM_THREADS=4  # the task's cores shared by 4 process(es)",
     ):
         assert line in lines, line
-    assert "2 node(s) x 4 GPU(s) = 8 process(es)" in job.script
+    assert "on 8 processes (DDP): 2 nodes x 4 GPUs," in job.script
     assert "global batch 256 (32 per process)" in job.script
     assert "srun --nodes=2 --ntasks-per-node=1 --cpus-per-task=16" in job.script
     assert "--nnodes 2 --nproc-per-node 4 --rdzv-backend c10d" in job.script

@@ -169,10 +169,11 @@ def _train_job(
         '  --rdzv-endpoint="$head:$port" --rdzv-id="$SLURM_JOB_ID" \\',
         f'  {shell_words(train)} "${{start[@]}}"',
     ]
-    devices = f"{per_node} GPU(s)" if options.gpus_per_node else f"{per_node} CPU process(es)"
+    kind = "GPU" if options.gpus_per_node else "CPU process"
+    how = f"{world} processes (DDP)" if world > 1 else "one process"
     comment = (
-        f"neuralab: train {config.model} on {config.data} with DDP, {options.nodes} node(s) x "
-        f"{devices} = {world} process(es),\n"
+        f"neuralab: train {config.model} on {config.data} on {how}: "
+        f"{_count(options.nodes, 'node')} x {_count(per_node, kind)},\n"
         f"global batch {config.batch_size} ({config.batch_size // world} per process); "
         f"the per-epoch table goes to the output file and to {run_dir}/train.log"
     )
@@ -280,6 +281,10 @@ def study_job(
         folder.parent / f"{folder.name}.sbatch",
         outputs=[f"{folder}/report.md", f"output file {options.output}"],
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}es" if noun.endswith("s") else f"{n} {noun}s"
 
 
 def _override_text(value: Any) -> str:
