@@ -84,7 +84,7 @@ def test_a_multi_node_gpu_job_runs_srun_torchrun_with_the_rendezvous_on_node_one
         "#SBATCH --mem=64G",
         "#SBATCH --account=nn-course",
         "#SBATCH --qos=normal",
-        "export OMP_NUM_THREADS=4  # the task's cores shared by 4 process(es)",
+        "export OMP_NUM_THREADS=4  # the task's 16 cores shared by 4 processes",
     ):
         assert line in lines, line
     assert "on 8 processes (DDP): 2 nodes x 4 GPUs," in job.script

@@ -153,7 +153,8 @@ def _train_job(
     train = ["-m", "neuralab", "train", "--config", str(config_file), "--no-progress"]
     body = [
         *_environment_lines(),
-        f"export OMP_NUM_THREADS={threads}  # the task's cores shared by {per_node} process(es)",
+        f"export OMP_NUM_THREADS={threads}  # the task's "
+        f"{_count(options.cpus_per_task, 'core')} shared by {_count(per_node, 'process')}",
         "",
         "# a requeued job (pre-emption, node failure) continues from the last checkpoint",
         f"run_dir={shell_words([str(run_dir)])}",
