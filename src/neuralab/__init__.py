@@ -81,6 +81,7 @@ _PUBLIC: dict[str, str] = {
     "TrainResult": "neuralab.vision.train",
     "train": "neuralab.vision.train",
     "train_one_epoch": "neuralab.vision.engine",
+    "launch_training": "neuralab.vision.launch",
     "evaluate_run": "neuralab.vision.inference",
     "predict_files": "neuralab.vision.inference",
     "load_checkpoint": "neuralab.vision.checkpoint",
