@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,10 +23,13 @@ from neuralab.cluster.sweep_array import submit_sweep, sweep_jobs, with_cluster_
 from neuralab.config import config_to_dict
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import format_header, format_row
+from neuralab.studies.sweep.runner import start_sweep
 from neuralab.studies.sweep.spec import SweepSpec, open_sweep
 from neuralab.studies.sweep.storage import open_study
 from neuralab.vision.config import TrainConfig
 from slurm_cluster import SEARCH_PATH, SlurmCluster, missing_programs
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def tiny(tmp_path: Path, **changes) -> TrainConfig:
@@ -111,6 +117,35 @@ def test_a_job_is_refused_before_anything_is_written(tmp_path):
         with pytest.raises(NeuralabError, match=message):
             train_job(config, options, jobs_dir=jobs, nproc=2)
     assert not jobs.exists()
+
+
+def test_sigterm_gives_the_trial_in_training_back(tmp_path):
+    """What scancel does to an array task, without Slurm: SIGTERM to a sweep worker."""
+    directory = tmp_path / "sweep"
+    directory.mkdir()
+    spec = with_cluster_storage(sweep_spec(tmp_path, epochs=20), directory)
+    start_sweep(spec, directory)
+    path = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "neuralab", "sweep", "worker", str(directory)],
+        env={**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not trials_by_state(directory).get("RUNNING"):
+            assert worker.poll() is None and time.monotonic() < deadline, "no trial started"
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        _, error = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == 130  # stopped like Ctrl-C, not killed
+    assert "SIGTERM: the trial in training goes back to the queue" in error
+    states = trials_by_state(directory)
+    assert states["FAIL"] == [0] and sorted(states["WAITING"]) == [0, 1, 2], states
 
 
 # -- a real Slurm --------------------------------------------------------------------------------
