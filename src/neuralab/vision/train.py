@@ -97,6 +97,9 @@ def train(
     ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
     report.md at the end (sweeps of many runs may leave them out).
+
+    Under torchrun every process calls this (:mod:`neuralab.vision.distributed`); rank 0 returns
+    the full result, the other ranks one with an empty history and no test.
     """
     config, resuming = resolve_train_config(config, resume)
     check_names(config)
