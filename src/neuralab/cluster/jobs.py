@@ -27,6 +27,7 @@ from neuralab.config import config_to_dict, make_config
 from neuralab.errors import NeuralabError
 from neuralab.vision.config import TrainConfig, check_names
 from neuralab.vision.distributed import per_rank_batch_size
+from neuralab.vision.resolve import resolve_resume_config, resolve_run_dir
 
 RENDEZVOUS_PORT_BASE = 20000  # the c10d store listens on 20000 + job id mod 20000, on node 1
 
@@ -69,31 +70,7 @@ def train_job(
     nodes x processes and must divide by their number. The resolved config (with its run
     directory, absolute) is written beside the script.
     """
-    check_names(config)
-    gpus = options.gpus_per_node
-    if gpus and nproc is not None and nproc != gpus:
-        raise NeuralabError(
-            f"--nproc {nproc} with --gpus-per-node {gpus}: a GPU job starts one process per GPU"
-        )
-    per_node = gpus or nproc or 1
-    if per_node < 1:
-        raise NeuralabError(f"--nproc must be >= 1, got {per_node}")
-    if not gpus and options.cpus_per_task < per_node:
-        raise NeuralabError(
-            f"{per_node} CPU processes per node need --cpus-per-task >= {per_node} "
-            f"(got {options.cpus_per_task})"
-        )
-    if not gpus and config.device.startswith("cuda"):
-        raise NeuralabError(f"device {config.device!r} needs --gpus-per-node >= 1")
-    if gpus and config.device == "cpu":
-        raise NeuralabError("--gpus-per-node with device cpu: set --device auto or cuda")
-    if max_restarts < 0:
-        raise NeuralabError(f"--max-restarts must be >= 0, got {max_restarts}")
-    world_size = options.nodes * per_node
-    per_rank_batch_size(config.batch_size, world_size)
-
-    from neuralab.vision.resolve import resolve_run_dir
-
+    per_node = _processes_per_node(config, options, nproc, max_restarts)
     run_dir = resolve_run_dir(config).resolve()
     if (run_dir / "last.pt").is_file():
         raise NeuralabError(
@@ -119,16 +96,40 @@ def resume_job(
     overrides: Mapping[str, Any] | None = None,
 ) -> BatchJob:
     """Return the job that continues the run in ``run_dir`` (any number of processes)."""
-    from neuralab.vision.resolve import resolve_resume_config
-
     folder = Path(run_dir).resolve()
     if not (folder / "last.pt").is_file():
         raise NeuralabError(f"cannot resume: {str(folder)!r} has no last.pt checkpoint")
     config = resolve_resume_config(folder, None, overrides)
-    gpus = options.gpus_per_node
-    per_node = gpus or nproc or 1
-    per_rank_batch_size(config.batch_size, options.nodes * per_node)
+    per_node = _processes_per_node(config, options, nproc, max_restarts)
     return _train_job(config, options, Path(jobs_dir), per_node, max_restarts)
+
+
+def _processes_per_node(
+    config: TrainConfig, options: SlurmOptions, nproc: int | None, max_restarts: int
+) -> int:
+    """Return the training processes per node after checking what the job can run."""
+    check_names(config)
+    gpus = options.gpus_per_node
+    if gpus and nproc is not None and nproc != gpus:
+        raise NeuralabError(
+            f"--nproc {nproc} with --gpus-per-node {gpus}: a GPU job starts one process per GPU"
+        )
+    per_node = gpus or nproc or 1
+    if per_node < 1:
+        raise NeuralabError(f"--nproc must be >= 1, got {per_node}")
+    if not gpus and options.cpus_per_task < per_node:
+        raise NeuralabError(
+            f"{per_node} CPU processes per node need --cpus-per-task >= {per_node} "
+            f"(got {options.cpus_per_task})"
+        )
+    if not gpus and config.device.startswith("cuda"):
+        raise NeuralabError(f"device {config.device!r} needs --gpus-per-node >= 1")
+    if gpus and config.device == "cpu":
+        raise NeuralabError("--gpus-per-node with device cpu: set --device auto or cuda")
+    if max_restarts < 0:
+        raise NeuralabError(f"--max-restarts must be >= 0, got {max_restarts}")
+    per_rank_batch_size(config.batch_size, options.nodes * per_node)
+    return per_node
 
 
 def _train_job(
