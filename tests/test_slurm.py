@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from neuralab.cluster.batch import SlurmOptions
-from neuralab.cluster.jobs import train_job
+from neuralab.cluster.jobs import resume_job, train_job
 from neuralab.cluster.submit import submit
 from neuralab.cluster.sweep_array import submit_sweep, sweep_jobs, with_cluster_storage
 from neuralab.config import config_to_dict
@@ -102,6 +102,25 @@ def test_a_multi_node_gpu_job_runs_srun_torchrun_with_the_rendezvous_on_node_one
     (config_file,) = job.files
     assert f"--config {config_file}" in job.script
     assert f"run_dir: {tmp_path / 'run'}" in job.files[config_file]
+
+
+def test_a_resume_job_continues_a_run_on_another_number_of_processes(tmp_path):
+    from neuralab.vision.train import train
+
+    train(tiny(tmp_path, epochs=1), progress=False, report=False)
+    job = resume_job(
+        tmp_path / "run",
+        SlurmOptions(cpus_per_task=2),
+        jobs_dir=tmp_path / "jobs",
+        nproc=2,
+        overrides={"epochs": 3},
+    )
+    (config_file,) = job.files
+    assert "epochs: 3" in job.files[config_file]
+    assert f"run_dir={tmp_path / 'run'}" in job.script
+    assert 'start=(--resume "$run_dir")' in job.script  # last.pt is there: the job resumes
+    with pytest.raises(NeuralabError, match="has no last.pt"):
+        resume_job(tmp_path / "nothing", SlurmOptions(), jobs_dir=tmp_path / "jobs")
 
 
 def test_a_job_is_refused_before_anything_is_written(tmp_path):
