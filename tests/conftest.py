@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ class CliResult:
     exit_code: int
     stdout: str
     stderr: str
+
+    def tables(self) -> list[dict]:
+        """Return what ``--format json`` printed: one {title, rows, footer, notes} per table."""
+        return json.loads(self.stdout)
 
 
 @pytest.fixture

@@ -50,8 +50,9 @@ def test_evaluate_repeats_the_table(finished_run, run_cli):
     for split in ("val", "test", "train"):
         result = run_cli("evaluate", finished_run, "--split", split, "--format", "json")
         assert result.exit_code == 0, result.stderr
-        data = json.loads(result.stdout)
-        assert set(data) == {"loss", "acc", "n"}
+        [table] = json.loads(result.stdout)
+        [data] = table["rows"]
+        assert set(data) == {"split", "loss", "acc", "n"} and data["split"] == split
         sizes[split] = data["n"]
         if split != "train":  # the train columns are measured during the epoch, in train mode
             assert data["acc"] == pytest.approx(float(best[f"{split}_acc"]), abs=1e-5)
@@ -74,7 +75,7 @@ def test_predict_top_k(finished_run, run_cli, tmp_path):
         paths.append(path)
     result = run_cli("predict", finished_run, *paths, "--top-k", "2", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)[0]["rows"]
     assert [r["rank"] for r in rows] == [1, 2, 1, 2]
     assert all(0 <= r["p"] <= 1 for r in rows) and rows[0]["p"] >= rows[1]["p"]
     assert rows[0]["class"] == str(rows[0]["label"])
@@ -87,7 +88,7 @@ def test_predict_top_k(finished_run, run_cli, tmp_path):
     [
         (("--data", "digitz"), "unknown data set 'digitz'; did you mean 'digits'?"),
         (("--model", "resnet"), "unknown model 'resnet'"),
-        (("--optimizer", "rmsprop"), "optimizer='rmsprop' is not valid (valid: sgd, adam, adamw)"),
+        (("--optimizer", "rmsprop"), "unknown optimizer 'rmsprop' (valid: adam, adamw, sgd)"),
         (("--set", "colour=red"), "unknown TrainConfig field 'colour'"),
         (("--lr", "-1"), "lr must be > 0"),
         (("--device", "tpu"), "unknown device 'tpu'"),

@@ -15,6 +15,7 @@ from neuralab.theory.perceptron import (
     boolean_dataset,
     hyperplane_input,
     load_csv_dataset,
+    repeated_state,
     scale_demo,
     sigmoid_limit,
     xor_step_network,
@@ -93,6 +94,9 @@ def test_xor_never_converges():
     assert model.n_iter_ == 200
     assert all(r.mistakes > 0 for r in model.history_)
     assert model.score(X, y) < 1.0
+    # without shuffling the same w, b start the same epoch again: the rule cycles
+    assert repeated_state(model.history_) == (2, 3)
+    assert repeated_state(Perceptron().fit(*boolean_dataset("and")).history_) is None
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,12 @@
-"""Argument parsing shared by the commands: shapes, formats, output paths."""
+"""Argument parsing shared by the commands: shapes (``3x32x32``) and pairs (``2`` or ``2x1``)."""
 
 from __future__ import annotations
 
 import re
-from enum import Enum
 
 from neuralab.errors import NeuralabError
 
-
-class OutputFormat(str, Enum):
-    """How a command renders its result."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
+_PAIR = re.compile(r"^\s*(\d+)\s*(?:[xX,]\s*(\d+)\s*)?$")
 _SHAPE = re.compile(r"^\s*\d+(\s*[xX,*]\s*\d+)*\s*$")
 
 
@@ -28,7 +18,8 @@ def parse_shape(text: str, *, what: str = "--input", expected: str = "CxHxW") ->
     """
     if not _SHAPE.match(text):
         raise NeuralabError(
-            f"{what} {text!r} is not a shape like {expected} (positive integers joined by 'x')"
+            f"{what} {text!r} is not a shape like {expected or '3x32x32'} (positive integers "
+            "joined by 'x')"
         )
     values = tuple(int(v) for v in re.split(r"\s*[xX,*]\s*", text.strip()))
     if any(v <= 0 for v in values):
@@ -39,3 +30,19 @@ def parse_shape(text: str, *, what: str = "--input", expected: str = "CxHxW") ->
             f"({expected})"
         )
     return values
+
+
+def parse_pair(text: str, what: str, *, minimum: int) -> tuple[int, int]:
+    """Parse ``"2"`` or ``"2x1"`` into (h, w), each >= ``minimum``.
+
+    >>> parse_pair("2x1", "--stride", minimum=1)
+    (2, 1)
+    """
+    match = _PAIR.match(text)
+    if not match:
+        raise NeuralabError(f"{what} {text!r} is not an integer or HxW pair like 2 or 2x1")
+    first = int(match.group(1))
+    pair = (first, int(match.group(2)) if match.group(2) else first)
+    if min(pair) < minimum:
+        raise NeuralabError(f"{what} {text!r} must be >= {minimum}")
+    return pair

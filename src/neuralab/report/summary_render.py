@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from neuralab.report import tabular
 from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
 
 if TYPE_CHECKING:
@@ -244,3 +245,17 @@ def summary_text(summary: Summary, *, hwc: bool = False, width: int = 120) -> st
         summary_table(summary, hwc=hwc)
     )
     return buffer.getvalue()
+
+
+def summary_tables(summary: Summary, *, hwc: bool = False) -> tabular.Table:
+    """Return the summary as a :class:`~neuralab.report.tabular.Table`: one row per layer in the
+    JSON schema's ``layers`` form, the totals (and memory in bytes) as its footer, the totals
+    line as its note."""
+    footer = _footer(summary) | {
+        "param_bytes": summary.param_bytes,
+        "activation_bytes": summary.activation_bytes,
+    }
+    rows = [layer_dict(row) for row in summary.rows]
+    return tabular.Table(
+        rows, _columns(summary, hwc), footer=footer, notes=[totals_line(summary, hwc=hwc)]
+    )

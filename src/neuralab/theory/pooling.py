@@ -66,6 +66,12 @@ class PoolResult:
     input: torch.Tensor  # (H, W), float64
     output: torch.Tensor  # (H_out, W_out), float64
     windows: list[PoolWindow]  # row-major over the output
+    max_difference: float  # max |output - F.max_pool2d / F.avg_pool2d(input)|: 0 when right
+
+    @property
+    def torch_function(self) -> str:
+        """Return the PyTorch function the output is checked against."""
+        return f"F.{self.op}_pool2d"
 
 
 def pool_steps(
@@ -138,7 +144,10 @@ def pool_steps(
                     computation.replace("+-", "-"),
                 )
             )
-    return PoolResult(op, kernel, strides, pads, values, output, windows)
+    pool = torch.nn.functional.max_pool2d if op == "max" else torch.nn.functional.avg_pool2d
+    reference = pool(values[None, None], kernel, strides, pads)[0, 0]
+    difference = float((reference - output).abs().max())
+    return PoolResult(op, kernel, strides, pads, values, output, windows, difference)
 
 
 @dataclass(frozen=True)
