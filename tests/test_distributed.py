@@ -195,14 +195,17 @@ def test_two_processes_train_like_one(tmp_path, reference):
     assert (tmp_path / "two" / "train.log").read_text().count("epoch   train CE") == 1
 
 
-def test_sam_and_sync_bn_on_two_processes(tmp_path):
+def test_sam_and_sync_bn_on_two_processes(tmp_path, run_cli):
     """Both SAM passes all-reduced; batch norm with the global batch's mean and variance."""
     # without augmentation: with it, BN and SAM, rounding differences flip ties in max pooling
     # within a few steps, between one process on 1 and on 2 threads just as much
     config = tiny(tmp_path, batch_norm=True, sam=True, sync_bn=True, augment="none")
     train(config, progress=False, report=False)
-    launch_training(dataclasses.replace(config, run_dir=str(tmp_path / "two")), nproc=2)
-    assert_same_run(tmp_path / "two", tmp_path / "one")
+    config_file = write_config(config, tmp_path / "config.yaml")
+    two = tmp_path / "two"
+    result = run_cli("train", "--config", config_file, "--run-dir", two, "--nproc", "2")
+    assert result.exit_code == 0, result.stderr
+    assert_same_run(two, tmp_path / "one")
 
 
 def test_a_run_resumes_on_another_number_of_processes(tmp_path, reference):

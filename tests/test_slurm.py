@@ -55,7 +55,7 @@ def test_options_say_what_is_wrong():
         ({"time": "1 hour"}, "--time '1 hour' is not a Slurm time"),
         ({"mem": "lots"}, "--mem 'lots' is not a Slurm size"),
         ({"job_name": "my job"}, "job name 'my job'"),
-        ({"extra": ["qos=short"]}, "extra #SBATCH line 'qos=short' must be one sbatch option"),
+        ({"extra": ["=short"]}, "#SBATCH line '--=short' must be one sbatch option"),
     ]:
         with pytest.raises(NeuralabError, match=message):
             SlurmOptions(**changes)
@@ -165,6 +165,51 @@ def test_sigterm_gives_the_trial_in_training_back(tmp_path):
     assert "SIGTERM: the trial in training goes back to the queue" in error
     states = trials_by_state(directory)
     assert states["FAIL"] == [0] and sorted(states["WAITING"]) == [0, 1, 2], states
+
+
+def test_the_command_line_prints_the_scripts_it_would_submit(run_cli, tmp_path):
+    result = run_cli(
+        "slurm", "train", "--data", "digits", "--nproc", "2", "--cpus-per-task", "2",
+        "--time", "00:10:00", "--sbatch", "qos=short", "--setup", "module load python/3.11",
+        "--run-dir", tmp_path / "run", "--jobs-dir", tmp_path / "jobs", "--dry-run",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    script = result.stdout
+    assert script.startswith("#!/bin/bash\n#SBATCH --job-name=train\n#SBATCH --output=%x-%j.out")
+    assert "#SBATCH --qos=short" in script and "#SBATCH --time=00:10:00" in script
+    assert script.index("module load python/3.11") < script.index('"$PYTHON" -m torch')
+    assert "--nproc-per-node 2" in script and "global batch 32 (16 per process)" in script
+    assert not (tmp_path / "jobs").exists()  # a dry run writes nothing
+
+    sweep = run_cli(
+        "slurm", "sweep", "--grid", "lr=0.001,0.01", "--tasks", "50", "--parallel", "10",
+        "--sweep-dir", tmp_path / "sweep", "--dry-run",
+    )  # fmt: skip
+    assert sweep.exit_code == 0, sweep.stderr
+    assert "#SBATCH --array=0-49%10" in sweep.stdout
+    assert f'exec "$PYTHON" -m neuralab sweep worker {tmp_path / "sweep"}' in sweep.stdout
+    assert "#SBATCH --job-name=sweep-report" in sweep.stdout
+    assert not (tmp_path / "sweep").exists()
+
+    study = run_cli(
+        "slurm", "study", "dropout", "--quick", "--study-dir", tmp_path / "s", "--dry-run"
+    )
+    assert study.exit_code == 0, study.stderr
+    assert f"-m neuralab study dropout --study-dir {tmp_path / 's'} --quick" in study.stdout
+
+
+def test_the_command_line_refuses_in_one_line(run_cli, tmp_path):
+    jobs = ("--jobs-dir", tmp_path)
+    for arguments, message in [
+        (("train", "--nproc", "2", "--cpus-per-task", "2", "--batch-size", "33", *jobs), "33 does not divide"),
+        (("train", "--nproc", "2", "--cpus-per-task", "1", *jobs), "--cpus-per-task >= 2"),
+        (("train", "--time", "soon", *jobs), "--time 'soon' is not a Slurm time"),
+        (("sweep", "--tasks", "3"), "give --grid field=values for a new sweep"),
+    ]:  # fmt: skip
+        result = run_cli("slurm", *arguments, "--dry-run")
+        assert result.exit_code == 2, arguments
+        assert result.stderr.startswith("neuralab: error: ") and message in result.stderr
+        assert result.stderr.count("\n") == 1
 
 
 # -- a real Slurm --------------------------------------------------------------------------------

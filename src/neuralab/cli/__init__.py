@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "train",  # train, evaluate, predict
     "sweep",  # sweep, sweep worker, sweep report
     "study",  # study
+    "slurm",  # slurm train / sweep / study
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"neuralab.cli.{_module}")

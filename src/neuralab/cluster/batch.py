@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from neuralab.config import option
 from neuralab.errors import NeuralabError
 
 # sbatch's --time formats: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
@@ -22,21 +23,39 @@ _MEMORY = re.compile(r"^\d+[KMGT]?$", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
+_SLURM = "Slurm"
+
+
 @dataclass
 class SlurmOptions:
     """What a job asks Slurm for (each field one ``#SBATCH`` line when set)."""
 
-    job_name: str = "neuralab"  # --job-name: %x in file names, the name squeue shows
-    partition: str | None = None  # --partition: the queue (None: the cluster's default)
-    nodes: int = 1  # --nodes: machines; training runs one torchrun per node
-    gpus_per_node: int = 0  # --gpus-per-node: 0 for a CPU job
-    cpus_per_task: int = 1  # --cpus-per-task: CPU cores of each task (one task per node)
-    time: str | None = None  # --time: limit, e.g. 01:30:00 or 2-00:00:00 (None: the default)
-    mem: str | None = None  # --mem: memory per node, e.g. 16G (None: the default)
-    account: str | None = None  # --account: whom the hours are charged to
-    output: str = "%x-%j.out"  # --output: the job's output file (%x name, %j id, %a task)
+    job_name: str = option(
+        "neuralab", help="Job name: %x in file names, what squeue shows", group=_SLURM
+    )
+    partition: str | None = option(
+        None, help="Partition (queue) to run in (none: the cluster's default)", group=_SLURM
+    )
+    nodes: int = option(1, help="Machines; training runs one torchrun on each", group=_SLURM)
+    gpus_per_node: int = option(
+        0, help="GPUs per node, one training process each (0: a CPU job)", group=_SLURM
+    )
+    cpus_per_task: int = option(1, help="CPU cores per node (one task per node)", group=_SLURM)
+    time: str | None = option(
+        None, help="Time limit, e.g. 01:30:00 or 2-00:00:00 (none: the default)", group=_SLURM
+    )
+    mem: str | None = option(
+        None, help="Memory per node, e.g. 16G (none: the default)", group=_SLURM
+    )
+    account: str | None = option(None, help="Account the hours are charged to", group=_SLURM)
+    output: str = option(
+        "%x-%j.out",
+        help="The job's output file: %x job name, %j job id, %A array id, %a task",
+        group=_SLURM,
+    )
     array: str | None = None  # --array: task ids of a job array, e.g. 0-49 or 0-49%10
     extra: list[str] = field(default_factory=list)  # more #SBATCH lines, e.g. "--qos=short"
+    setup: list[str] = field(default_factory=list)  # shell lines run first, e.g. "module load cuda"
 
     def __post_init__(self) -> None:
         checks = [
@@ -65,13 +84,17 @@ class SlurmOptions:
             ),
             (bool(self.output) and "\n" not in self.output, "--output needs a file name"),
         ]
+        # "qos=short" and "--qos=short" both mean the line "#SBATCH --qos=short"
+        self.extra = [line if line.startswith("-") else f"--{line}" for line in self.extra]
         for line in self.extra:
             checks.append(
                 (
-                    line.startswith("-") and "\n" not in line,
-                    f"extra #SBATCH line {line!r} must be one sbatch option, e.g. --qos=short",
+                    bool(re.match(r"^--?[A-Za-z]", line)) and "\n" not in line,
+                    f"#SBATCH line {line!r} must be one sbatch option, e.g. --qos=short",
                 )
             )
+        for line in self.setup:
+            checks.append(("\n" not in line, f"setup line {line!r} must be one line"))
         for ok, message in checks:
             if not ok:
                 raise NeuralabError(message)
@@ -101,10 +124,14 @@ class SlurmOptions:
 
 
 def batch_script(options: SlurmOptions, comment: str, body: Sequence[str]) -> str:
-    """Return the batch script: shebang, ``#SBATCH`` header, a comment, ``set -eu``, ``body``."""
+    """Return the batch script: shebang, ``#SBATCH`` header, a comment, ``set -eu``, the
+    site's setup lines (``module load ...``), then ``body``."""
     lines = ["#!/bin/bash", *options.header(), ""]
     lines += [f"# {line}" if line else "#" for line in comment.splitlines()]
-    lines += ["set -eu", *body]
+    lines += ["set -eu"]
+    if options.setup:
+        lines += ["# this site's setup", *options.setup]
+    lines += body
     return "\n".join(lines) + "\n"
 
 
