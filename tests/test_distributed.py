@@ -268,9 +268,10 @@ def test_two_nodes_meet_through_the_c10d_rendezvous(tmp_path, reference):
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="finds ranks in /proc")
-@pytest.mark.parametrize("max_restarts", [1, 0])
+# 2 restarts allowed, 1 needed: a busy machine once made a restarted process fail to start
+@pytest.mark.parametrize("max_restarts", [2, 0])
 def test_a_dying_rank_takes_the_job_down_or_is_restarted(tmp_path, max_restarts):
-    """SIGKILL rank 1 during epoch 2: no hang; with --max-restarts 1 the run resumes."""
+    """SIGKILL rank 1 during epoch 2: no hang; with --max-restarts the run resumes."""
     config = tiny(tmp_path, epochs=3, batch_size=16)  # 81 steps per epoch: time to kill
     config_file = write_config(config, tmp_path / "config.yaml")
     run_dir = tmp_path / "two"

@@ -138,6 +138,18 @@ def test_a_job_is_refused_before_anything_is_written(tmp_path):
     assert not jobs.exists()
 
 
+def test_a_sigterm_between_ask_and_training_waits_for_the_training():
+    from neuralab.studies.sweep.worker import Terminated, _Sigterm
+
+    sigterm = _Sigterm()
+    sigterm(15, None)  # after ask(), before the trial trains: nothing raised yet...
+    with pytest.raises(Terminated), sigterm.training():
+        pytest.fail("the block must not start")  # ...it is raised as the training starts
+    armed = _Sigterm()
+    with pytest.raises(Terminated), armed.training():
+        armed(15, None)  # during the training: at once
+
+
 def test_sigterm_gives_the_trial_in_training_back(tmp_path):
     """What scancel does to an array task, without Slurm: SIGTERM to a sweep worker."""
     directory = tmp_path / "sweep"

@@ -46,12 +46,16 @@ def run_worker(
     SIGTERM (Slurm's scancel, pre-emption and time limit; a parent stopping its workers) gives
     the trial being trained back to the queue at once, as Ctrl-C does, and stops the worker.
     """
-    with _sigterm_interrupts():
-        return _work(directory, train_function, max_trials)
+    sigterm = _Sigterm()
+    with _handling_sigterm(sigterm):
+        return _work(directory, train_function, max_trials, sigterm)
 
 
 def _work(
-    directory: str | os.PathLike[str], train_function: TrainFunction | None, max_trials: int | None
+    directory: str | os.PathLike[str],
+    train_function: TrainFunction | None,
+    max_trials: int | None,
+    sigterm: _Sigterm,
 ) -> int:
     from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
@@ -62,6 +66,7 @@ def _work(
     lock_file = Path(directory) / ".queue.lock"
     trained = 0
     while max_trials is None or trained < max_trials:
+        sigterm.raise_pending()  # a SIGTERM between trials stops the worker here
         fail_stale_trials(study)
         with _queue_lock(lock_file):
             action = _next_action(spec, study)
@@ -77,15 +82,16 @@ def _work(
             continue
         with _heartbeat(study, trial):
             try:
-                setting = {
-                    name: trial.suggest_categorical(name, values)
-                    for name, values in spec.grid.items()
-                }
-                trial.set_user_attr("setting", setting)
-                run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
-                runs = run_setting(spec, setting, run_root, train_function)
-                trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
-                value = objective_value(spec, runs)
+                with sigterm.training():  # a SIGTERM from here on gives the trial back
+                    setting = {
+                        name: trial.suggest_categorical(name, values)
+                        for name, values in spec.grid.items()
+                    }
+                    trial.set_user_attr("setting", setting)
+                    run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
+                    runs = run_setting(spec, setting, run_root, train_function)
+                    trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
+                    value = objective_value(spec, runs)
             except BaseException:
                 study.tell(trial, state=TrialState.FAIL)
                 # give the trial back at once (Ctrl-C, an error): a later worker reruns it
@@ -100,20 +106,49 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: stop like Ctrl-C (the trial goes back to the queue, exit code 130)."""
 
 
+class _Sigterm:
+    """SIGTERM handling of a worker: Slurm's scancel, pre-emption and time limit send it.
+
+    Python would die on the spot, leaving the trial marked running (until its heartbeat goes
+    stale, or for good on a journal file). Here SIGTERM raises :class:`Terminated` while a trial
+    trains (inside :meth:`training`, whose caller gives the trial back); anywhere else (between
+    ``ask`` and the training, between trials) it is remembered and raised at the next of those
+    points, so no trial is ever left marked running.
+    """
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.armed = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.pending = True
+        if self.armed:
+            self.raise_pending()
+
+    def raise_pending(self) -> None:
+        if self.pending:
+            what = "the trial in training goes back to the queue" if self.armed else "stopping"
+            print(f"neuralab: SIGTERM: {what}", file=sys.stderr)
+            raise Terminated("SIGTERM")
+
+    @contextlib.contextmanager
+    def training(self) -> Iterator[None]:
+        """Mark the block where SIGTERM raises at once (a SIGTERM already here, too)."""
+        self.armed = True
+        try:
+            self.raise_pending()
+            yield
+        finally:
+            self.armed = False
+
+
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` while the block runs (Python would die on the spot,
-    leaving the trial marked running until its heartbeat goes stale, or forever on a journal
-    file); only the main thread can take signals, elsewhere nothing changes."""
+def _handling_sigterm(handler: _Sigterm) -> Iterator[None]:
+    """Let ``handler`` take SIGTERM while the block runs (only the main thread gets signals)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        print("neuralab: SIGTERM: the trial in training goes back to the queue", file=sys.stderr)
-        raise Terminated("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
