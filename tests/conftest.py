@@ -64,3 +64,21 @@ def gtsrb_npz() -> Path:
 @pytest.fixture
 def mnist_npz() -> Path:
     return shared_dataset("mnist/mnist-28.npz")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("neuralab", "refreshing what the tests compare against")
+    group.addoption(
+        "--update-docs",
+        action="store_true",
+        help="write what the console examples of README.md and docs/ print back into the pages",
+    )
+    group.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/* from what the commands print now",
+    )
+
+
+# the browser tests' fixtures (system Chromium driven by Playwright): tests/browser_fixtures.py
+pytest_plugins = ["browser_fixtures"]

@@ -21,6 +21,9 @@ def user_models(tmp_path, monkeypatch):
 
             def broken():
                 return "not a network"
+
+            def sequence():
+                return nn.Sequential(nn.Linear(64, 30), nn.ReLU(), nn.Linear(30, 10))
             """
         )
     )
@@ -82,6 +85,24 @@ def test_summary_of_a_user_factory(run_cli, user_models):
     assert result.tables()[0]["footer"]["params"] == 4 * (27 + 1)
 
 
+@pytest.mark.parametrize(
+    ("model", "shape", "output", "params"),
+    [
+        ("fc(100) -> relu -> fc(10)", "784", [10], 784 * 100 + 100 + 100 * 10 + 10),
+        ("clinets:sequence", "50x64", [50, 10], 64 * 30 + 30 + 30 * 10 + 10),
+        ("conv(10,5)", "3x32x32", [10, 28, 28], 760),
+    ],
+)
+def test_summary_takes_any_input_shape_as_the_api_does(
+    run_cli, user_models, model, shape, output, params
+):
+    result = run_cli("summary", model, "--input", shape, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    table = result.tables()[0]
+    assert table["rows"][-1]["output_shape"] == output
+    assert table["footer"]["params"] == params
+
+
 def test_diagram_writes_the_figure(run_cli, tmp_path):
     target = tmp_path / "cnn.png"
     result = run_cli("diagram", COURSE_CNN, "--input", "1x28x28", "-o", target)
@@ -99,9 +120,10 @@ def test_diagram_writes_the_figure(run_cli, tmp_path):
         ),
         (("summary", "conv(20,5 -> relu", "--input", "1x28x28"), "conv(20,5 -> relu"),
         (("summary", COURSE_CNN, "--input", "28x28"), "input shape (28, 28) must be (C, H, W)"),
-        (("summary", COURSE_CNN, "--input", "1x28xW"), "is not a shape like 3x32x32"),
+        (("summary", COURSE_CNN, "--input", "1x28xW"), "--input '1x28xW' is not a shape like"),
         (("summary", COURSE_CNN, "--input", "0x28x28"), "zero size"),
         (("summary", COURSE_CNN, "--input", "1x-28x28"), "is not a shape like 3x32x32"),
+        (("diagram", COURSE_CNN, "--input", "28x28", "-o", "c.png"), "has 2 sizes; expected 3"),
         (
             ("summary", "resnet18", "--input", "1x64x64"),
             "input has 1 channel but conv1 (Conv2d) expects 3",

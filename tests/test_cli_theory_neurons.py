@@ -83,7 +83,14 @@ def test_perceptron_fit_csv(run_cli, tmp_path):
     path = tmp_path / "or.csv"
     path.write_text("x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,1\n")
     result = run_cli("perceptron", "fit", "--data", str(path))
-    assert result.exit_code == 0 and "converged" in result.stdout
+    assert result.exit_code == 0, result.stderr
+    # OR by hand from w = 0, b = 0 (step(0) = 0): epochs 1-3 make 1, 2, 1 mistakes and end at
+    # w = (1, 1), b = 0, which epoch 4 confirms without a mistake
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "converged after 4 epochs: an epoch without mistakes, accuracy 100%"
+    assert [line.split("│")[2:5] for line in lines if line.startswith("│     4")] == [
+        [" (1, 1)            ", " 0 ", "        0 "]
+    ]
     bad = tmp_path / "bad.csv"
     bad.write_text("0,0\n1\n")
     one_line_error(run_cli("perceptron", "fit", "--data", str(bad)), "columns")

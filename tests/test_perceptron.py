@@ -132,8 +132,9 @@ def test_sklearn_treats_a_tie_as_a_mistake(SklearnPerceptron):
     w, b = sklearn_rule(X, y, 1.0, 10)
     np.testing.assert_array_equal(theirs.coef_[0], w)
     assert theirs.intercept_[0] == b
+    assert (w.tolist(), b) == ([3.0, 2.0], -4.0)  # ties count as mistakes: more updates
     ours = Perceptron(max_iter=10).fit(X, y)
-    assert ours.coef_.tolist() != [w.tolist()] or ours.intercept_[0] != b
+    assert (ours.coef_.tolist(), ours.intercept_.tolist()) == ([[2.0, 1.0]], [-2.0])
     assert ours.score(X, y) == theirs.score(X, y) == 1.0  # both separate AND
 
 

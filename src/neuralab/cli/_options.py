@@ -7,29 +7,16 @@ import re
 from neuralab.errors import NeuralabError
 
 _PAIR = re.compile(r"^\s*(\d+)\s*(?:[xX,]\s*(\d+)\s*)?$")
-_SHAPE = re.compile(r"^\s*\d+(\s*[xX,*]\s*\d+)*\s*$")
 
 
 def parse_shape(text: str, *, what: str = "--input", expected: str = "CxHxW") -> tuple[int, ...]:
-    """Parse ``"3x32x32"`` (also ``3,32,32``) into positive integers.
+    """Return the sizes of a shape option, by :func:`neuralab.arch.shapes.parse_shape`.
 
-    >>> parse_shape("3x32x32")
-    (3, 32, 32)
+    ``expected=""`` takes any number of sizes (``784``, ``50x64``, ``3x32x32``).
     """
-    if not _SHAPE.match(text):
-        raise NeuralabError(
-            f"{what} {text!r} is not a shape like {expected or '3x32x32'} (positive integers "
-            "joined by 'x')"
-        )
-    values = tuple(int(v) for v in re.split(r"\s*[xX,*]\s*", text.strip()))
-    if any(v <= 0 for v in values):
-        raise NeuralabError(f"{what} {text!r} has a zero size; every size must be >= 1")
-    if expected and len(values) != len(expected.split("x")):
-        raise NeuralabError(
-            f"{what} {text!r} has {len(values)} sizes; expected {len(expected.split('x'))} "
-            f"({expected})"
-        )
-    return values
+    from neuralab.arch.shapes import parse_shape as parse  # here: --help imports no library
+
+    return parse(text, what=what, expected=expected)
 
 
 def parse_pair(text: str, what: str, *, minimum: int) -> tuple[int, int]:

@@ -38,8 +38,9 @@ def activations_command(
     Example: neuralab activations --plot relu,sigmoid,tanh --range -4 4 -o act.png
     """
     from neuralab.atomic import save_figure
+    from neuralab.report.activation_figures import plot_activations
     from neuralab.report.theory_tables import activation_table
-    from neuralab.theory.activation_properties import plot_activations, properties_table
+    from neuralab.theory.activation_properties import properties_table
 
     if plot:
         names = [n.strip() for n in plot.split(",") if n.strip()]

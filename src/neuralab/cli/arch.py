@@ -63,9 +63,8 @@ def summary_command(
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
-    from neuralab.arch.summary import summary
     from neuralab.cli._options import parse_shape
-    from neuralab.report.summary_render import summary_tables
+    from neuralab.report.summary_render import summary, summary_tables
 
     result = summary(model, parse_shape(input, expected=""), depth=depth)
     emit(summary_tables(result, hwc=hwc), output_format, output=output)
@@ -95,8 +94,8 @@ def diagram_command(
     Example: neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 -o cnn.png
     """
-    from neuralab.arch.diagram import check_figure_path, draw_diagram
     from neuralab.cli._options import parse_shape
+    from neuralab.report.diagram import check_figure_path, draw_diagram
 
     check_figure_path(output)
     shape = parse_shape(input)

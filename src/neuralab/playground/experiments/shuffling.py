@@ -14,12 +14,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import mean_std, save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -44,27 +47,41 @@ def quick(config: ShufflingConfig) -> ShufflingConfig:
     )
 
 
-def _train(config: ShufflingConfig, sorted_data: bool, seed: int) -> Any:
+ORDERS = (("sorted, never shuffled", True), ("shuffled every epoch", False))
+
+
+def playground_config(
+    config: ShufflingConfig, sorted_data: bool, seed: int = 0
+) -> PlaygroundConfig:
+    """Return the playground run of one case: sorted and never reshuffled, or shuffled."""
     from neuralab.playground.config import PlaygroundConfig
+
+    return PlaygroundConfig(
+        data=config.data,
+        n=config.n,
+        order="sorted" if sorted_data else "shuffled",
+        shuffle=not sorted_data,
+        hidden=tuple(config.hidden),
+        activation="relu",
+        output=config.output,
+        loss=config.loss,
+        init=config.init,
+        lr=config.lr,
+        batch_size=1,
+        epochs=config.epochs,
+        seed=seed,
+    )
+
+
+def playground_cases(config: ShufflingConfig) -> dict[str, PlaygroundConfig]:
+    """Return both cases at seed 0 by label: sorted (the claim's poor case) first."""
+    return {label: playground_config(config, sorted_data) for label, sorted_data in ORDERS}
+
+
+def _train(config: ShufflingConfig, sorted_data: bool, seed: int) -> Any:
     from neuralab.playground.run import train_playground
 
-    return train_playground(
-        PlaygroundConfig(
-            data=config.data,
-            n=config.n,
-            order="sorted" if sorted_data else "shuffled",
-            shuffle=not sorted_data,
-            hidden=tuple(config.hidden),
-            activation="relu",
-            output=config.output,
-            loss=config.loss,
-            init=config.init,
-            lr=config.lr,
-            batch_size=1,
-            epochs=config.epochs,
-            seed=seed,
-        )
-    )
+    return train_playground(playground_config(config, sorted_data, seed))
 
 
 def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
@@ -73,7 +90,7 @@ def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
         raise NeuralabError("seeds and epochs must be at least 1")
     rows: list[dict[str, Any]] = []
     curves: dict[str, list[list[float]]] = {}
-    for label, sorted_data in (("sorted, never shuffled", True), ("shuffled every epoch", False)):
+    for label, sorted_data in ORDERS:
         histories = [_train(config, sorted_data, seed).history for seed in range(config.seeds)]
         curves[label] = [[row["test_acc"] for row in h] for h in histories]
         dead = [sum(h[-1]["dead_fraction"]) / len(h[-1]["dead_fraction"]) for h in histories]
