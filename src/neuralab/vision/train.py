@@ -235,15 +235,16 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
         return error
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
-        message = f"{error}; last good checkpoint: {kept}"
-    else:  # out of memory
-        suggestion = fitting_batch_size(
-            run.model, run.inputs.input_shape, config.batch_size, run.device
-        )
-        message = (
-            f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
-            f"try --batch-size {suggestion}"
-        )
+        # still a NonFiniteLossError: a sweep records the run as diverged and goes on
+        diverged = error.with_note(f"; last good checkpoint: {kept}")
+        table.log_only(f"error: {diverged}")
+        return diverged
+    # out of memory
+    suggestion = fitting_batch_size(run.model, run.inputs.input_shape, config.batch_size, run.device)
+    message = (
+        f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
+        f"try --batch-size {suggestion}"
+    )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
 
