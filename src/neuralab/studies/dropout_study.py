@@ -232,7 +232,9 @@ def dropout_conclusion(config: DropoutStudyConfig, summaries: list[dict[str, Any
             f"+- {s['chosen_std']:.4f} over {s['chosen_seeds']} seeds)"
         )
         if s["final_test"] is not None:
-            text += f", retrained {config.final_epochs} epoch(s): test accuracy {s['final_test']:.4f}"
+            text += (
+                f", retrained {config.final_epochs} epoch(s): test accuracy {s['final_test']:.4f}"
+            )
         distinct = len(set(s["single_choices"]))
         text += (
             f"; single {config.epochs}-epoch runs pick {distinct} different rate(s) across "

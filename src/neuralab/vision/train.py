@@ -240,7 +240,9 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
         table.log_only(f"error: {diverged}")
         return diverged
     # out of memory
-    suggestion = fitting_batch_size(run.model, run.inputs.input_shape, config.batch_size, run.device)
+    suggestion = fitting_batch_size(
+        run.model, run.inputs.input_shape, config.batch_size, run.device
+    )
     message = (
         f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
         f"try --batch-size {suggestion}"
