@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,41 @@ def test_a_run_at_chance_level_is_failed_with_the_stated_threshold(tmp_path):
     failed = next(s for s in outcome.settings if s.setting == {"lr": 0.5})
     assert failed.failed == ["failed: chance level (val acc 0.1009 <= 1/10 + 0.03 = 0.1300)"]
     assert outcome.chosen is not None and outcome.chosen.setting != {"lr": 0.5}
+
+
+def test_an_interrupted_trial_keeps_its_finished_seeds_and_resumes_the_other(tmp_path):
+    """Ctrl-C during seed 1: the retried trial takes over the folders, seed 0 (finished) is not
+    trained again and seed 1 continues from its last.pt (epoch 1 of 2 kept)."""
+    from neuralab.vision.train import train
+
+    base = {"data": "digits", "model": "mlp", "epochs": 2, "seed": 0}
+    spec = SweepSpec.from_axes(base, [parse_grid("lr=0.003", TrainConfig)], seeds=2)
+    directory = tmp_path / "sweep"
+    start_sweep(spec, directory)
+    epochs_trained: list[tuple[int, int]] = []
+
+    def interrupted(config: TrainConfig, resume: bool = False):
+        if config.seed == 1:  # one epoch of seed 1, then Ctrl-C
+            train(dataclasses.replace(config, epochs=1), progress=False)
+            raise KeyboardInterrupt
+        return train(config, resume=resume, progress=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(directory, train_function=interrupted)
+    assert (directory / "runs" / "trial-0000" / "seed1" / "last.pt").is_file()
+
+    def counting(config: TrainConfig, resume: bool = False):
+        result = train(config, resume=resume, progress=False)
+        log = (Path(str(config.run_dir)) / "train.log").read_text()
+        epochs_trained.append((config.seed, log.count("resuming")))
+        return result
+
+    assert run_worker(directory, train_function=counting) == 1
+    assert not (directory / "runs" / "trial-0000").exists()  # taken over by the retry
+    retried = directory / "runs" / "trial-0001"
+    assert epochs_trained == [(0, 1), (1, 1)]  # both continued from their last.pt
+    for seed in (0, 1):
+        rows = (retried / f"seed{seed}" / "metrics.csv").read_text().splitlines()
+        assert len(rows) == 3  # header + epochs 1 and 2, each once
+    outcome = collect(directory)
+    assert outcome.chosen is not None and len(outcome.chosen.values) == 2

@@ -45,7 +45,9 @@ class SeedRun:
     train_loss: float | None = None
 
 
-TrainFunction = Callable[[Any], Any]
+# train(config) -> TrainResult; called as train(config, resume=True) to continue a run whose
+# directory already holds a last.pt (a retried trial's seed)
+TrainFunction = Callable[..., Any]
 
 
 def run_setting(
@@ -78,7 +80,10 @@ def _run_one(config: Any, seed: int, run_dir: Path, train_function: TrainFunctio
     from neuralab.vision.engine import NonFiniteLossError
 
     try:
-        result = train_function(config)
+        if (run_dir / "last.pt").is_file():  # left by an interrupted attempt: continue it
+            result = train_function(config, resume=True)
+        else:
+            result = train_function(config)
     except NonFiniteLossError as error:
         # recorded, never raised: one diverged run must not stop the sweep
         why = f"loss {error.value} at epoch {error.epoch}, batch {error.batch}"
