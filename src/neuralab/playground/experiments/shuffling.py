@@ -10,8 +10,8 @@ one-sided updates push a ReLU's bias so far down that z <= 0 on every input: the
 Three measurements, each over several seeds:
 
 1. sorted vs shuffled at the base setting: the final fraction of dead ReLUs and accuracy;
-2. the search for the setting where sorted data does kill ReLUs: learning rate x depth, the
-   dead fraction sorted vs shuffled, a difference counted only when it exceeds two standard
+2. the search for the setting where sorted data does kill ReLUs: learning rate x width x depth,
+   the dead fraction sorted vs shuffled, a difference counted only when it exceeds two standard
    errors (sqrt(s_sorted^2 / n + s_shuffled^2 / n));
 3. the mechanism over time (seed 0, every ``trace_every`` updates): the dead fraction and the
    share of training points predicted as class +1; *recency* is the share predicted as the class
@@ -51,7 +51,8 @@ class ShufflingConfig:
     epochs: int = 10  # passes over the training set
     seeds: int = 5  # repetitions (data, initialization)
     search_lrs: tuple[float, ...] = (0.03, 0.1, 0.3)  # learning rates searched for dead ReLUs
-    search_depths: tuple[int, ...] = (2, 4)  # hidden layers (of hidden[0] units) searched
+    search_widths: tuple[int, ...] = (4, 8)  # units per hidden layer searched
+    search_depths: tuple[int, ...] = (2, 4)  # hidden layers searched
     trace_every: int = 10  # updates between two points of the mechanism trace
 
 
@@ -184,8 +185,10 @@ def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
         for label, s in ORDERS
     ]
     search = []
-    for lr, depth in itertools.product(config.search_lrs, config.search_depths):
-        shape = (hidden[0],) * depth
+    for lr, width, depth in itertools.product(
+        config.search_lrs, config.search_widths, config.search_depths
+    ):
+        shape = (width,) * depth
         found = (
             base if (lr, shape) == (config.lr, hidden) else _final_rows(config, lr=lr, hidden=shape)
         )
@@ -222,7 +225,7 @@ def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
             Table(
                 search,
                 _SEARCH_COLUMNS,
-                title="Where does sorted data kill ReLUs? (learning rate x depth)",
+                title="Where does sorted data kill ReLUs? (learning rate x width x depth)",
                 notes=[
                     "kills: sorted ends with more dead ReLUs than shuffled by more than two "
                     "standard errors of the difference."
