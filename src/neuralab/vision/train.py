@@ -36,7 +36,7 @@ from neuralab.vision.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from neuralab.vision.config import TrainConfig, check_names
+from neuralab.vision.config import TrainConfig, check_names, model_label
 from neuralab.vision.early_stopping import (
     BestEpoch,
     EarlyStopping,
@@ -130,7 +130,7 @@ def train(
     if checkpoint is None:
         assert run.data is not None
         table.say(
-            f"training {config.model} on {config.data}: {run.data.sizes()} on {device}; "
+            f"training {model_label(config)} on {config.data}: {run.data.sizes()} on {device}; "
             f"run directory {run_dir}"
         )
     else:
