@@ -146,12 +146,12 @@ def test_gd_variants_experiment(tmp_path):
     assert full["crossed"] == 0.0 and sgd["crossed"] > mini["crossed"]
     # part 3: every variant reached the target loss; per epoch GD needs hundreds, SGD a few
     scaling = {(r["n"], r["variant"]): r for r in result.tables[1].rows}
-    for n in (200, 2000):
+    for n in (200, 20000):
         gd, one = scaling[(n, "full batch (GD)")], scaling[(n, "SGD (b=1)")]
         assert gd["reached"] and one["reached"]
         assert gd["epochs"] > 100 > 10 > one["epochs"]
         assert gd["gradient_evaluations"] == gd["epochs"] * n // 2 == gd["updates"] * n // 2
-    assert scaling[(2000, "SGD (b=1)")]["epochs"] < 1  # on more data, less than one pass
+    assert scaling[(20000, "SGD (b=1)")]["epochs"] < 0.1  # on more data, a fraction of a pass
     _check_figures(
         result,
         [

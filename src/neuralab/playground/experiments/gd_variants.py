@@ -67,7 +67,7 @@ def quick(config: GDVariantsConfig) -> GDVariantsConfig:
         epochs=min(config.epochs, 15),
         steps_1d=min(config.steps_1d, 1000),
         seeds=min(config.seeds, 100),
-        data_sizes=config.data_sizes[:2],
+        data_sizes=(config.data_sizes[0], config.data_sizes[-1]),
         budget_seconds=min(config.budget_seconds, 5.0),
     )
 
