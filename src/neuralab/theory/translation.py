@@ -125,7 +125,7 @@ def translation_check(
     for v in ((1, 0), (2, 3)):
         rows.append(
             _compare(
-                "conv, circular padding",
+                "conv (circular pad)",
                 "conv(T x) = T conv(x)",
                 conv_circular(_shift(x, v)),
                 _shift(conv_circular(x), v),
@@ -138,23 +138,20 @@ def translation_check(
     zero_left, zero_right = conv_zero(_shift(x, v)), _shift(conv_zero(x), v)
     rows.append(
         _compare(
-            "conv, zero padding",
+            "conv (zero pad)",
             "conv(T x) = T conv(x)",
             zero_left[..., interior[0], interior[1]],
             zero_right[..., interior[0], interior[1]],
             v,
-            f"away from the border (rows {interior[0].start + 1}..{size - pad}, columns "
-            f"{interior[1].start + 1}..{size - pad})",
+            f"rows {interior[0].start + 1}-{size - pad}, cols {interior[1].start + 1}-{size - pad}",
         )
     )
     rows.append(
-        _compare(
-            "conv, zero padding", "conv(T x) = T conv(x)", zero_left, zero_right, v, "whole map"
-        )
+        _compare("conv (zero pad)", "conv(T x) = T conv(x)", zero_left, zero_right, v, "whole map")
     )
     rows.append(
         _compare(
-            "conv, circular padding",
+            "conv (circular pad)",
             "conv(T x) = conv(x)",
             conv_circular(_shift(x, v)),
             conv_circular(x),
@@ -164,7 +161,7 @@ def translation_check(
     )
     rows.append(
         _compare(
-            f"max pool {pool}x{pool}, stride {pool}",
+            f"max pool {pool}x{pool}/{pool}",
             f"pool(T_{pool} x) = T_1 pool(x)",
             pooled(_shift(x, (pool, 0))),
             _shift(pooled(x), (1, 0)),
@@ -174,7 +171,7 @@ def translation_check(
     )
     rows.append(
         _compare(
-            f"max pool {pool}x{pool}, stride {pool}",
+            f"max pool {pool}x{pool}/{pool}",
             "pool(T x) = pool(x)",
             pooled(_shift(x, v)),
             pooled(x),
@@ -190,17 +187,17 @@ def translation_check(
                 reduce(_shift(x, (2, 3)), dim=(-2, -1)),
                 reduce(x, dim=(-2, -1)),
                 (2, 3),
-                "the one output",
+                "the output",
             )
         )
     rows.append(
         _compare(
-            "conv (circular) -> global max pool",
+            "conv -> global max",
             "gpool(conv(T x)) = gpool(conv(x))",
             torch.amax(conv_circular(_shift(x, (2, 3))), dim=(-2, -1)),
             torch.amax(conv_circular(x), dim=(-2, -1)),
             (2, 3),
-            "the one output",
+            "the output",
         )
     )
     inclusion, dense_dimension, conv_dimension = _inclusion(inclusion_input, 2, generator)
