@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ class CliResult:
     exit_code: int
     stdout: str
     stderr: str
+
+    def tables(self) -> list[dict]:
+        """Return what ``--format json`` printed: one {title, rows, footer, notes} per table."""
+        return json.loads(self.stdout)
 
 
 @pytest.fixture
@@ -59,3 +64,17 @@ def gtsrb_npz() -> Path:
 @pytest.fixture
 def mnist_npz() -> Path:
     return shared_dataset("mnist/mnist-28.npz")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("neuralab", "refreshing what the tests compare against")
+    group.addoption(
+        "--update-docs",
+        action="store_true",
+        help="write what the console examples of README.md and docs/ print back into the pages",
+    )
+    group.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/* from what the commands print now",
+    )

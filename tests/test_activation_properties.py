@@ -11,7 +11,6 @@ from neuralab.errors import NeuralabError
 from neuralab.theory.activation_properties import (
     activation_properties,
     autograd_derivative,
-    plot_activations,
     properties_rows,
     properties_table,
     scalar_view,
@@ -116,23 +115,3 @@ def test_autograd_derivative_of_step_is_zero():
 def test_unknown_name():
     with pytest.raises(NeuralabError, match="unknown activation 'sigmod'.*did you mean 'sigmoid'"):
         activation_properties("sigmod")
-
-
-def test_plot_two_panels_one_line_per_name():
-    import matplotlib.pyplot as plt
-
-    figure = plot_activations(["relu", "sigmoid", "step"], (-3.0, 3.0))
-    left, right = figure.axes
-
-    def labelled(axis):
-        return [line for line in axis.get_lines() if not line.get_label().startswith("_")]
-
-    assert [line.get_label() for line in labelled(left)] == ["relu", "sigmoid", "step"]
-    assert [line.get_label() for line in labelled(right)] == ["relu'", "sigmoid'", "step'"]
-    assert all(line.get_linestyle() == "--" for line in labelled(right))
-    # a dot at (0, 0) shows the value autograd uses at relu's kink
-    dots = [line for line in right.get_lines() if line.get_marker() == "o"]
-    assert [(float(d.get_xdata()[0]), float(d.get_ydata()[0])) for d in dots][0] == (0.0, 0.0)
-    plt.close(figure)
-    with pytest.raises(NeuralabError, match="low < high"):
-        plot_activations(["relu"], (2.0, 1.0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest
@@ -22,6 +21,9 @@ def user_models(tmp_path, monkeypatch):
 
             def broken():
                 return "not a network"
+
+            def sequence():
+                return nn.Sequential(nn.Linear(64, 30), nn.ReLU(), nn.Linear(30, 10))
             """
         )
     )
@@ -48,9 +50,17 @@ def test_summary_table_of_the_course_cnn_in_hwc(run_cli):
 def test_summary_json(run_cli):
     result = run_cli("summary", COURSE_CNN, "--input", "1x28x28", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["total_params"] == 289_630
-    assert [layer["fan_in"] for layer in data["layers"]] == [25, None, 4, None, 2880, None, 100]
+    [table] = result.tables()
+    assert table["footer"]["params"] == 289_630 and table["footer"]["param_bytes"] == 289_630 * 4
+    assert [layer["fan_in"] for layer in table["rows"]] == [25, None, 4, None, 2880, None, 100]
+    assert table["rows"][0]["receptive_field"] == [5, 5] and table["rows"][2]["start"] == [2.5, 2.5]
+
+
+def test_summary_of_a_vector_input(run_cli):
+    # any shape the API takes: 784 features into fc(10) = 784 * 10 + 10 parameters
+    result = run_cli("summary", "fc(10)", "--input", "784", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.tables()[0]["footer"]["params"] == 7_850
 
 
 def test_summary_csv_and_markdown_to_a_file(run_cli, tmp_path):
@@ -65,14 +75,32 @@ def test_summary_csv_and_markdown_to_a_file(run_cli, tmp_path):
 def test_summary_depth_on_a_torchvision_model(run_cli):
     result = run_cli("summary", "resnet18", "--input", "3x32x32", "--depth", "1", "-f", "json")
     assert result.exit_code == 0, result.stderr
-    names = [layer["name"] for layer in json.loads(result.stdout)["layers"]]
+    names = [layer["name"] for layer in result.tables()[0]["rows"]]
     assert names[4:8] == ["layer1", "layer2", "layer3", "layer4"]
 
 
 def test_summary_of_a_user_factory(run_cli, user_models):
     result = run_cli("summary", "clinets:tiny", "--input", "3x8x8", "-f", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["total_params"] == 4 * (27 + 1)
+    assert result.tables()[0]["footer"]["params"] == 4 * (27 + 1)
+
+
+@pytest.mark.parametrize(
+    ("model", "shape", "output", "params"),
+    [
+        ("fc(100) -> relu -> fc(10)", "784", [10], 784 * 100 + 100 + 100 * 10 + 10),
+        ("clinets:sequence", "50x64", [50, 10], 64 * 30 + 30 + 30 * 10 + 10),
+        ("conv(10,5)", "3x32x32", [10, 28, 28], 760),
+    ],
+)
+def test_summary_takes_any_input_shape_as_the_api_does(
+    run_cli, user_models, model, shape, output, params
+):
+    result = run_cli("summary", model, "--input", shape, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    table = result.tables()[0]
+    assert table["rows"][-1]["output_shape"] == output
+    assert table["footer"]["params"] == params
 
 
 def test_diagram_writes_the_figure(run_cli, tmp_path):
@@ -91,10 +119,11 @@ def test_diagram_writes_the_figure(run_cli, tmp_path):
             "unknown model 'resnt18'; did you mean 'resnet18'",
         ),
         (("summary", "conv(20,5 -> relu", "--input", "1x28x28"), "conv(20,5 -> relu"),
-        (("summary", COURSE_CNN, "--input", "28x28"), "--input '28x28' has 2 sizes; expected 3"),
-        (("summary", COURSE_CNN, "--input", "1x28xW"), "is not a shape like CxHxW"),
+        (("summary", COURSE_CNN, "--input", "28x28"), "input shape (28, 28) must be (C, H, W)"),
+        (("summary", COURSE_CNN, "--input", "1x28xW"), "--input '1x28xW' is not a shape like"),
         (("summary", COURSE_CNN, "--input", "0x28x28"), "zero size"),
-        (("summary", COURSE_CNN, "--input", "1x-28x28"), "is not a shape like CxHxW"),
+        (("summary", COURSE_CNN, "--input", "1x-28x28"), "is not a shape like 3x32x32"),
+        (("diagram", COURSE_CNN, "--input", "28x28", "-o", "c.png"), "has 2 sizes; expected 3"),
         (
             ("summary", "resnet18", "--input", "1x64x64"),
             "input has 1 channel but conv1 (Conv2d) expects 3",

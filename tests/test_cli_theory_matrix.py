@@ -22,14 +22,15 @@ def _error_line(result) -> str:
 def test_conv_matrix_symbolic_course_example(run_cli) -> None:
     result = run_cli("conv-matrix", "--input", "3x3", "--kernel", "2x2", "--symbolic")
     assert result.exit_code == 0, result.stderr
-    lines = result.stdout.splitlines()
-    header = next(i for i, line in enumerate(lines) if _words(line)[:2] == ["x1", "x2"])
-    assert _words(lines[header]) == [f"x{i}" for i in range(1, 10)]
-    assert _words(lines[header + 1]) == ["y1", "w1", "w2", "0", "w3", "w4", "0", "0", "0", "0"]
-    assert _words(lines[header + 4]) == ["y4", "0", "0", "0", "0", "w1", "w2", "0", "w3", "w4"]
+    assert "│ y1 │ w1 │ w2 │  0 │ w3 │ w4 │  0 │  0 │  0 │  0 │" in result.stdout
+    assert "│ y4 │  0 │  0 │  0 │  0 │ w1 │ w2 │  0 │ w3 │ w4 │" in result.stdout
     assert "y1 = w1*x1 + w2*x2 + w3*x4 + w4*x5" in result.stdout
-    # the column of x9 lines up under its header
-    assert lines[header].index("x9") + 1 == lines[header + 4].rindex("w4") + 1
+    assert "check: max |A x - conv(x)| = " in result.stdout
+    csv = run_cli("conv-matrix", "--input", "3x3", "--kernel", "2x2", "--symbolic", "-f", "csv")
+    assert csv.stdout.splitlines()[:2] == [
+        "y,x1,x2,x3,x4,x5,x6,x7,x8,x9",
+        "y1,w1,w2,0,w3,w4,0,0,0,0",
+    ]
 
 
 def test_conv_matrix_numeric_with_given_weights(run_cli) -> None:
@@ -38,11 +39,13 @@ def test_conv_matrix_numeric_with_given_weights(run_cli) -> None:
         "--format", "json",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["A"][0] == [1, 2, 0, 3, 4, 0, 0, 0, 0]
-    assert (data["rows"], data["columns"], data["nnz"]) == (4, 9, 16)
-    assert (data["conv_parameters"], data["dense_parameters"]) == (4, 36)
-    assert data["max_abs_difference"] < 1e-12
+    grid, summary = result.tables()
+    assert [grid["rows"][0][f"x{i}"] for i in range(1, 10)] == [1, 2, 0, 3, 4, 0, 0, 0, 0]
+    values = {row["quantity"]: row["value"] for row in summary["rows"]}
+    assert values["A rows x columns"] == "4 x 9" and values["non-zeros of A (connections)"] == "16"
+    assert values["conv parameters (shared weights + bias)"] == "4 + 0 = 4"
+    assert values["dense layer parameters (weights + bias)"] == "36 + 0 = 36"
+    assert summary["notes"] == ["check: max |A x - conv(x)| = 0 on a random x (float64)"]
     table = run_cli("conv-matrix", "--input", "3x3", "--kernel", "2", "--weights", "1,2;3,4")
     assert table.exit_code == 0
     assert "check: max |A x + b - conv(x)| =" in table.stdout
@@ -54,13 +57,13 @@ def test_conv_matrix_large_layer_summary(run_cli) -> None:
         "--out-channels", "64", "--format", "json",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert (data["rows"], data["columns"]) == (262_144, 12_288)
-    assert data["nnz"] == 64 * 3 * 190**2
-    assert data["conv_parameters"] == 64 * 27 + 64
-    assert data["dense_parameters"] == 262_144 * 12_288 + 262_144
-    assert "A" not in data
-    assert data["max_abs_difference"] < 1e-10
+    [summary] = result.tables()  # A itself is too large to show
+    values = {row["quantity"]: row["value"] for row in summary["rows"]}
+    assert values["A rows x columns"] == "262,144 x 12,288"
+    assert values["non-zeros of A (connections)"] == f"{64 * 3 * 190**2:,}"
+    assert values["conv parameters (shared weights + bias)"] == "1,728 + 64 = 1,792"
+    difference = float(summary["notes"][0].split("= ")[1].split()[0])
+    assert difference < 1e-10
 
 
 def test_conv_matrix_groups_dilation_stride_markdown(run_cli) -> None:
@@ -71,9 +74,8 @@ def test_conv_matrix_groups_dilation_stride_markdown(run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert "| quantity | value |" in result.stdout
     last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith("| max \\|A x + b - conv(x)\\| |")
-    difference = float(last.rstrip(" |").rsplit("|", 1)[1])
-    assert difference < 1e-12
+    assert last.startswith("check: max |A x + b - conv(x)| = ")
+    assert float(last.split("= ")[1].split()[0]) < 1e-12
 
 
 @pytest.mark.parametrize(
@@ -83,12 +85,12 @@ def test_conv_matrix_groups_dilation_stride_markdown(run_cli) -> None:
         (["--input", "3x3", "--kernel", "0"], "--kernel '0' must be >= 1"),
         (["--input", "3x3", "--padding", "-1"], "--padding '-1' is not an integer"),
         (["--input", "3x3", "--kernel", "4"], "the output would be empty"),
-        (["--input", "4x5x5", "--groups", "3"], "--groups 3 must divide"),
-        (["--input", "3x3", "--symbolic", "--out-channels", "2"], "--symbolic takes one input"),
+        (["--input", "4x5x5", "--groups", "3"], "groups=3 must divide"),
+        (["--input", "3x3", "--symbolic", "--out-channels", "2"], "symbolic takes one input"),
         (["--input", "3x3", "--weights", "[[1,2,3]]"], "expected k_h x k_w = 2x2"),
         (["--input", "3x3", "--weights", "[[1,2],[3]]"], "ragged rows"),
         (["--input", "2x5x5", "--in-channels", "3"], "has 2 channels but --in-channels is 3"),
-        (["--input", "3x40x40", "--out-channels", "8", "--show-dense"], "--show-dense: A is"),
+        (["--input", "3x40x40", "--out-channels", "8", "--show-dense"], "show-dense: A is"),
         (["--input", "30x30", "--symbolic"], "at most 400"),
         (
             ["--input", "64x64x64", "--kernel", "3", "--padding", "1", "--out-channels", "64"],
@@ -111,8 +113,10 @@ def test_pool_max_and_avg(run_cli) -> None:
     avg = run_cli("pool", "--op", "avg", "--size", "2", "1 1 0 2; 1 1 2 0; 3 1 -1 1; 0 0 1 1")
     assert "(1+1+1+1)/4 = 1" in avg.stdout
     assert "(-1+1+1+1)/4 = 0.5" in avg.stdout
-    data = json.loads(run_cli("pool", "--op", "avg", "--format", "json", "1,2;3,4").stdout)
-    assert data["output"] == [[2.5]] and data["max_abs_difference_to_torch"] == 0
+    header, windows, pooled = run_cli("pool", "--op", "avg", "--format", "json", "1,2;3,4").tables()
+    assert pooled["rows"] == [{"row": 1, "1": 2.5}]
+    assert pooled["notes"] == ["pooled = [[2.5]]", "check: max |pooled - F.avg_pool2d| = 0"]
+    assert windows["rows"][0]["computation"] == "(1+2+3+4)/4 = 2.5"
     csv = run_cli("pool", "--format", "csv", "1,2;3,4").stdout.splitlines()
     assert csv[0] == "output,rows,columns,computation,value"
     assert csv[1] == '"(1,1)",1..2,1..2,"max(1,2,3,4) = 4",4.0'
@@ -121,7 +125,7 @@ def test_pool_max_and_avg(run_cli) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--op", "min", "1,2;3,4"], "--op 'min' is unknown; valid: max, avg"),
+        (["--op", "min", "1,2;3,4"], "pooling op 'min' is unknown; valid: max, avg"),
         (["[[1,2],[3]]"], "MATRIX '[[1,2],[3]]' has ragged rows"),
         (["[[1,2],[3,4]"], "is not a matrix"),
         (["--size", "3", "1,2;3,4"], "does not fit"),
@@ -145,12 +149,10 @@ def test_padding_grid_and_conclusion(run_cli) -> None:
     )
     lines = rows.stdout.splitlines()
     assert lines[0] == "row,c0,c1,c2,c3,c4,c5,c6"
-    assert lines[1] == "r0,(1),(2),(3),(3),(3),(2),(1)"
-    assert lines[3] == "r2,(3),6,9,9,9,6,(3)"
-    data = json.loads(
-        run_cli("padding", "--input", "4x4", "--kernel", "2", "--format", "json").stdout
-    )
-    assert data["counts"][0] == [1, 2, 2, 1]
+    assert lines[1] == "0,(1),(2),(3),(3),(3),(2),(1)"
+    assert lines[3] == "2,(3),6,9,9,9,6,(3)"
+    tables = run_cli("padding", "--input", "4x4", "--kernel", "2", "--format", "json").tables()
+    assert tables[1]["rows"][0] == {"row": 1, "c1": "1", "c2": "2", "c3": "2", "c4": "1"}
 
 
 @pytest.mark.parametrize(
@@ -191,8 +193,8 @@ def test_logic_eval_step_bias_and_sigmoid(run_cli) -> None:
         "logic", "eval", "--w1", "[[10,10]]", "--w2", "[[1]]", "--b1", "[-5]",
         "--activation", "identity", "--output-activation", "sigmoid", "--format", "json",
     )  # fmt: skip
-    data = json.loads(sigmoid.stdout)
-    assert data["functions"] == {"out": "OR"} and data["tolerance"] == 0.05
+    _, table = sigmoid.tables()
+    assert table["notes"] == ["out computes: OR (outputs within 0.05 of 0 or 1 count as 0 or 1)"]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +208,7 @@ def test_logic_eval_step_bias_and_sigmoid(run_cli) -> None:
         (["--w1", "[[-1,1],[1,-1]]", "--w2", "[[1,1]]", "--b2", "1,2"], "expected outputs = 1"),
         (["--w1", "[[-1,1],[1,-1]", "--w2", "[[1,1]]"], "--w1 '[[-1,1],[1,-1]' is not a matrix"),
         (["--w1", "1,2;3", "--w2", "1,1"], "--w1 '1,2;3' has ragged rows"),
-        (["--w1", "1,1", "--w2", "1", "--activation", "relux"], "--activation 'relux' is unknown"),
+        (["--w1", "1,1", "--w2", "1", "--activation", "relux"], "unknown activation 'relux'"),
         (["--w1", "1,1", "--w2", "1", "--tolerance", "0.7"], "tolerance 0.7 must be in [0, 0.5)"),
     ],
 )
@@ -220,11 +222,12 @@ def test_logic_search_or(run_cli) -> None:
     # 4 networks: the count is checked against a naive python loop in test_boolean.py
     assert "3^6 = 729 networks tried, 4 compute OR" in result.stdout
     assert "[[-1, 1], [1, 0]]" in result.stdout
-    data = json.loads(
-        run_cli("logic", "search", "0111", "--bias", "--limit", "2", "--format", "json").stdout
-    )
-    assert data["target"] == "OR" and data["space"] == 3**9 and len(data["listed"]) == 2
-    assert data["count"] >= 4
+    summary, listed = run_cli(
+        "logic", "search", "0111", "--bias", "--limit", "2", "--format", "json"
+    ).tables()
+    assert summary["notes"][0].startswith("OR (0111) with 2 inputs")
+    assert "3^9 = 19,683 networks tried" in summary["notes"][0]
+    assert len(listed["rows"]) == 2 and listed["title"].startswith("the first 2 of ")
 
 
 def test_logic_search_check_candidates(run_cli) -> None:
@@ -237,9 +240,9 @@ def test_logic_search_check_candidates(run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "#,W1,W2,b1,outputs,computes,is_target"
-    assert lines[1].endswith("0 1 1 0,XOR,yes")
-    assert lines[2].endswith("0 0 0 1,AND,no")
-    assert lines[3].endswith("0 0 0 0,FALSE,no")
+    assert lines[1].endswith("0 1 1 0,XOR,True")
+    assert lines[2].endswith("0 0 0 1,AND,False")
+    assert lines[3].endswith("0 0 0 0,FALSE,False")
     single = run_cli("logic", "search", "XOR", "--check", "[[[-1,1],[1,-1]], [[1,1]]]")
     assert "1 of 1 candidates compute XOR" in single.stdout
 
@@ -273,7 +276,7 @@ def test_logic_search_check_file(run_cli, tmp_path) -> None:
             "candidate 1: W2 has shape 1x2; expected outputs x hidden = 1x1",
         ),
         (["XOR", "--check", '[{"w1": [[1,1]]}]'], "candidate 1 has keys ['w1']"),
-        (["XOR", "--activation", "nope"], "--activation 'nope' is unknown"),
+        (["XOR", "--activation", "nope"], "unknown activation 'nope'"),
     ],
 )
 def test_logic_search_bad_input(run_cli, args: list[str], fragment: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 
@@ -34,10 +32,13 @@ def test_activations_table(run_cli):
 
 
 def test_activations_json_and_csv(run_cli):
-    rows = json.loads(run_cli("activations", "--format", "json").stdout)
+    [table] = run_cli("activations", "--format", "json").tables()
+    rows = table["rows"]
     by_name = {row["name"]: row for row in rows}
     assert by_name["sigmoid"]["d0"] == pytest.approx(0.25)
     assert by_name["sigmoid"]["saturates"] == "both"
+    assert by_name["sigmoid"]["mean_output"] == pytest.approx(0.5)  # in the rows, not the columns
+    assert "relu: kink at 0 (left f' 0, right f' 1); autograd uses f'(0) = 0" in table["notes"]
     csv = run_cli("activations", "--format", "csv").stdout.splitlines()
     assert csv[0].startswith("name,range,zero_centred")
     assert len(csv) == 1 + len(rows)
@@ -73,7 +74,8 @@ def test_perceptron_fit_xor_never_converges(run_cli):
 def test_perceptron_fit_and_converges(run_cli):
     result = run_cli("perceptron", "fit", "--data", "and")
     assert "converged after 6 epochs" in result.stdout
-    rows = json.loads(run_cli("perceptron", "fit", "--data", "and", "--format", "json").stdout)
+    [table] = run_cli("perceptron", "fit", "--data", "and", "--format", "json").tables()
+    rows = table["rows"]
     assert rows[-1]["mistakes"] == 0 and rows[-1]["w"] == "(2, 1)" and rows[-1]["b"] == -2
 
 
@@ -81,7 +83,14 @@ def test_perceptron_fit_csv(run_cli, tmp_path):
     path = tmp_path / "or.csv"
     path.write_text("x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,1\n")
     result = run_cli("perceptron", "fit", "--data", str(path))
-    assert result.exit_code == 0 and "converged" in result.stdout
+    assert result.exit_code == 0, result.stderr
+    # OR by hand from w = 0, b = 0 (step(0) = 0): epochs 1-3 make 1, 2, 1 mistakes and end at
+    # w = (1, 1), b = 0, which epoch 4 confirms without a mistake
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "converged after 4 epochs: an epoch without mistakes, accuracy 100%"
+    assert [line.split("│")[2:5] for line in lines if line.startswith("│     4")] == [
+        [" (1, 1)            ", " 0 ", "        0 "]
+    ]
     bad = tmp_path / "bad.csv"
     bad.write_text("0,0\n1\n")
     one_line_error(run_cli("perceptron", "fit", "--data", str(bad)), "columns")
@@ -89,7 +98,7 @@ def test_perceptron_fit_csv(run_cli, tmp_path):
         run_cli("perceptron", "fit", "--data", str(tmp_path / "no.csv")), "does not exist"
     )
     one_line_error(run_cli("perceptron", "fit", "--data", "xnor"), "'xnor'", "and, nand, or, xor")
-    one_line_error(run_cli("perceptron", "fit", "--max-iter", "0"), "--max-iter")
+    one_line_error(run_cli("perceptron", "fit", "--max-iter", "0"), "max_iter 0")
 
 
 def test_perceptron_scale(run_cli):
@@ -98,11 +107,10 @@ def test_perceptron_scale(run_cli):
     assert (
         "c in {0.5, 1, 2, 10, 1000} changed no output; c in {-1, 0} changed some" in result.stdout
     )
-    rows = json.loads(
-        run_cli(
-            "perceptron", "scale", "--c", "-2,0,3", "--n-inputs", "200", "--format", "json"
-        ).stdout
-    )
+    [table] = run_cli(
+        "perceptron", "scale", "--c", "-2,0,3", "--n-inputs", "200", "--format", "json"
+    ).tables()
+    rows = table["rows"]
     assert [r["changed"] > 0 for r in rows] == [True, True, False]
 
 
@@ -129,7 +137,8 @@ def test_perceptron_sigmoid_limit(run_cli):
         "x = (0.25, 0.25) lies on the line of layer 1 unit 1: w . x + b = 0 exactly"
         in result.stdout
     )
-    rows = json.loads(run_cli("perceptron", "sigmoid-limit", "--format", "json").stdout)
+    [table] = run_cli("perceptron", "sigmoid-limit", "--format", "json").tables()
+    rows = table["rows"]
     assert [r["c"] for r in rows] == [1, 10, 100, 1000]
     assert all(r["boundary_unit_output"] == 0.5 for r in rows)
     assert rows[-1]["max_difference"] < 1e-100
@@ -167,11 +176,12 @@ def test_gradients_course_example(run_cli):
 
 def test_gradients_json_values(run_cli):
     result = run_cli("gradients", "--y", "0", "--b1", "0,0", "--b2", "0", "--format", "json")
-    data = json.loads(result.stdout)
-    values = {g["weight"]: (g["value"], g["autograd"]) for g in data["gradients"]}
-    assert values["W2_12"] == (2.0, 2.0) and values["W1_21"] == (2.0, 2.0)
-    assert values["b2_1"] == (2.0, 2.0)
-    assert data["loss_value"] == 1.0
+    forward, gradients = result.tables()
+    values = {g["weight"]: (g["value"], g["autograd"], g["match"]) for g in gradients["rows"]}
+    assert values["W2_12"] == (2.0, 2.0, True) and values["W1_21"] == (2.0, 2.0, True)
+    assert values["b2_1"] == (2.0, 2.0, True)
+    assert forward["notes"][2].endswith("L = 1 (autograd 1)")
+    assert gradients["notes"] == ["all 9 formulas agree with autograd (largest difference 0)"]
     markdown = run_cli(
         "gradients", "--loss", "ce", "--w2", "[[1,1],[0,1]]", "--y", "1", "--format", "markdown"
     )

@@ -50,8 +50,9 @@ def test_evaluate_repeats_the_table(finished_run, run_cli):
     for split in ("val", "test", "train"):
         result = run_cli("evaluate", finished_run, "--split", split, "--format", "json")
         assert result.exit_code == 0, result.stderr
-        data = json.loads(result.stdout)
-        assert set(data) == {"loss", "acc", "n"}
+        [table] = json.loads(result.stdout)
+        [data] = table["rows"]
+        assert set(data) == {"split", "loss", "acc", "n"} and data["split"] == split
         sizes[split] = data["n"]
         if split != "train":  # the train columns are measured during the epoch, in train mode
             assert data["acc"] == pytest.approx(float(best[f"{split}_acc"]), abs=1e-5)
@@ -74,10 +75,19 @@ def test_predict_top_k(finished_run, run_cli, tmp_path):
         paths.append(path)
     result = run_cli("predict", finished_run, *paths, "--top-k", "2", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)[0]["rows"]
     assert [r["rank"] for r in rows] == [1, 2, 1, 2]
-    assert all(0 <= r["p"] <= 1 for r in rows) and rows[0]["p"] >= rows[1]["p"]
     assert rows[0]["class"] == str(rows[0]["label"])
+    # all ten classes of the first image: a softmax, sorted, whose first two are the top 2
+    every = json.loads(
+        run_cli("predict", finished_run, paths[0], "--top-k", "10", "--format", "json").stdout
+    )[0]["rows"]
+    assert sorted(r["label"] for r in every) == list(range(10))
+    assert sum(r["p"] for r in every) == pytest.approx(1.0, abs=1e-6)
+    assert [r["p"] for r in every] == sorted((r["p"] for r in every), reverse=True)
+    assert [r["label"] for r in every[:2]] == [r["label"] for r in rows[:2]]
+    # alone or in a batch of two, the image gets the same probabilities (to float rounding)
+    assert [r["p"] for r in every[:2]] == pytest.approx([r["p"] for r in rows[:2]], rel=1e-5)
     missing = run_cli("predict", finished_run, tmp_path / "nothing.png")
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
 
@@ -87,7 +97,7 @@ def test_predict_top_k(finished_run, run_cli, tmp_path):
     [
         (("--data", "digitz"), "unknown data set 'digitz'; did you mean 'digits'?"),
         (("--model", "resnet"), "unknown model 'resnet'"),
-        (("--optimizer", "rmsprop"), "optimizer='rmsprop' is not valid (valid: sgd, adam, adamw)"),
+        (("--optimizer", "rmsprop"), "unknown optimizer 'rmsprop' (valid: adam, adamw, sgd)"),
         (("--set", "colour=red"), "unknown TrainConfig field 'colour'"),
         (("--lr", "-1"), "lr must be > 0"),
         (("--device", "tpu"), "unknown device 'tpu'"),
@@ -141,7 +151,13 @@ def test_nan_loss_exit_code_2(run_cli, tmp_path):
         *("--epochs", "2", "--run-dir", tmp_path / "nan", "--device", "cpu", "--no-progress"),
     )
     assert result.exit_code == 2
-    assert "the loss became" in result.stderr and "at epoch" in result.stderr
+    # the first batch is computed with the initial weights; a step of lr 1e30 makes the next nan
+    assert result.stderr == (
+        "neuralab: error: the loss became nan at epoch 1, batch 2: training stopped (lower the "
+        "learning rate, turn on grad_clip, or check the data); last good checkpoint: none "
+        "(first epoch)\n"
+    )
+    assert not (tmp_path / "nan" / "last.pt").exists()
 
 
 def test_out_of_memory_suggests_a_batch_size(run_cli, tmp_path, monkeypatch):

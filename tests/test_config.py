@@ -40,7 +40,7 @@ def test_conversions():
     [
         ({"lr": "fast"}, "lr='fast' is not a number"),
         ({"epochs": "2.5"}, "epochs='2.5' is not an integer"),
-        ({"optimizer": "rmsprop"}, "valid: sgd, adam"),
+        ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop' \\(valid: adam, sgd\\)"),
         ({"epoch": "1"}, "did you mean 'epochs'"),
     ],
 )

@@ -1,4 +1,4 @@
-"""The network diagram: blocks and labels, stages for big nets, files in svg / png / pdf."""
+"""The network diagram: its layout (arch), stages for big nets, the drawing in svg / png / pdf (report)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import pytest
 import torchvision
 from torch import nn
 
-from neuralab.arch.diagram import check_figure_path, diagram_blocks, draw_diagram
+from neuralab.arch.diagram import Block, diagram_blocks, diagram_layout
 from neuralab.arch.summary import summary
 from neuralab.errors import NeuralabError
+from neuralab.report.diagram import check_figure_path, draw_diagram
 
 
 def course_cnn() -> nn.Sequential:
@@ -65,25 +66,20 @@ def test_svg_shows_sizes_and_labels(tmp_path):
     assert "289,630 parameters" in svg
 
 
-def test_big_models_are_drawn_by_stage(tmp_path, monkeypatch):
-    import neuralab.arch.diagram as diagram
-
-    captured = {}
-    original = diagram._choose_blocks
-
-    def spy(*args, **kwargs):
-        result = original(*args, **kwargs)
-        captured["blocks"], captured["note"] = result[1], result[2]
-        return result
-
-    monkeypatch.setattr(diagram, "_choose_blocks", spy)
+def test_big_models_are_drawn_by_stage(tmp_path):
     model = torchvision.models.resnet18(weights=None)
-    draw_diagram(model, (3, 64, 64), tmp_path / "r18.png", max_blocks=16)
-    labels = [block.label.split("\n")[0] for block in captured["blocks"]]
+    layout = diagram_layout(model, (3, 64, 64), max_blocks=16)
+    labels = [block.label.split("\n")[0] for block in layout.blocks]
     assert labels[:3] == ["input", "conv 7x7/2, M=64", "maxpool 3x3/2"]
     assert "layer1.0" in labels and "layer4.1" in labels
-    assert len(captured["blocks"]) <= 16
-    assert "stages" in captured["note"]
+    assert len(layout.blocks) <= 16
+    assert (
+        layout.note == f"{len(layout.summary.rows)} layers drawn as {len(layout.blocks) - 1} stages"
+    )
+    stage = layout.blocks[labels.index("layer1.0")]
+    assert (stage.label, stage.params) == ("layer1.0\nBasicBlock", 2 * (64 * 64 * 9 + 2 * 64))
+    svg = draw_diagram(model, (3, 64, 64), tmp_path / "r18.svg", max_blocks=16).read_text()
+    assert "74.0K params" in svg and "stages)" in svg  # the stage's parameters, the note
 
 
 def test_a_summary_with_too_many_blocks_is_elided(tmp_path):
@@ -91,12 +87,18 @@ def test_a_summary_with_too_many_blocks_is_elided(tmp_path):
     result = summary(model, (2, 4, 4))
     blocks = diagram_blocks(result.rows, (2, 4, 4))
     assert len(blocks) == 31
-    from neuralab.arch.diagram import _choose_blocks
-
-    _, drawn, note = _choose_blocks(result, (2, 4, 4), 10)
-    assert len(drawn) == 10 and drawn[-2].label == "... 22 more\nlayers ..."
-    assert note == "22 layers elided"
+    layout = diagram_layout(result, (2, 4, 4), 10)
+    assert len(layout.blocks) == 10 and layout.blocks[-2].label == "... 22 more\nlayers ..."
+    assert layout.note == "22 layers elided"
+    assert diagram_layout(result, (2, 4, 4), 31).note == ""
     draw_diagram(result, (2, 4, 4), tmp_path / "long.png", max_blocks=10)
+
+
+def test_block_extents_grow_with_the_logarithm_of_the_sizes():
+    h, w, d = Block("conv", (16, 32, 8), "conv").extent()
+    assert (h, w, d) == (0.25 + 0.14 * 5, 0.05 + 0.055 * 4, 0.06 + 0.05 * 3)
+    assert Block("fc", (1024,), "fc").extent() == (0.25 + 0.14 * 10, 0.09, 0.0)
+    assert Block("fc", (2**40,), "fc").extent()[0] == 2.2  # a long vector's bar is capped
 
 
 def test_unknown_suffix_is_refused():
@@ -104,3 +106,5 @@ def test_unknown_suffix_is_refused():
         check_figure_path("cnn.jpg")
     with pytest.raises(NeuralabError, match=r"suffix '\(none\)'"):
         draw_diagram(course_cnn(), (1, 28, 28), "cnn")
+    with pytest.raises(NeuralabError, match="max_blocks 2 must be >= 3"):
+        draw_diagram(course_cnn(), (1, 28, 28), "cnn.png", max_blocks=2)

@@ -6,8 +6,6 @@ poor initialization's loss above the proper one's, a straight identity fit, and 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 from torch import nn
@@ -242,9 +240,11 @@ def test_cli_json_and_set(run_cli, tmp_path):
         tmp_path,
     )
     assert result.exit_code == 0, result.stderr
-    payload = json.loads(result.stdout)
-    assert payload["config"]["depth"] == 4
-    assert [row["activation"] for row in payload["rows"]] == ["tanh", "sigmoid"]
+    [table] = result.tables()
+    assert [row["activation"] for row in table["rows"]] == ["tanh", "sigmoid"]
+    assert table["notes"][0].startswith("conclusion (")
+    assert table["notes"][-1].startswith(f"report: {tmp_path / 'report.md'} and report.html (")
+    assert "depth: 4" in (tmp_path / "config.yaml").read_text()
 
 
 def test_cli_list(run_cli):
@@ -263,7 +263,7 @@ def test_cli_list(run_cli):
         (("experiment", "shuffling", "--set", "bogus=1"), "unknown ShufflingConfig field"),
         (("experiment", "shuffling", "--set", "lr=fast"), "lr='fast' is not a number"),
         (("experiment", "shuffling", "--set", "lr"), "not of the form field=value"),
-        (("experiment", "shuffling", "--format", "xml"), "--format 'xml'"),
+        (("experiment", "shuffling", "--format", "xml"), "'xml' is not one of table, json"),
     ],
 )
 def test_cli_bad_input(run_cli, tmp_path, args, fragment):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy
 import torch
+import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,48 @@ XOR_W2 = [[1.0, 1.0]]
 
 def rows_by_weight(report):
     return {row.weight: row for row in report.rows}
+
+
+ACTIVATIONS = {
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "identity": lambda z: z,
+    "gelu": F.gelu,
+    "elu": F.elu,
+    "softplus": F.softplus,
+    "leaky_relu": F.leaky_relu,
+    "step": lambda z: (z > 0).double() + 0 * z,  # derivative 0 everywhere, as autograd's
+}
+
+
+def autograd_gradients(W1, W2, b1, b2, x, y, loss, activation):
+    """Return dL/d(every weight) by PyTorch's autograd on the network written out here."""
+    W1, W2, b1, b2 = (
+        torch.as_tensor(t, dtype=torch.float64).clone().requires_grad_() for t in (W1, W2, b1, b2)
+    )
+    x = torch.as_tensor(x, dtype=torch.float64)
+    o = W2 @ ACTIVATIONS[activation](W1 @ x + b1) + b2
+    if loss == "mse":  # L = sum_k (o_k - y_k)^2
+        value = ((o - torch.as_tensor(y, dtype=torch.float64)) ** 2).sum()
+    elif loss == "bce":  # out = sigmoid(o)
+        value = F.binary_cross_entropy(
+            torch.sigmoid(o), torch.as_tensor(y, dtype=torch.float64), reduction="sum"
+        )
+    else:  # ce: out = softmax(o), y a class index
+        value = -torch.log_softmax(o, 0)[y]
+    value.backward()
+    names = {}
+    for prefix, tensor in (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)):
+        for index, gradient in zip(
+            torch.cartesian_prod(*(torch.arange(s) for s in tensor.shape)).reshape(
+                tensor.numel(), -1
+            ),
+            tensor.grad.reshape(-1),
+            strict=True,
+        ):
+            names[f"{prefix}_" + "".join(str(int(i) + 1) for i in index)] = float(gradient)
+    return names
 
 
 def test_course_example_formulas():
@@ -69,6 +112,8 @@ def test_agrees_with_autograd(activation, loss):
     y = 2 if loss == "ce" else [1.0, 0.0]
     report = gradient_report(W1, W2, x, y, b1=b1, b2=b2, loss=loss, activation=activation)
     assert len(report.rows) == 6 + 3 * outputs + 3 + outputs
+    reference = autograd_gradients(W1, W2, b1, b2, x, y, loss, activation)
+    assert {row.weight: row.value for row in report.rows} == pytest.approx(reference, abs=1e-10)
     assert report.all_match, [(r.weight, r.value, r.autograd) for r in report.rows]
     assert report.max_difference <= TOLERANCE
     assert report.loss_value == pytest.approx(report.autograd_loss, abs=1e-12)
@@ -155,14 +200,8 @@ def test_random_networks_agree_with_autograd(hidden, inputs, activation, loss, s
         return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
     target = torch.rand(1, generator=generator, dtype=torch.float64)
-    report = gradient_report(
-        draw(hidden, inputs),
-        draw(1, hidden),
-        draw(inputs),
-        target,
-        b1=draw(hidden),
-        b2=draw(1),
-        loss=loss,
-        activation=activation,
-    )
+    W1, W2, x, b1, b2 = draw(hidden, inputs), draw(1, hidden), draw(inputs), draw(hidden), draw(1)
+    report = gradient_report(W1, W2, x, target, b1=b1, b2=b2, loss=loss, activation=activation)
     assert report.all_match
+    reference = autograd_gradients(W1, W2, b1, b2, x, target, loss, activation)
+    assert {row.weight: row.value for row in report.rows} == pytest.approx(reference, abs=1e-10)

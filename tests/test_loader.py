@@ -170,9 +170,13 @@ def test_real_gtsrb_batches(gtsrb_npz):
         augmentation=augmentation_preset("standard"),
     )
     assert len(loader) == math.ceil(512 / 128)
+    seen = []
     for images, labels in loader:
         assert images.shape == (128, 3, 32, 32) and bool(torch.isfinite(images).all())
-        assert int(labels.max()) < 43
+        seen.append(labels)
+    # one epoch: the 512 labels, each once, in a shuffled order
+    assert torch.equal(torch.cat(seen).sort().values, y.sort().values)
+    assert not torch.equal(torch.cat(seen), y)
 
 
 def test_real_mnist_batches(mnist_npz):

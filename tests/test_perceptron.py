@@ -15,6 +15,7 @@ from neuralab.theory.perceptron import (
     boolean_dataset,
     hyperplane_input,
     load_csv_dataset,
+    repeated_state,
     scale_demo,
     sigmoid_limit,
     xor_step_network,
@@ -93,6 +94,9 @@ def test_xor_never_converges():
     assert model.n_iter_ == 200
     assert all(r.mistakes > 0 for r in model.history_)
     assert model.score(X, y) < 1.0
+    # without shuffling the same w, b start the same epoch again: the rule cycles
+    assert repeated_state(model.history_) == (2, 3)
+    assert repeated_state(Perceptron().fit(*boolean_dataset("and")).history_) is None
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +132,9 @@ def test_sklearn_treats_a_tie_as_a_mistake(SklearnPerceptron):
     w, b = sklearn_rule(X, y, 1.0, 10)
     np.testing.assert_array_equal(theirs.coef_[0], w)
     assert theirs.intercept_[0] == b
+    assert (w.tolist(), b) == ([3.0, 2.0], -4.0)  # ties count as mistakes: more updates
     ours = Perceptron(max_iter=10).fit(X, y)
-    assert ours.coef_.tolist() != [w.tolist()] or ours.intercept_[0] != b
+    assert (ours.coef_.tolist(), ours.intercept_.tolist()) == ([[2.0, 1.0]], [-2.0])
     assert ours.score(X, y) == theirs.score(X, y) == 1.0  # both separate AND
 
 

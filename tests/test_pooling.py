@@ -54,6 +54,8 @@ def test_matches_torch(case: tuple[torch.Tensor, int, int, int], op: str) -> Non
     pool = F.max_pool2d if op == "max" else F.avg_pool2d
     expected = pool(matrix[None, None], size, stride, padding)[0, 0]
     torch.testing.assert_close(result.output, expected)
+    assert result.max_difference == float((result.output - expected).abs().max())
+    assert result.torch_function == f"F.{pool.__name__}"
     assert len(result.windows) == expected.numel()
     # every computation string ends in the entry it computed
     for window in result.windows:

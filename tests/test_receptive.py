@@ -11,11 +11,11 @@ from torch import nn
 from neuralab.arch.receptive import (
     LayerGeometry,
     ReceptiveField,
-    gradient_receptive_field,
-    module_receptive_fields,
     receptive_field,
     receptive_field_closed_form,
 )
+from neuralab.arch.receptive_gradient import gradient_receptive_field
+from neuralab.arch.receptive_graph import module_receptive_fields
 from neuralab.arch.spec import build_model
 from neuralab.errors import NeuralabError
 

@@ -9,11 +9,16 @@ from hypothesis import strategies as st
 from torch import nn
 
 from neuralab.arch.shapes import (
+    adaptive_window,
+    as_pair,
     conv_fan_in,
     conv_output_size,
     conv_params,
     conv_transpose_output_size,
+    fmt_size,
     linear_params,
+    parse_shape,
+    per_axis,
     pool_output_size,
 )
 from neuralab.errors import NeuralabError
@@ -86,10 +91,10 @@ def test_transposed_convolution_inverts_the_shape_map() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: conv_output_size(0, 3), "input size 0 must be positive"),
-        (lambda: conv_output_size(8, -1), "kernel size -1 must be positive"),
+        (lambda: conv_output_size(0, 3), "input size 0 must be >= 1"),
+        (lambda: conv_output_size(8, -1), "kernel size -1 must be >= 1"),
         (lambda: conv_output_size(8, 3, padding=-1), "padding -1 must be >= 0"),
-        (lambda: conv_output_size(8, 3, stride=0), "stride 0 must be positive"),
+        (lambda: conv_output_size(8, 3, stride=0), "stride 0 must be >= 1"),
         (lambda: conv_output_size(4, 5), "spans 5 input positions, more than the padded input 4"),
         (lambda: conv_output_size((28, 4), 5), "padded input width 4 \\+ 2\\*0 = 4"),
         (lambda: conv_output_size(8, 3, padding="full"), "'same' or 'valid'"),
@@ -100,8 +105,8 @@ def test_transposed_convolution_inverts_the_shape_map() -> None:
         (lambda: conv_transpose_output_size(4, 3, stride=2, output_padding=2), "output_padding"),
         (lambda: conv_transpose_output_size(1, 1, padding=1), "output would be -1"),
         (lambda: conv_params(3, 10, 5, groups=2), "groups=2 must divide"),
-        (lambda: conv_params(0, 10, 5), "in_channels 0 must be positive"),
-        (lambda: linear_params(10, 0), "out_features 0 must be positive"),
+        (lambda: conv_params(0, 10, 5), "in_channels 0 must be >= 1"),
+        (lambda: linear_params(10, 0), "out_features 0 must be >= 1"),
         (lambda: conv_fan_in(3, 5, groups=2), "groups=2 must divide in_channels=3"),
     ],
 )
@@ -214,3 +219,45 @@ def test_conv_params_match_numel(
 def test_linear_params_match_numel(n_in: int, n_out: int, bias: bool) -> None:
     expected = sum(p.numel() for p in nn.Linear(n_in, n_out, bias=bias).parameters())
     assert linear_params(n_in, n_out, bias) == expected
+
+
+# ---------------------------------------------------------------- the shared small helpers
+
+
+def test_parse_shape_takes_any_number_of_sizes_unless_told() -> None:
+    assert parse_shape("3x32x32") == parse_shape(" 3 X 32 , 32 ") == (3, 32, 32)
+    assert parse_shape("784") == (784,) and parse_shape("50x64") == (50, 64)
+    assert parse_shape("1x28x28", expected="CxHxW") == (1, 28, 28)
+    with pytest.raises(NeuralabError, match=r"^--input '28x28' has 2 sizes; expected 3 \(CxHxW\)$"):
+        parse_shape("28x28", what="--input", expected="CxHxW")
+    with pytest.raises(NeuralabError, match=r"^shape '3x' is not a shape like 3x32x32 \("):
+        parse_shape("3x")
+    with pytest.raises(NeuralabError, match=r"'4xH' is not a shape like HxW"):
+        parse_shape("4xH", expected="HxW")
+    with pytest.raises(NeuralabError, match="has a zero size; every size must be >= 1"):
+        parse_shape("0x4")
+
+
+def test_as_pair_per_axis_and_fmt_size() -> None:
+    assert as_pair(5) == (5, 5) and as_pair([5, 3]) == (5, 3)
+    assert as_pair(0, "padding", minimum=0) == (0, 0)
+    for bad in (True, 2.0, (1, 2, 3), "3", (1, None)):
+        with pytest.raises(NeuralabError, match="must be an int or an \\(h, w\\) pair of ints"):
+            as_pair(bad, "kernel size")
+    with pytest.raises(NeuralabError, match="^stride \\(1, 0\\) must be >= 1$"):
+        as_pair((1, 0), "stride")
+    assert per_axis(2) == (2, 2) and per_axis((2, 2, 2)) == (2, 2, 2) and per_axis(3, 1) == (3,)
+    assert fmt_size(5) == "5" and fmt_size((5, 3)) == "5x3" and fmt_size((2.5, 1.0)) == "2.5x1"
+    assert fmt_size((3, 32, 32)) == "3x32x32" and fmt_size(torch.Size([20, 24, 24])) == "20x24x24"
+
+
+def test_adaptive_window_is_the_widest_window_pytorch_averages() -> None:
+    # d y_i / d x_j = 1 / |window i| on window i: PyTorch's windows, read off the Jacobian
+    for n in range(1, 13):
+        for m in range(1, n + 1):
+            jacobian = torch.autograd.functional.jacobian(
+                lambda x, m=m: nn.functional.adaptive_avg_pool1d(x[None, None], m)[0, 0],
+                torch.ones(n, dtype=torch.float64),
+            )
+            assert adaptive_window(n, m) == int((jacobian > 0).sum(dim=1).max()), (n, m)
+    assert adaptive_window(5, 3) == 3  # windows [0, 2), [1, 4), [3, 5)

@@ -22,11 +22,17 @@ def test_table():
 
 
 def test_cli_lists_the_studies(run_cli):
-    result = run_cli("study", "--list")
-    assert result.exit_code == 0
-    text = " ".join(result.stdout.split())  # undo the console's line wrapping
-    places = [text.index(f"{name} {get_study(name).summary}") for name in STUDIES]
-    assert places == sorted(places)
+    result = run_cli("study", "--list", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [table] = result.tables()
+    assert table["rows"] == [{"name": n, "summary": get_study(n).summary} for n in STUDIES]
+    # every study is a command whose flags are its config's fields, with their defaults
+    helped = run_cli("study", "dropout", "--help")
+    assert (
+        helped.exit_code == 0
+        and "--dropouts" in helped.stdout
+        and "--final-epochs" in helped.stdout
+    )
 
 
 def _last_metrics(run_dir):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 
 import pytest
 import torch
@@ -13,9 +10,9 @@ import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from neuralab.arch.summary import Summary, adaptive_window, summary
+from neuralab.arch.shapes import adaptive_window
+from neuralab.arch.summary import Summary, summary
 from neuralab.errors import NeuralabError
-from neuralab.report.summary_render import human_bytes, human_count, pair_str
 
 COURSE_CNN = "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu -> fc(10)"
 
@@ -255,58 +252,6 @@ def test_bad_depth_and_batch():
         summary(course_cnn(), (1, 28, 28), depth=0)
     with pytest.raises(NeuralabError, match="batch size 0"):
         summary(course_cnn(), (1, 28, 28), batch_size=0)
-
-
-def test_json_schema_is_exact():
-    data = json.loads(summary(course_cnn(), (1, 28, 28)).to_json())
-    assert list(data) == [
-        "input_shape",
-        "layers",
-        "total_params",
-        "trainable_params",
-        "total_macs",
-        "param_bytes",
-        "activation_bytes",
-    ]
-    assert data["input_shape"] == [1, 28, 28]
-    first = data["layers"][0]
-    assert list(first) == [
-        "name",
-        "type",
-        "output_shape",
-        "params",
-        "trainable_params",
-        "fan_in",
-        "receptive_field",
-        "jump",
-        "start",
-        "macs",
-    ]
-    assert first["output_shape"] == [20, 24, 24] and first["receptive_field"] == [5, 5]
-    assert data["total_params"] == 289_630
-
-
-def test_csv_markdown_html_and_rich():
-    result = summary(course_cnn(), (1, 28, 28))
-    rows = list(csv.DictReader(io.StringIO(result.to_csv())))
-    assert rows[0]["output_shape"] == "20x24x24" and rows[4]["params"] == "288100"
-    markdown = result.to_markdown(hwc=True)
-    assert "| 0 | Conv2d | 24x24x20 | 520 |" in markdown
-    assert "**total**" in markdown and "289,630" in markdown
-    html = result._repr_html_()
-    assert html.startswith("<table>") and "288,100" in html and "577K" in html
-    text = str(result)
-    assert "288,100" in text and "577K" in text and "activations" in text
-
-
-def test_number_formats():
-    assert human_count(999) == "999"
-    assert human_count(1_000) == "1,000"
-    assert human_count(588_000) == "588K"
-    assert human_count(12_345_678) == "12.3M"
-    assert human_count(1_818_558_976) == "1.8G"
-    assert human_bytes(1_158_520) == "1.1 MiB"
-    assert pair_str((5, 5)) == "5" and pair_str((5, 3)) == "5x3" and pair_str((1.5, 1.5)) == "1.5"
 
 
 class _AttentionNet(nn.Module):

@@ -46,7 +46,7 @@ def test_range_and_list_forms():
         ("dropout=0:0.9", "needs three numbers"),
         ("dropout=0.9:0:0.1", "step > 0 and b >= a"),
         ("dropot=0,1", "did you mean 'dropout'"),
-        ("optimizer=sgd,rmsprop", "valid: sgd, adam, adamw"),
+        ("optimizer=sgd,rmsprop", "valid: adam, adamw, sgd"),
         ("epochs=1,,2", "empty value"),
         ("lr=0.1,0.1", "repeats a value"),
     ],

@@ -1,10 +1,13 @@
 """Configuration dataclasses: load from YAML/TOML, override from the command line, save resolved.
 
-Every run (playground, training, sweep, study) is described by a dataclass whose fields have
-defaults and a one-line comment. :func:`load_config` builds one from a file and ``key=value``
-overrides, converting each value to the field's annotated type, and refuses unknown keys with the
-list of valid ones. :func:`save_config` writes the resolved config beside the run, so a run
-directory always says exactly what produced it.
+Every run (playground, training, sweep, study) is described by a dataclass whose fields are made
+with :func:`option`: a default, one line of help and, for a name from a fixed list, its choices.
+The command line builds its flags from these fields (:func:`field_options`), so a field is written
+once and appears on the CLI and in ``--help`` with its default. :func:`load_config` builds a config
+from a file and ``key=value`` overrides, converting each value to the field's annotated type
+(:func:`convert_value`, the same for ``--set lr=0.1`` and ``--lr 0.1``), and refuses unknown keys
+with the list of valid ones. :func:`save_config` writes the resolved config beside the run, so a
+run directory always says exactly what produced it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import dataclasses
 import os
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +30,99 @@ C = TypeVar("C")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+def option(
+    default: Any,
+    *,
+    help: str,
+    choices: Sequence[str] | None = None,
+    group: str | None = None,
+) -> Any:
+    """Return a dataclass field with ``default`` and the help text the command line shows.
+
+    ``help`` says what the field means (never its default: the command line shows that);
+    ``choices`` the valid names when they are not already the field's ``Literal`` type; ``group``
+    the section of ``--help`` the flag is listed in. For example
+    ``lr: float = option(0.003, help="peak learning rate eta", group="optimisation")``.
+    """
+    metadata = {"help": help, "choices": tuple(choices) if choices else None, "group": group}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class FieldOption:
+    """One config field as the command line shows it: flag, help, choices, default."""
+
+    name: str  # the field name, e.g. "batch_size"
+    annotation: Any  # its type, e.g. int | None
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None
+    group: str | None
+
+    @property
+    def flag(self) -> str:
+        """Return the flag of the field: ``batch_size`` -> ``--batch-size``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def is_bool(self) -> bool:
+        """Return whether the field is a switch (``bool`` or ``bool | None``)."""
+        return self.annotation is bool or set(typing.get_args(self.annotation)) == {
+            bool,
+            type(None),
+        }
+
+    @property
+    def default_text(self) -> str:
+        """Return the default as it is typed on the command line: ``0.003``, ``4,2``, ``none``."""
+        return show_value(self.default)
+
+
+def show_value(value: Any) -> str:
+    """Return ``value`` as it is typed after ``--set field=``: ``(4, 2)`` -> ``4,2``."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ",".join(show_value(v) for v in value) if value else "''"
+    return str(value)
+
+
+def field_options(config_class: type) -> list[FieldOption]:
+    """Return every field of a config dataclass as a :class:`FieldOption`, in declaration order.
+
+    Choices come from the field's metadata, else from its ``Literal`` type (also inside
+    ``Literal[...] | None``).
+    """
+    hints = typing.get_type_hints(config_class)
+    options = []
+    for item in dataclasses.fields(config_class):
+        annotation = hints[item.name]
+        choices = item.metadata.get("choices") or literal_choices(annotation)
+        options.append(
+            FieldOption(
+                name=item.name,
+                annotation=annotation,
+                default=item.default,
+                help=item.metadata.get("help", ""),
+                choices=choices,
+                group=item.metadata.get("group"),
+            )
+        )
+    return options
+
+
+def literal_choices(annotation: Any) -> tuple[str, ...] | None:
+    """Return the names of a ``Literal[...]`` type (also inside a union, as in ``... | None``)."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return tuple(str(a) for a in typing.get_args(annotation))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        names = [n for a in typing.get_args(annotation) for n in literal_choices(a) or ()]
+        return tuple(names) or None
+    return None
 
 
 def config_fields(config_class: type) -> list[str]:
@@ -101,6 +198,17 @@ def load_config(
 
 def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
     """Return ``config_class(**values)`` with each value converted to its field's type."""
+    converted = convert_fields(config_class, values)
+    try:
+        return config_class(**converted)
+    except NeuralabError:
+        raise  # the config's own check already names the field
+    except (TypeError, ValueError) as error:
+        raise NeuralabError(f"invalid {config_class.__name__}: {error}") from None
+
+
+def convert_fields(config_class: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``values`` with each converted to its field's type (unknown fields refused)."""
     if not dataclasses.is_dataclass(config_class):
         raise TypeError(f"{config_class!r} is not a dataclass")
     hints = typing.get_type_hints(config_class)
@@ -111,10 +219,7 @@ def make_config(config_class: type[C], values: Mapping[str, Any]) -> C:
         if name not in valid:
             raise unknown_name_error(f"{config_class.__name__} field", key, valid)
         converted[name] = convert_value(value, hints[name], name)
-    try:
-        return config_class(**converted)
-    except (TypeError, ValueError) as error:
-        raise NeuralabError(f"invalid {config_class.__name__}: {error}") from None
+    return converted
 
 
 def save_config(config: Any, path: str | os.PathLike[str]) -> Path:
@@ -145,9 +250,7 @@ def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
         for option in arguments:
             if str(option) == text:
                 return option
-        raise NeuralabError(
-            f"{name}={value!r} is not valid (valid: {', '.join(str(a) for a in arguments)})"
-        )
+        raise unknown_name_error(name, text, [str(a) for a in arguments])
     if origin in (tuple, list):
         items = _split_list(value)
         if origin is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:

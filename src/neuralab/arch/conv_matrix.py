@@ -26,6 +26,7 @@ import sympy
 import torch
 from torch import nn
 
+from neuralab.arch.shapes import as_pair
 from neuralab.errors import NeuralabError
 
 __all__ = [
@@ -70,13 +71,6 @@ class _Geometry:
         return (self.output_size(0), self.output_size(1))
 
 
-def _pair(value: int | tuple[int, ...], what: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise NeuralabError(f"{what} {value!r} is not an int or a pair of ints")
-    return (int(pair[0]), int(pair[1]))
-
-
 def _geometry(conv: nn.Conv2d, input_hw: tuple[int, int] | tuple[int, int, int]) -> _Geometry:
     if not isinstance(conv, nn.Conv2d):
         raise NeuralabError(f"expected an nn.Conv2d; got {type(conv).__name__}")
@@ -95,9 +89,9 @@ def _geometry(conv: nn.Conv2d, input_hw: tuple[int, int] | tuple[int, int, int])
         input_hw = (hw[0], hw[1])
     if len(input_hw) != 2 or any(not isinstance(v, int) or v < 1 for v in input_hw):
         raise NeuralabError(f"input size {input_hw!r} is not HxW with positive integers")
-    kernel = _pair(conv.kernel_size, "kernel_size")
-    dilation = _pair(conv.dilation, "dilation")
-    stride = _pair(conv.stride, "stride")
+    kernel = as_pair(conv.kernel_size, "kernel_size")
+    dilation = as_pair(conv.dilation, "dilation")
+    stride = as_pair(conv.stride, "stride")
     if isinstance(conv.padding, str):  # 'valid' = no padding; 'same' as torch pads it
         totals = (
             [0, 0]
@@ -107,7 +101,7 @@ def _geometry(conv: nn.Conv2d, input_hw: tuple[int, int] | tuple[int, int, int])
         before = (totals[0] // 2, totals[1] // 2)
         after = (totals[0] - before[0], totals[1] - before[1])
     else:
-        before = after = _pair(conv.padding, "padding")
+        before = after = as_pair(conv.padding, "padding", minimum=0)
     geometry = _Geometry(
         conv.in_channels,
         conv.out_channels,
@@ -352,9 +346,7 @@ def symbolic_conv_matrix(
     Kernel and input are numbered row-major from 1: for a 3x3 input and a 2x2 kernel, A is 4x9
     and its first row is ``w1 w2 0 w3 w4 0 0 0 0`` (y1 = w1 x1 + w2 x2 + w3 x4 + w4 x5).
     """
-    kernel = _pair(kernel_hw, "kernel")
-    if min(kernel) < 1:
-        raise NeuralabError(f"kernel {kernel_hw!r} must have sizes >= 1")
+    kernel = as_pair(kernel_hw, "kernel")  # sizes >= 1, else one clear line
     conv = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, bias=False)
     geometry = _geometry(conv, input_hw)
     row, column, weight_index = _sparse_indices(geometry)

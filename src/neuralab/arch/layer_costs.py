@@ -1,4 +1,4 @@
-"""Per-layer costs: fan-in (input connections into one output neuron) and multiply-accumulates.
+"""Per-layer costs and labels: fan-in, multiply-accumulates and the course's name of each layer.
 
 MACs (multiply-accumulates, one multiplication plus one addition) count the weighted sums only:
 
@@ -14,22 +14,24 @@ MACs (multiply-accumulates, one multiplication plus one addition) count the weig
 Fan-in is the number of input connections into one output neuron, bias excluded:
 ``k_h * k_w * C_in / groups`` for a convolution, ``in_features`` for a linear layer, ``k_h * k_w``
 for pooling (per channel); ``None`` for elementwise layers.
+
+:func:`layer_kind_label` names a layer the course's way (``conv 5x5, M=20``, ``maxpool 2x2/2``,
+``fc K=100``) and sorts it into a kind, for the summary's rows and the diagram's blocks.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-_POOL = (
-    nn.modules.pooling._MaxPoolNd,
-    nn.modules.pooling._AvgPoolNd,
-    nn.modules.pooling._AdaptiveAvgPoolNd,
-    nn.modules.pooling._AdaptiveMaxPoolNd,
-)
+from neuralab.arch.shapes import adaptive_window, per_axis
+
+_ADAPTIVE = (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)
+_POOL = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, *_ADAPTIVE)
 NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
 _RECURRENT_GATES = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1}
 
@@ -46,21 +48,6 @@ def _zero_macs(module: nn.Module) -> bool:
     # Elementwise layers and comparisons: no weighted sum (FlopCounterMode counts none either).
     shape_only = (nn.modules.dropout._DropoutNd, nn.Flatten, nn.Unflatten, nn.Identity)
     return isinstance(module, _POOL + NORM_LAYERS + shape_only) or is_activation(module)
-
-
-def as_pair(value: Any) -> tuple[int, ...]:
-    """Return ``value`` as a tuple: (v, v) from a single value, a tuple or list as it is."""
-    return tuple(value) if isinstance(value, tuple | list) else (value, value)
-
-
-def adaptive_window(size_in: int, size_out: int) -> int:
-    """Return the largest window of adaptive pooling from ``size_in`` to ``size_out`` positions.
-
-    Window i covers ``[floor(i n / m), ceil((i + 1) n / m))`` as PyTorch's adaptive pools do.
-    """
-    return max(
-        math.ceil((i + 1) * size_in / size_out) - (i * size_in) // size_out for i in range(size_out)
-    )
 
 
 def layer_fan_in(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None) -> int | None:
@@ -87,8 +74,7 @@ def layer_fan_in(module: nn.Module, x: torch.Tensor | None, y: torch.Tensor | No
         spatial = x.dim() - 2 if x is not None and x.dim() > 2 else 2
         kernel: Any = module.kernel_size
         return int(math.prod(kernel)) if isinstance(kernel, tuple) else int(kernel) ** spatial
-    adaptive = (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)
-    if isinstance(module, adaptive) and x is not None and y is not None:
+    if isinstance(module, _ADAPTIVE) and x is not None and y is not None:
         spatial = min(x.dim(), y.dim()) - 2
         return math.prod(
             adaptive_window(n, m)
@@ -170,13 +156,49 @@ def has_formula(module: nn.Module) -> bool:
     return isinstance(module, formula) or _zero_macs(module)
 
 
+def layer_kind_label(module: nn.Module, output_shape: Sequence[int]) -> tuple[str, str]:
+    """Return the kind and the course's label of ``module``: ``("conv", "conv 5x5, M=20")``.
+
+    Kinds: conv, convT, fc, pool, norm, activation, dropout, flatten, other.
+    """
+    size = "x".join
+    if isinstance(module, nn.modules.conv._ConvNd):
+        transposed = isinstance(module, nn.modules.conv._ConvTransposeNd)
+        text = f"{'convT' if transposed else 'conv'} {size(map(str, module.kernel_size))}"
+        if any(s != 1 for s in module.stride):
+            text += "/" + size(map(str, sorted(set(module.stride))))
+        if module.groups > 1:
+            text += f" g={module.groups}"
+        return ("convT" if transposed else "conv"), f"{text}, M={module.out_channels}"
+    if isinstance(module, nn.Linear):
+        return "fc", f"fc K={module.out_features}"
+    if isinstance(module, nn.modules.pooling._MaxPoolNd | nn.modules.pooling._AvgPoolNd):
+        name = "maxpool" if isinstance(module, nn.modules.pooling._MaxPoolNd) else "avgpool"
+        k, s = per_axis(module.kernel_size), per_axis(module.stride or module.kernel_size)
+        return "pool", f"{name} {size(map(str, k))}/{size(map(str, sorted(set(s))))}"
+    if isinstance(module, _ADAPTIVE):
+        name = "avg" if isinstance(module, nn.modules.pooling._AdaptiveAvgPoolNd) else "max"
+        reach = "global" if math.prod(output_shape[1:]) == 1 else "adaptive"
+        return "pool", f"{reach} {name}pool"
+    if isinstance(module, NORM_LAYERS):
+        return "norm", "bn" if isinstance(module, nn.modules.batchnorm._BatchNorm) else "norm"
+    if is_activation(module):
+        return "activation", type(module).__name__.lower().lstrip("_")
+    if isinstance(module, nn.modules.dropout._DropoutNd):
+        return "dropout", f"dropout {module.p:g}"
+    if isinstance(module, nn.Flatten):
+        return "flatten", "flatten"
+    if isinstance(module, nn.Identity):
+        return "activation", "identity"
+    return "other", type(module).__name__
+
+
 __all__ = [
     "NORM_LAYERS",
-    "adaptive_window",
-    "as_pair",
     "attention_macs",
     "has_formula",
     "is_activation",
     "layer_fan_in",
+    "layer_kind_label",
     "layer_macs",
 ]

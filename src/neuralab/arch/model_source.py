@@ -27,14 +27,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from neuralab.arch.shapes import fmt_size, per_axis
 from neuralab.errors import NeuralabError, unknown_name_error
 
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    """Return ``(3, 32, 32)`` as ``"3x32x32"``."""
-    return "x".join(str(s) for s in shape)
 
 
 def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
@@ -54,7 +50,7 @@ def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
         )
     if any(v <= 0 for v in values):
         raise NeuralabError(
-            f"input shape {shape_text(values)} has a zero or negative size; every size must be >= 1"
+            f"input shape {fmt_size(values)} has a zero or negative size; every size must be >= 1"
         )
     return values
 
@@ -173,10 +169,6 @@ def _from_factory(source: str) -> nn.Module:
     return model
 
 
-def _pairs(value: Any, n: int) -> tuple[int, ...]:
-    return tuple(value) if isinstance(value, tuple | list) else (value,) * n
-
-
 class _InputChecker:
     """Forward pre-hooks that compare each layer's input with what the layer expects."""
 
@@ -185,7 +177,7 @@ class _InputChecker:
         self.first_weighted = True  # the first conv / linear the data reaches
 
     def _where(self) -> str:
-        return f"(input shape {shape_text(self.input_shape)})"
+        return f"(input shape {fmt_size(self.input_shape)})"
 
     def hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
         def check(module: nn.Module, inputs: tuple[Any, ...]) -> None:
@@ -217,7 +209,7 @@ class _InputChecker:
             raise NeuralabError(
                 f"layer {label} needs inputs with {spatial} spatial axes (C{'xH' if spatial > 1 else ''}"
                 f"{'xW' if spatial > 1 else 'xL'}) but gets a tensor of shape "
-                f"{shape_text(x.shape[1:])} {self._where()}"
+                f"{fmt_size(x.shape[1:])} {self._where()}"
             )
         channels = x.shape[-spatial - 1]
         if channels != module.in_channels:
@@ -240,16 +232,16 @@ class _InputChecker:
         if x.dim() < spatial + 1 or isinstance(module.padding, str):
             return  # padding="same"/"valid" is resolved by PyTorch itself
         size = tuple(x.shape[-spatial:])
-        k = _pairs(kernel, spatial)
-        p = _pairs(module.padding, spatial)
-        d = _pairs(getattr(module, "dilation", 1), spatial)
+        k = per_axis(kernel, spatial)
+        p = per_axis(module.padding, spatial)
+        d = per_axis(getattr(module, "dilation", 1), spatial)
         effective = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d, strict=True))
         padded = tuple(n + 2 * pi for n, pi in zip(size, p, strict=True))
         if any(e > n for e, n in zip(effective, padded, strict=True)):
-            dilated = "" if all(di == 1 for di in d) else f" (dilation {shape_text(d)})"
+            dilated = "" if all(di == 1 for di in d) else f" (dilation {fmt_size(d)})"
             raise NeuralabError(
-                f"{what} {shape_text(k)}{dilated} of layer {label} is larger than its padded input "
-                f"{shape_text(padded)} (size {shape_text(size)} + padding {shape_text(p)} per side) "
+                f"{what} {fmt_size(k)}{dilated} of layer {label} is larger than its padded input "
+                f"{fmt_size(padded)} (size {fmt_size(size)} + padding {fmt_size(p)} per side) "
                 f"{self._where()}; use a larger input"
             )
 
@@ -297,7 +289,7 @@ def checked_forward(model: nn.Module, input_shape: Sequence[int], *, batch_size:
             str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         )
         raise NeuralabError(
-            f"the model cannot run on input shape {shape_text(shape)}: {first_line}"
+            f"the model cannot run on input shape {fmt_size(shape)}: {first_line}"
         ) from None
     finally:
         for handle in handles:

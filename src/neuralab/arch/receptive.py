@@ -18,10 +18,10 @@ starting from the input (r_0 = 1, jump_0 = 1, start_0 = 0). Unrolled, the closed
 r_L = 1 + sum_l (k_l - 1) d_l prod_(i<l) s_i. Four stacked 5x5 convolutions give 5, 9, 13, 17.
 
 :mod:`neuralab.arch.receptive_graph` traces a model with ``torch.fx`` and propagates
-(r, jump, start) along every path (:func:`module_receptive_fields`);
+(r, jump, start) along every path (``module_receptive_fields``);
 :mod:`neuralab.arch.receptive_gradient` measures the same thing empirically, from the support of
-one output unit's gradient with respect to the input (:func:`gradient_receptive_field`). Both are
-importable from here too. This module is pure arithmetic: it imports no torch.
+one output unit's gradient with respect to the input (``gradient_receptive_field``). Both import
+this module, never the reverse. This module is pure arithmetic: it imports no torch.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from neuralab.arch.shapes import Size, fmt_size
+from neuralab.arch.shapes import Size, adaptive_window, as_pair, fmt_size
 from neuralab.errors import NeuralabError
 
 Pair: TypeAlias = tuple[int, int]
@@ -76,16 +76,6 @@ class LayerGeometry:
     dilation: Size = 1
 
 
-def int_pair(value: Any, what: str, minimum: int = 1) -> Pair:
-    """Return ``value`` (an int or an (h, w) pair of ints >= ``minimum``) as (h, w)."""
-    items = tuple(value) if isinstance(value, tuple | list) else (value, value)
-    if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in items):
-        raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair of ints")
-    if any(v < minimum for v in items):
-        raise NeuralabError(f"{what} {value!r} must be >= {minimum}")
-    return int(items[0]), int(items[1])
-
-
 def _geometry(layer: Any) -> LayerGeometry:
     """Accept a LayerGeometry, a (k, s, p, d) tuple (trailing items optional) or a mapping."""
     if isinstance(layer, LayerGeometry):
@@ -117,7 +107,7 @@ def _left_padding(padding: Any, kernel: Pair, dilation: Pair) -> Pair:
         )
     if padding == "valid":
         return (0, 0)
-    return int_pair(padding, "padding", minimum=0)
+    return as_pair(padding, "padding", minimum=0)
 
 
 def apply_window(
@@ -132,9 +122,9 @@ def apply_window(
     r_l = r_(l-1) + (k - 1) d jump_(l-1);  jump_l = jump_(l-1) s;
     start_l = start_(l-1) + ((k - 1) d / 2 - p) jump_(l-1).
     """
-    k = int_pair(kernel, "kernel size")
-    s = int_pair(stride, "stride")
-    d = int_pair(dilation, "dilation")
+    k = as_pair(kernel, "kernel size")
+    s = as_pair(stride, "stride")
+    d = as_pair(dilation, "dilation")
     p = _left_padding(padding, k, d)
     r = tuple(field.r[a] + (k[a] - 1) * d[a] * field.jump[a] for a in range(2))
     jump = tuple(as_number(field.jump[a] * s[a]) for a in range(2))
@@ -177,10 +167,10 @@ def receptive_field_closed_form(layers: Sequence[Any]) -> Pair:
     for axis in range(2):
         total, product = 1, 1
         for g in geometries:
-            k = int_pair(g.kernel, "kernel size")[axis]
-            d = int_pair(g.dilation, "dilation")[axis]
+            k = as_pair(g.kernel, "kernel size")[axis]
+            d = as_pair(g.dilation, "dilation")[axis]
             total += (k - 1) * d * product
-            product *= int_pair(g.stride, "stride")[axis]
+            product *= as_pair(g.stride, "stride")[axis]
         result.append(total)
     return result[0], result[1]
 
@@ -241,8 +231,8 @@ def transpose_window(
     centre of the continuous window; the units actually gathered sit on the stride's grid, so a
     unit's true centre can differ from start + o jump by up to a quarter of the input jump.
     """
-    k, s = int_pair(kernel, "kernel size"), int_pair(stride, "stride")
-    d, p = int_pair(dilation, "dilation"), int_pair(padding, "padding", minimum=0)
+    k, s = as_pair(kernel, "kernel size"), as_pair(stride, "stride")
+    d, p = as_pair(dilation, "dilation"), as_pair(padding, "padding", minimum=0)
     r, jump, start = [], [], []
     for a in range(2):
         count = math.ceil((d[a] * (k[a] - 1) + 1) / s[a])
@@ -278,7 +268,7 @@ def adaptive_pool(field: ReceptiveField, size_in: Pair, size_out: Pair) -> Recep
     k, s = [], []
     for a in range(2):
         n, m = size_in[a], size_out[a]
-        k.append(max(-(-(i + 1) * n // m) - (i * n) // m for i in range(m)))
+        k.append(adaptive_window(n, m))
         s.append(n / m)
     r = tuple(int(math.ceil(field.r[a] + (k[a] - 1) * field.jump[a])) for a in range(2))
     jump = tuple(as_number(field.jump[a] * s[a]) for a in range(2))
@@ -286,27 +276,12 @@ def adaptive_pool(field: ReceptiveField, size_in: Pair, size_out: Pair) -> Recep
     return ReceptiveField((r[0], r[1]), (jump[0], jump[1]), (start[0], start[1]))
 
 
-def __getattr__(name: str) -> Any:
-    """Return the model functions from their own modules (they import this one: no cycle)."""
-    if name == "module_receptive_fields":
-        from neuralab.arch.receptive_graph import module_receptive_fields
-
-        return module_receptive_fields
-    if name == "gradient_receptive_field":
-        from neuralab.arch.receptive_gradient import gradient_receptive_field
-
-        return gradient_receptive_field
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = [
     "INPUT_FIELD",
     "LayerGeometry",
     "ReceptiveField",
     "apply_window",
-    "gradient_receptive_field",  # noqa: F822 (from receptive_gradient, by __getattr__)
     "join",
-    "module_receptive_fields",  # noqa: F822 (from receptive_graph, by __getattr__)
     "receptive_field",
     "receptive_field_closed_form",
     "whole_map",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from neuralab.arch.receptive import Pair, check_image_shape, int_pair
+from neuralab.arch.receptive import Pair, check_image_shape
+from neuralab.arch.shapes import as_pair, pool_output_size
 from neuralab.errors import NeuralabError
 
 
@@ -19,11 +20,9 @@ def _window_average(kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_
     import torch.nn.functional as F
     from torch import nn
 
-    from neuralab.arch.shapes import pool_output_size
-
-    k, d = int_pair(kernel, "kernel size"), int_pair(dilation, "dilation")
-    s = int_pair(stride if stride is not None else kernel, "stride")
-    p = int_pair(padding, "padding", minimum=0)
+    k, d = as_pair(kernel, "kernel size"), as_pair(dilation, "dilation")
+    s = as_pair(stride if stride is not None else kernel, "stride")
+    p = as_pair(padding, "padding", minimum=0)
 
     class WindowAverage(nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,12 +7,18 @@ size argument is an int and an ``(h, w)`` pair otherwise.
 
 Symbols: n input size, k kernel size, s stride, p padding, d dilation, op output padding,
 C_in / C_out channels, g groups.
+
+The one copy of the small helpers every layer shares: :func:`as_pair` (an int or an (h, w)
+pair, checked), :func:`per_axis`, :func:`parse_shape` (``"3x32x32"``), :func:`fmt_size` and the
+adaptive-pool window :func:`adaptive_window`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal, TypeAlias
+import re
+from collections.abc import Sequence
+from typing import Any, Literal, TypeAlias
 
 from neuralab.errors import NeuralabError
 
@@ -24,20 +30,69 @@ def _is_pair(value: object) -> bool:
     return isinstance(value, tuple | list)
 
 
-def _as_pair(value: object, what: str, *, minimum: int = 1) -> tuple[int, int]:
-    """Return ``value`` as an (h, w) pair of ints >= ``minimum``; anything else raises."""
-    items: tuple[object, ...] = tuple(value) if isinstance(value, tuple | list) else (value, value)
-    if len(items) != 2:
-        raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair")
-    ints: list[int] = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int):
-            raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair of ints")
-        if item < minimum:
-            bound = "positive" if minimum == 1 else f">= {minimum}"
-            raise NeuralabError(f"{what} {value!r} must be {bound}")
-        ints.append(item)
+def as_pair(value: object, what: str = "size", *, minimum: int = 1) -> tuple[int, int]:
+    """Return ``value`` (an int or an (h, w) pair of ints >= ``minimum``) as (h, w); else raise.
+
+    >>> as_pair(5), as_pair((5, 3), "kernel size")
+    ((5, 5), (5, 3))
+    """
+    items = list(value) if isinstance(value, tuple | list) else [value, value]
+    ints = [v for v in items if isinstance(v, int) and not isinstance(v, bool)]
+    if len(items) != 2 or len(ints) != 2:
+        raise NeuralabError(f"{what} {value!r} must be an int or an (h, w) pair of ints")
+    if min(ints) < minimum:
+        raise NeuralabError(f"{what} {value!r} must be >= {minimum}")
     return ints[0], ints[1]
+
+
+def per_axis(value: Any, axes: int = 2) -> tuple[int, ...]:
+    """Return a layer attribute as one value per axis: ``2 -> (2, 2)``, ``(3, 5)`` as it is.
+
+    For attributes PyTorch has validated already (``kernel_size``, ``stride`` of any module).
+    """
+    return (value,) * axes if isinstance(value, int) else tuple(value)
+
+
+_SHAPE = re.compile(r"^\s*\d+(\s*[xX,*]\s*\d+)*\s*$")
+
+
+def parse_shape(text: str, *, what: str = "shape", expected: str = "") -> tuple[int, ...]:
+    """Return ``"3x32x32"`` (also ``3,32,32``) as positive integers ``(3, 32, 32)``.
+
+    ``expected`` (e.g. ``"CxHxW"``) fixes how many sizes there must be and names them in the
+    error; empty, any number is taken (``784``, ``50x64``, ``3x32x32``). ``what`` names the value
+    in errors (``"--input"``).
+
+    >>> parse_shape("3x32x32"), parse_shape("784")
+    ((3, 32, 32), (784,))
+    """
+    example = expected or "3x32x32"
+    if not _SHAPE.match(text):
+        raise NeuralabError(
+            f"{what} {text!r} is not a shape like {example} (positive integers joined by 'x')"
+        )
+    values = tuple(int(v) for v in re.split(r"\s*[xX,*]\s*", text.strip()))
+    if any(v <= 0 for v in values):
+        raise NeuralabError(f"{what} {text!r} has a zero size; every size must be >= 1")
+    wanted = len(expected.split("x")) if expected else len(values)
+    if len(values) != wanted:
+        raise NeuralabError(
+            f"{what} {text!r} has {len(values)} sizes; expected {wanted} ({expected})"
+        )
+    return values
+
+
+def adaptive_window(size_in: int, size_out: int) -> int:
+    """Return the largest window of adaptive pooling from ``size_in`` to ``size_out`` positions.
+
+    Window i covers ``[floor(i n / m), ceil((i + 1) n / m))`` as PyTorch's adaptive pools do.
+
+    >>> adaptive_window(5, 3)  # windows [0, 2), [1, 4), [3, 5)
+    3
+    """
+    return max(
+        -(-(i + 1) * size_in // size_out) - (i * size_in) // size_out for i in range(size_out)
+    )
 
 
 def _result(pair: tuple[int, int], *args: object) -> Size:
@@ -50,8 +105,8 @@ def _axis(axis: int, n: object) -> str:
     return (" height", " width")[axis] if _is_pair(n) else ""
 
 
-def fmt_size(value: Size | tuple[float, ...]) -> str:
-    """Return ``5`` for 5 and ``5x3`` for (5, 3): sizes written the course's way."""
+def fmt_size(value: Size | Sequence[float]) -> str:
+    """Return ``5`` for 5, ``5x3`` for (5, 3) and ``3x32x32`` for a shape: sizes the course's way."""
     if _is_pair(value):
         return "x".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)  # type: ignore[union-attr]
     return str(value)
@@ -85,10 +140,10 @@ def conv_output_size(
     >>> conv_output_size((28, 20), (5, 3), stride=(1, 2), padding=1)
     (26, 10)
     """
-    n2 = _as_pair(n, "input size")
-    k2 = _as_pair(kernel, "kernel size")
-    s2 = _as_pair(stride, "stride")
-    d2 = _as_pair(dilation, "dilation")
+    n2 = as_pair(n, "input size")
+    k2 = as_pair(kernel, "kernel size")
+    s2 = as_pair(stride, "stride")
+    d2 = as_pair(dilation, "dilation")
     if padding == "same":
         if s2 != (1, 1):
             raise NeuralabError(
@@ -101,7 +156,7 @@ def conv_output_size(
         raise NeuralabError(
             f"padding {padding!r} must be an int, an (h, w) pair, 'same' or 'valid'"
         )
-    p2 = _as_pair(padding, "padding", minimum=0)
+    p2 = as_pair(padding, "padding", minimum=0)
     out = []
     for axis in range(2):
         padded = n2[axis] + 2 * p2[axis]
@@ -135,11 +190,11 @@ def pool_output_size(
     >>> pool_output_size(5, 2, ceil_mode=True)
     3
     """
-    n2 = _as_pair(n, "input size")
-    k2 = _as_pair(kernel, "kernel size")
-    s2 = k2 if stride is None else _as_pair(stride, "stride")
-    p2 = _as_pair(padding, "padding", minimum=0)
-    d2 = _as_pair(dilation, "dilation")
+    n2 = as_pair(n, "input size")
+    k2 = as_pair(kernel, "kernel size")
+    s2 = k2 if stride is None else as_pair(stride, "stride")
+    p2 = as_pair(padding, "padding", minimum=0)
+    d2 = as_pair(dilation, "dilation")
     out = []
     for axis in range(2):
         if 2 * p2[axis] > k2[axis]:
@@ -177,12 +232,12 @@ def conv_transpose_output_size(
     >>> conv_transpose_output_size(12, 2, stride=2)
     24
     """
-    n2 = _as_pair(n, "input size")
-    k2 = _as_pair(kernel, "kernel size")
-    s2 = _as_pair(stride, "stride")
-    p2 = _as_pair(padding, "padding", minimum=0)
-    op2 = _as_pair(output_padding, "output_padding", minimum=0)
-    d2 = _as_pair(dilation, "dilation")
+    n2 = as_pair(n, "input size")
+    k2 = as_pair(kernel, "kernel size")
+    s2 = as_pair(stride, "stride")
+    p2 = as_pair(padding, "padding", minimum=0)
+    op2 = as_pair(output_padding, "output_padding", minimum=0)
+    d2 = as_pair(dilation, "dilation")
     out = []
     for axis in range(2):
         if op2[axis] >= s2[axis] and op2[axis] >= d2[axis]:
@@ -208,8 +263,8 @@ def conv_transpose_output_size(
 
 def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
     for value, what in ((in_channels, "in_channels"), (out_channels, "out_channels")):
-        _as_pair(value, what)
-    _as_pair(groups, "groups")
+        as_pair(value, what)
+    as_pair(groups, "groups")
     if in_channels % groups or out_channels % groups:
         raise NeuralabError(
             f"groups={groups} must divide both in_channels={in_channels} and "
@@ -238,8 +293,8 @@ def linear_params(in_features: int, out_features: int, bias: bool = True) -> int
     >>> linear_params(2880, 100)
     288100
     """
-    _as_pair(in_features, "in_features")
-    _as_pair(out_features, "out_features")
+    as_pair(in_features, "in_features")
+    as_pair(out_features, "out_features")
     return in_features * out_features + (out_features if bias else 0)
 
 
@@ -249,15 +304,17 @@ def conv_fan_in(in_channels: int, kernel: Size, groups: int = 1) -> int:
     >>> conv_fan_in(3, 5)
     75
     """
-    _as_pair(in_channels, "in_channels")
-    _as_pair(groups, "groups")
+    as_pair(in_channels, "in_channels")
+    as_pair(groups, "groups")
     if in_channels % groups:
         raise NeuralabError(f"groups={groups} must divide in_channels={in_channels}")
-    kh, kw = _as_pair(kernel, "kernel size")
+    kh, kw = as_pair(kernel, "kernel size")
     return kh * kw * in_channels // groups
 
 
 __all__ = [
+    "adaptive_window",
+    "as_pair",
     "conv_fan_in",
     "conv_output_size",
     "conv_params",
@@ -265,5 +322,7 @@ __all__ = [
     "effective_kernel",
     "fmt_size",
     "linear_params",
+    "parse_shape",
+    "per_axis",
     "pool_output_size",
 ]

@@ -65,10 +65,6 @@ def _check_input_shape(input_shape: Any) -> tuple[int, ...]:
     return shape
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "x".join(str(v) for v in shape)
-
-
 def _window_output(layer: LayerNode, index: int, shape: tuple[int, ...]) -> tuple[int, int]:
     """Return the (H, W) after a conv / convT / pool layer; an empty or invalid output raises."""
     from neuralab.arch import shapes as S
@@ -84,12 +80,12 @@ def _window_output(layer: LayerNode, index: int, shape: tuple[int, ...]) -> tupl
             d = p.get("d", 1)
             out = S.pool_output_size(n, p["k"], p["s"], p["p"], d, p["ceil"])
     except NeuralabError as error:
-        where = f"{layer.text} (layer {index}) gets {_shape_text(n)} input"
+        where = f"{layer.text} (layer {index}) gets {S.fmt_size(n)} input"
         if layer.kind != "convT" and p["p"] not in ("same", "valid"):
-            k = S._as_pair(p["k"], "size")
-            d = S._as_pair(p.get("d", 1), "size")
-            s = S._as_pair(p["s"] if p["s"] is not None else p["k"], "size", minimum=0)
-            pad = S._as_pair(p["p"], "size", minimum=0)
+            k = S.as_pair(p["k"], "size")
+            d = S.as_pair(p.get("d", 1), "size")
+            s = S.as_pair(p["s"] if p["s"] is not None else p["k"], "size", minimum=0)
+            pad = S.as_pair(p["p"], "size", minimum=0)
             raw = [
                 S._raw_window_count(n[a], k[a], s[a], pad[a], d[a], ceil_mode=p.get("ceil", False))
                 for a in range(2)

@@ -6,9 +6,11 @@ Three separate pieces, as torchinfo does it:
    mode, ``torch.no_grad``) with its input and output shapes and its multiply-accumulates;
 2. *aggregation*: the calls become :class:`LayerRow` s (one per leaf module call, or one per
    module at ``depth`` with everything below folded in) and totals, in a :class:`Summary`;
-3. *presentation*: :mod:`neuralab.report.summary_render` (rich table, Markdown, CSV, JSON, HTML).
+3. *presentation*: :mod:`neuralab.report.summary_render` (rich table, Markdown, CSV, JSON, HTML);
+   ``neuralab.summary`` is this module's :func:`summary` returned as a summary that renders
+   itself in a terminal and in Jupyter.
 
-The MAC and fan-in formulas per layer type are in :mod:`neuralab.arch.layer_costs`.
+The MAC and fan-in formulas and the layer labels are in :mod:`neuralab.arch.layer_costs`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from neuralab.arch.layer_costs import (  # noqa: F401 (NORM_LAYERS, as_pair, ...: re-exported)
-    NORM_LAYERS,
-    adaptive_window,
-    as_pair,
+from neuralab.arch.layer_costs import (
     attention_macs,
     has_formula,
-    is_activation,
     layer_fan_in,
+    layer_kind_label,
     layer_macs,
 )
 from neuralab.arch.model_source import check_input_shape, checked_forward, load_model
@@ -55,7 +54,7 @@ class LayerRow:
 
 @dataclass(frozen=True)
 class Summary:
-    """Rows and totals of one forward pass; renders itself in a terminal and in Jupyter."""
+    """Rows and totals of one forward pass (:mod:`neuralab.report.summary_render` renders them)."""
 
     input_shape: tuple[int, ...]
     rows: tuple[LayerRow, ...]
@@ -66,49 +65,6 @@ class Summary:
     activation_bytes: int  # sum of the leaf layers' output tensors of one forward pass
     batch_size: int = 1
     leaf_rows: tuple[LayerRow, ...] = field(default=(), repr=False)  # the leaf calls, any depth
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the summary as the JSON schema: input_shape, layers[...], and the totals."""
-        from neuralab.report.summary_render import summary_to_dict
-
-        return summary_to_dict(self)
-
-    def to_json(self) -> str:
-        """Return :meth:`to_dict` as indented JSON (shapes and pairs on one line)."""
-        from neuralab.report.summary_render import summary_json
-
-        return summary_json(self)
-
-    def to_csv(self, *, hwc: bool = False) -> str:
-        """Return the rows as CSV (raw numbers; shapes as CxHxW, or HxWxC with ``hwc``)."""
-        from neuralab.report.summary_render import summary_csv
-
-        return summary_csv(self, hwc=hwc)
-
-    def to_markdown(self, *, hwc: bool = False) -> str:
-        """Return the rows and totals as a Markdown table."""
-        from neuralab.report.summary_render import summary_markdown
-
-        return summary_markdown(self, hwc=hwc)
-
-    def table(self, *, hwc: bool = False) -> Any:
-        """Return a rich ``Table`` with a totals footer (shapes H x W x C with ``hwc``)."""
-        from neuralab.report.summary_render import summary_table
-
-        return summary_table(self, hwc=hwc)
-
-    def __rich__(self) -> Any:
-        return self.table()
-
-    def _repr_html_(self) -> str:
-        from neuralab.report.summary_render import summary_html
-
-        return summary_html(self)
-
-    def __str__(self) -> str:
-        from neuralab.report.summary_render import summary_text
-
-        return summary_text(self)
 
 
 @dataclass
@@ -297,8 +253,6 @@ def summary(
     calls, outputs, called = _collect(model, shape, batch_size)
     unused = _unused_parameters(model, called)
     fields = _receptive_fields(model, shape)
-
-    from neuralab.arch.diagram import layer_kind_label
 
     seen: dict[str, int] = {}
     leaf_rows: list[LayerRow] = []

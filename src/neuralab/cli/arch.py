@@ -7,14 +7,17 @@ from pathlib import Path
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._options import OutputFormat
+from neuralab.cli._emit import emit, format_option
 
 _MODEL_HELP = (
     "The network: a layer spec such as 'conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(10)', "
     "a torchvision model name (resnet18, vgg16, mobilenet_v2, ...; random weights, nothing "
     "downloaded), or package.module:factory for your own code (called without arguments)."
 )
-_INPUT_HELP = "One input sample as CxHxW, e.g. 1x28x28 (MNIST) or 3x224x224 (ImageNet)."
+_INPUT_HELP = (
+    "One input sample without the batch axis: CxHxW for images, e.g. 1x28x28 (MNIST) or "
+    "3x224x224 (ImageNet); 784 for a vector, 50x64 for a sequence."
+)
 
 
 @app.command("summary")
@@ -30,9 +33,7 @@ def summary_command(
         "default: every leaf layer.",
         show_default=False,
     ),
-    format: OutputFormat = typer.Option(
-        OutputFormat.table, "--format", "-f", help="table, json, csv or markdown."
-    ),
+    output_format: str = format_option(),
     hwc: bool = typer.Option(
         False,
         "--hwc",
@@ -62,30 +63,11 @@ def summary_command(
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
-    from neuralab.arch.summary import summary
-    from neuralab.atomic import write_text
     from neuralab.cli._options import parse_shape
-    from neuralab.console import stdout_console
-    from neuralab.report.summary_render import summary_text
+    from neuralab.report.summary_render import summary, summary_tables
 
-    shape = parse_shape(input)
-    result = summary(model, shape, depth=depth)
-    if format is OutputFormat.json:
-        text = result.to_json() + "\n"
-    elif format is OutputFormat.csv:
-        text = result.to_csv(hwc=hwc)
-    elif format is OutputFormat.markdown:
-        text = result.to_markdown(hwc=hwc)
-    elif output is not None:
-        text = summary_text(result, hwc=hwc)
-    else:
-        stdout_console().print(result.table(hwc=hwc))
-        return
-    if output is not None:
-        write_text(output, text)
-        typer.echo(f"wrote {output}", err=True)
-    else:
-        typer.echo(text, nl=False)
+    result = summary(model, parse_shape(input, expected=""), depth=depth)
+    emit(summary_tables(result, hwc=hwc), output_format, output=output)
 
 
 @app.command("diagram")
@@ -112,8 +94,8 @@ def diagram_command(
     Example: neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 -o cnn.png
     """
-    from neuralab.arch.diagram import check_figure_path, draw_diagram
     from neuralab.cli._options import parse_shape
+    from neuralab.report.diagram import check_figure_path, draw_diagram
 
     check_figure_path(output)
     shape = parse_shape(input)

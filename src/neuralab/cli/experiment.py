@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from neuralab.cli._app import app
-
-FORMATS = ("table", "json", "csv", "markdown")
+from neuralab.cli._config_flags import set_option
+from neuralab.cli._emit import emit, format_option
 
 
 @app.command(
@@ -50,26 +49,20 @@ def experiment(
         help="Where to write the results (default runs/experiment-NAME-TIMESTAMP).",
         show_default=False,
     ),
-    set_values: list[str] | None = typer.Option(
-        None,
-        "--set",
-        help="Change a config field: --set field=value (repeatable; see report's config.yaml).",
-        show_default=False,
+    set_values: list[str] | None = set_option(
+        "FIELD=VALUE for a field of the experiment's config (repeatable; see its config.yaml)."
     ),
-    output_format: str = typer.Option(
-        "table", "--format", help="How to print the table: table, json, csv or markdown."
-    ),
+    output_format: str = format_option(),
 ) -> None:
     """Run one of the course's experiments (see the help text above)."""
-    from neuralab.config import config_to_dict, parse_overrides
-    from neuralab.console import stderr_console, stdout_console
+    from neuralab.config import parse_overrides
+    from neuralab.console import stderr_console
     from neuralab.errors import NeuralabError
     from neuralab.playground.experiments import get_experiment, list_experiments, run_experiment
-    from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
+    from neuralab.report.result_report import result_tables
+    from neuralab.report.tabular import Column, Table
     from neuralab.rundir import default_run_name
 
-    if output_format not in FORMATS:
-        raise NeuralabError(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     if list_experiments_ or name == "list" or name is None:
         if name not in (None, "list"):
             raise NeuralabError("give an experiment name or --list, not both")
@@ -82,50 +75,16 @@ def experiment(
             Column("title", "what", justify="left"),
             Column("claim", "the course's claim", justify="left"),
         ]
-        _print_table(rows, columns, output_format, rows)
+        emit(Table(rows, columns), output_format)
         return
     experiment_ = get_experiment(name)  # unknown names raise, listing the valid ones
-    overrides = parse_overrides(set_values or [])
     folder = run_dir or Path("runs") / default_run_name("experiment", experiment_.name)
     with stderr_console().status(f"running experiment {experiment_.name}..."):
         result = run_experiment(
-            experiment_.name, quick=quick, seeds=seeds, overrides=overrides, run_dir=folder
+            experiment_.name,
+            quick=quick,
+            seeds=seeds,
+            overrides=parse_overrides(set_values or []),
+            run_dir=folder,
         )
-    table = result.tables[0]  # an experiment has one table
-    if output_format == "json":
-        payload = {
-            "name": result.name,
-            "conclusion": result.conclusion,
-            "holds": result.holds,
-            "rows": table.rows,
-            "figures": [str(f) for f in result.figures],
-            "run_dir": str(result.run_dir),
-            "config": config_to_dict(result.config),
-        }
-        print(to_json(payload))
-        return
-    if output_format == "csv":
-        print(csv_table(table.rows, table.columns), end="")
-    elif output_format == "markdown":
-        print(markdown_table(table.rows, table.columns), end="")
-    else:
-        stdout_console().print(rich_table(table.rows, table.columns, title=result.title))
-    console = stdout_console()
-    console.print(f"conclusion ({result.verdict}): {result.conclusion}.", soft_wrap=True)
-    for figure in result.figures:
-        console.print(f"figure: {figure}", soft_wrap=True)
-    console.print(f"run directory: {result.run_dir} ({result.seconds:.1f} s)", soft_wrap=True)
-
-
-def _print_table(rows: list[dict[str, Any]], columns: list[Any], fmt: str, raw: Any) -> None:
-    from neuralab.console import stdout_console
-    from neuralab.report.tabular import csv_table, markdown_table, rich_table, to_json
-
-    if fmt == "json":
-        print(to_json(raw))
-    elif fmt == "csv":
-        print(csv_table(rows, columns), end="")
-    elif fmt == "markdown":
-        print(markdown_table(rows, columns), end="")
-    else:
-        stdout_console().print(rich_table(rows, columns))
+    emit(result_tables(result), output_format)

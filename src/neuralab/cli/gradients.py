@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neuralab.cli._app import app
-from neuralab.cli._options import OutputFormat
+from neuralab.cli._emit import emit, format_option
 
 
 @app.command("gradients")
@@ -30,9 +30,7 @@ def gradients_command(
     activation: str = typer.Option(
         "relu", "--activation", help="The hidden units' sigma: relu, sigmoid, tanh, identity, ..."
     ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.table, "--format", help="table, json, csv or markdown."
-    ),
+    output_format: str = format_option(),
 ) -> None:
     """Print dL/dW for every weight: the chain rule, the formula (sympy), its value, autograd's.
 
@@ -43,8 +41,7 @@ def gradients_command(
 
     Example: neuralab gradients --w1 "[[-1,1],[1,-1]]" --w2 "[[1,1]]" --x 1,0 --y 1 --loss mse
     """
-    from neuralab.console import stdout_console
-    from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
+    from neuralab.report.theory_tables import gradient_tables
     from neuralab.theory.gradients import gradient_report
     from neuralab.theory.matrices import parse_matrix, parse_vector
 
@@ -58,71 +55,4 @@ def gradients_command(
         W1, W2, x_vector, y_vector, b1=b1_vector, b2=b2_vector, loss=loss, activation=activation
     )
 
-    rows = [
-        {
-            "weight": r.weight,
-            "chain": r.chain,
-            "formula": r.formula,
-            "value": r.value,
-            "autograd": r.autograd,
-            "match": "yes" if r.match else "NO",
-        }
-        for r in report.rows
-    ]
-    columns = [
-        Column("weight", "dL/d", justify="left"),
-        Column("chain", "chain rule", justify="left"),
-        Column("formula", "formula", justify="left"),
-        Column("value", "value", ".10g"),
-        Column("autograd", "autograd", ".10g"),
-        Column("match", "match", justify="center"),
-    ]
-
-    def numbers(values: tuple[float, ...]) -> str:
-        return ", ".join(f"{v:.6g}" for v in values)
-
-    forward = (
-        f"sigma = {report.activation}; {report.loss_formula}\n"
-        f"x = ({numbers(report.x)}), z = W1 x + b1 = ({numbers(report.z)}), "
-        f"n = sigma(z) = ({numbers(report.n)}), sigma'(z) = ({numbers(report.sigma_prime)})\n"
-        f"out = ({numbers(report.out)}), y = ({numbers(report.y)}), "
-        f"L = {report.loss_value:.10g} (autograd {report.autograd_loss:.10g})"
-    )
-    if output_format is OutputFormat.json:
-        print(
-            to_json(
-                {
-                    "activation": report.activation,
-                    "loss": report.loss,
-                    "loss_formula": report.loss_formula,
-                    "x": report.x,
-                    "y": report.y,
-                    "z": report.z,
-                    "n": report.n,
-                    "sigma_prime": report.sigma_prime,
-                    "out": report.out,
-                    "loss_value": report.loss_value,
-                    "max_difference": report.max_difference,
-                    "gradients": rows,
-                }
-            )
-        )
-        return
-    if output_format is OutputFormat.csv:
-        print(csv_table(rows, columns), end="")
-        return
-    verdict = (
-        f"all {len(rows)} formulas agree with autograd (largest difference "
-        f"{report.max_difference:.2g})"
-        if report.all_match
-        else f"MISMATCH: largest difference {report.max_difference:.3g}"
-    )
-    if output_format is OutputFormat.markdown:
-        print(forward.replace("\n", "  \n") + "\n")
-        print(markdown_table(rows, columns))
-        print(verdict)
-        return
-    console = stdout_console()
-    console.print(forward)
-    console.print(rich_table(rows, columns, title="Partial derivatives of L"))
-    console.print(verdict)
+    emit(gradient_tables(report), output_format)

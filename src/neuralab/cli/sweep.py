@@ -5,18 +5,36 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from neuralab.cli._app import app
+from neuralab.cli._config_flags import config_file_option, config_flags, set_option
+from neuralab.cli._emit import emit, format_option
 from neuralab.console import stderr_console, stdout_console
+from neuralab.studies.sweep.spec import SWEEP_DEFAULTS, SweepSpec
+from neuralab.vision.config import TrainConfig
 
 if TYPE_CHECKING:
     from neuralab.studies.sweep.results import SweepOutcome
 
 sweep_app = typer.Typer(
-    help="Sweep training settings over seeds; choose on the validation split; test the choice once.",
+    help="""Sweep training settings over seeds; choose on the validation split; test the choice once.
+
+Trains every grid point for every seed, chooses by the validation metric ONLY, retrains the
+chosen setting for --final-epochs, and only then evaluates it once on the test set. Every flag of
+`neuralab train` sets the base config of the runs.
+
+Built on Optuna: an SQLite storage in the sweep directory by default, so a sweep that is
+interrupted and started again skips finished trials and reruns unfinished ones; any Optuna
+storage URL lets many workers (`neuralab sweep worker DIR`, e.g. a Slurm job array) share it.
+Runs that diverge or stay at chance level are flagged failed and never selected.
+
+Example:
+
+  neuralab sweep --data mnist --model cnn --grid dropout=0:0.9:0.1 --seeds 3 --final-epochs 10
+""",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -29,27 +47,18 @@ _EXAMPLE = (
 
 
 @sweep_app.callback()
+@config_flags(SweepSpec, exclude=("base", "grid"), into="spec_fields")
+@config_flags(TrainConfig, exclude=("run_dir",), defaults=SWEEP_DEFAULTS)
 def sweep(
     context: typer.Context,
-    data: str = typer.Option("digits", help="Data set (see `neuralab train --help`)."),
-    model: str = typer.Option("cnn", help="Model name (cnn, mlp, resnet18, spec:...)."),
+    fields: dict[str, Any],
+    spec_fields: dict[str, Any],
     grid: list[str] = typer.Option(
-        [], "--grid", help="field=a:b:step (range, ends included) or field=a,b,c; repeatable."
-    ),
-    search: str = typer.Option("grid", help="grid (every point), random or tpe (Optuna's TPE)."),
-    trials: int | None = typer.Option(None, help="random / tpe: number of trials."),
-    seeds: int = typer.Option(1, help="Runs per setting (seeds seed, seed+1, ...)."),
-    epochs: int = typer.Option(1, help="Epochs of each sweep run."),
-    select: str = typer.Option(
-        "val_acc", help="Validation metric that chooses: val_acc or val_loss."
-    ),
-    final_epochs: int | None = typer.Option(
-        None, help="Retrain the chosen setting this long and evaluate it once on the test set."
-    ),
-    storage: str | None = typer.Option(
-        None,
-        help="Optuna storage URL shared by workers (default: SQLite file in the sweep directory; "
-        "postgresql://..., or journal:PATH on a shared file system).",
+        [],
+        "--grid",
+        metavar="FIELD=VALUES",
+        help="A TrainConfig field and its values: field=start:stop:step (a range, both ends "
+        "included) or field=a,b,c; repeatable (every combination).",
     ),
     workers: int = typer.Option(
         1,
@@ -57,60 +66,46 @@ def sweep(
         "elsewhere with `neuralab sweep worker DIR`, then `neuralab sweep report DIR`).",
     ),
     sweep_dir: Path | None = typer.Option(
-        None, help="Sweep directory (default runs/sweep-<data>-<model>-<timestamp>)."
+        None,
+        help="Sweep directory (default runs/sweep-<data>-<model>-<timestamp>).",
+        show_default=False,
     ),
-    config: Path | None = typer.Option(None, help="Base TrainConfig file (YAML/TOML)."),
-    set_values: list[str] = typer.Option(
-        [], "--set", help="Override a base TrainConfig field: field=value; repeatable."
-    ),
+    config: Path | None = config_file_option(TrainConfig),
+    set_values: list[str] | None = set_option("FIELD=VALUE for a TrainConfig field (repeatable)."),
+    output_format: str = format_option("How to print the sweep's table."),
 ) -> None:
-    """Train every grid point for every seed, choose by the validation metric ONLY, retrain the
-    chosen setting for --final-epochs, and only then evaluate it once on the test set.
-
-    Built on Optuna: an SQLite storage in the sweep directory by default, so a sweep that is
-    interrupted and started again skips finished trials and reruns unfinished ones; any Optuna
-    storage URL lets many workers (`neuralab sweep worker DIR`, e.g. a Slurm job array) share it.
-    Runs that diverge or stay at chance level are flagged failed and never selected.
-    """
     if context.invoked_subcommand is not None:
         return
-    from neuralab.config import config_to_dict, load_config, parse_overrides
+    from neuralab.config import (
+        config_to_dict,
+        convert_fields,
+        make_config,
+        parse_overrides,
+        read_config_file,
+    )
     from neuralab.errors import NeuralabError
     from neuralab.rundir import default_run_name
     from neuralab.studies.sweep.grid import parse_grid
     from neuralab.studies.sweep.runner import check_storage, run_sweep
-    from neuralab.studies.sweep.spec import SweepSpec
     from neuralab.studies.sweep.storage import describe_storage
-    from neuralab.vision.config import TrainConfig
 
     if not grid:
         raise NeuralabError(f"give at least one --grid field=values. {_EXAMPLE}")
-    overrides: dict[str, object] = {"data": data, "model": model, "epochs": epochs}
-    overrides.update(parse_overrides(set_values))
-    base = load_config(TrainConfig, config, overrides)
+    values = {**SWEEP_DEFAULTS, **(read_config_file(config) if config else {})}
+    base = make_config(TrainConfig, {**values, **parse_overrides(set_values or []), **fields})
     axes = [parse_grid(text, TrainConfig) for text in grid]
     base_values = config_to_dict(base)
     base_values.pop("run_dir", None)
-    spec = SweepSpec.from_axes(
-        base_values,
-        axes,
-        search=search,
-        trials=trials,
-        seeds=seeds,
-        select=select,
-        final_epochs=final_epochs,
-        storage=storage,
-    )
+    spec = SweepSpec.from_axes(base_values, axes, **convert_fields(SweepSpec, spec_fields))
     check_storage(spec)  # an unreachable storage fails before anything is written
-    directory = sweep_dir or Path("runs") / default_run_name("sweep", data, model)
-    console = stdout_console()
+    directory = sweep_dir or Path("runs") / default_run_name("sweep", base.data, base.model)
     size = len(spec.settings()) if spec.search == "grid" else spec.trials
-    console.print(
-        f"sweep in {directory}: {size} setting(s) x {seeds} seed(s), {workers} worker(s), "
+    stdout_console().print(
+        f"sweep in {directory}: {size} setting(s) x {spec.seeds} seed(s), {workers} worker(s), "
         f"storage {describe_storage(spec, directory)}"
     )
     outcome = run_sweep(spec, directory, workers=workers, on_progress=_progress_printer(workers))
-    _print_outcome(outcome, directory)
+    _emit_outcome(outcome, directory, output_format)
 
 
 @sweep_app.command("worker")
@@ -139,11 +134,14 @@ def worker(
 
 
 @sweep_app.command("report")
-def report(sweep_dir: Path = typer.Argument(..., help="The sweep directory.")) -> None:
+def report(
+    sweep_dir: Path = typer.Argument(..., help="The sweep directory."),
+    output_format: str = format_option("How to print the sweep's table."),
+) -> None:
     """Choose, retrain (--final-epochs), test once and write the reports of a finished sweep."""
     from neuralab.studies.sweep.runner import finish_sweep
 
-    _print_outcome(finish_sweep(sweep_dir), sweep_dir)
+    _emit_outcome(finish_sweep(sweep_dir), sweep_dir, output_format)
 
 
 def _progress_printer(workers: int) -> Callable[[int, int], None] | None:
@@ -160,13 +158,11 @@ def _progress_printer(workers: int) -> Callable[[int, int], None] | None:
     return show
 
 
-def _print_outcome(outcome: SweepOutcome, directory: Path) -> None:
-    from neuralab.report.tabular import rich_table
+def _emit_outcome(outcome: SweepOutcome, directory: Path, output_format: str) -> None:
+    from neuralab.report.result_report import result_tables
     from neuralab.studies.sweep.report import sweep_result
 
-    result = sweep_result(outcome)
-    console = stdout_console()
-    for table in result.tables:
-        console.print(rich_table(table.rows, table.columns, title=table.title))
-    console.print(result.conclusion)
-    console.print(f"report: {Path(directory) / 'report.md'} and report.html")
+    figures = sorted((Path(directory) / "figures").glob("*.png"))
+    result = sweep_result(outcome, figures=figures)
+    result.run_dir = Path(directory)
+    emit(result_tables(result), output_format)

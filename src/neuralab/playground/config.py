@@ -9,49 +9,111 @@ This module imports no torch: the command line builds its options from these fie
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass
+from typing import Literal
 
+from neuralab.config import option
 from neuralab.errors import NeuralabError, unknown_name_error
 
-LOSSES = ("mse", "bce", "ce")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-ORDERS = ("shuffled", "sorted")
+LossName = Literal["mse", "bce", "ce"]
+OptimizerName = Literal["sgd", "momentum", "adam"]
+OrderName = Literal["shuffled", "sorted"]
+LOSSES: tuple[str, ...] = typing.get_args(LossName)
+OPTIMIZERS: tuple[str, ...] = typing.get_args(OptimizerName)
+ORDERS: tuple[str, ...] = typing.get_args(OrderName)
 MAX_EPOCHS = 100_000
 # the one parameter a scheme written as name(value) sets, e.g. constant(0.5), normal(0.1)
 _INIT_PARAMETER = {"constant": "c", "normal": "std", "uniform": "a", "scaled": "s"}
+_DATA, _NETWORK, _TRAINING = "Data", "Network", "Training"
 
 
 @dataclass
 class PlaygroundConfig:
     """Everything that defines one playground run (the TF Playground's knobs, and a few more)."""
 
-    data: str = "circle"  # toy data set name
-    n: int = 400  # number of examples (train + test)
-    noise: float = 0.0  # data noise (as in TF Playground, 0..50 percent for classification)
-    train_ratio: float = 0.5  # fraction of the examples used for training
-    order: str = "shuffled"  # "shuffled" | "sorted" (all examples of one class first)
-    features: tuple[str, ...] = ("x1", "x2")  # of x1, x2, x1^2, x2^2, x1x2, sin_x1, sin_x2
-    hidden: tuple[int, ...] = (4, 2)  # hidden layer sizes; () = no hidden layer
-    activation: str = "tanh"  # hidden activation (one name, or comma list per layer as a str)
-    output: str = "auto"  # sigmoid | tanh | linear | softmax | auto (from loss/task)
-    loss: str = "auto"  # mse | bce | ce | auto
-    dropout: float = 0.0  # dropout probability after every hidden layer
-    init: str = "xavier_uniform"  # any scheme of neuralab.theory.initialization; constant(0.5)
-    bias_init: float = 0.0  # every bias starts at this constant (0.01 keeps ReLUs active)
-    optimizer: str = "sgd"  # sgd | momentum | adam
-    lr: float = 0.03  # learning rate eta
-    momentum: float = 0.9  # mu of the momentum optimiser
-    batch_size: int = 10  # 0 = full batch (gradient descent), 1 = SGD
-    l1: float = 0.0  # L1 penalty lambda_1 * sum |w|  (weights only, not biases)
-    l2: float = 0.0  # L2 penalty lambda_2 / 2 * sum w^2  (weights only, not biases)
-    shuffle: bool = True  # reshuffle every epoch
-    epochs: int = 200  # passes over the training set
-    seed: int = 0  # seeds initialization, shuffling and dropout (and the data, see data_seed)
-    log_every: int = 0  # 0 = choose automatically
-    iterations: int = 0  # > 0: stop after this many parameter updates (overrides epochs)
-    data_seed: int | None = None  # seed of the data set; None = seed
-    classes: int = 3  # number of classes of the multi-class set (blobs)
-    device: str = "cpu"  # cpu | cuda | mps | auto (tiny networks are fastest on the CPU)
+    data: str = option(
+        "circle",
+        help="Toy data set: circle, xor, gauss, spiral, moons, blobs, plane, multi-gauss, curve",
+        group=_DATA,
+    )
+    n: int = option(400, help="Number of examples (train + test)", group=_DATA)
+    noise: float = option(
+        0.0,
+        help="Noise in percent, as TF Playground's slider (0..50 for classification)",
+        group=_DATA,
+    )
+    train_ratio: float = option(0.5, help="Fraction of the examples used for training", group=_DATA)
+    order: OrderName = option(
+        "shuffled",
+        help="Order of the training set: sorted puts all of one class first",
+        group=_DATA,
+    )
+    features: tuple[str, ...] = option(
+        ("x1", "x2"),
+        help="Input features of x1, x2, x1^2, x2^2, x1x2, sin_x1, sin_x2",
+        group=_DATA,
+    )
+    hidden: tuple[int, ...] = option(
+        (4, 2), help="Hidden layer sizes, e.g. 8,8 ('' = no hidden layer)", group=_NETWORK
+    )
+    activation: str = option(
+        "tanh", help="Hidden activation, or one per layer: relu,tanh", group=_NETWORK
+    )
+    output: str = option(
+        "auto",
+        help="Output activation: sigmoid, tanh, linear, softmax, auto (from the loss and task)",
+        group=_NETWORK,
+    )
+    loss: str = option(
+        "auto", help="Loss (auto: from the task)", choices=(*LOSSES, "auto"), group=_NETWORK
+    )
+    dropout: float = option(
+        0.0, help="Dropout probability after every hidden layer", group=_NETWORK
+    )
+    init: str = option(
+        "xavier_uniform",
+        help="Weight init, any scheme of neuralab.theory.initialization: he, xavier, zeros, "
+        "small, large, constant(0.5), normal(0.1), ...",
+        group=_NETWORK,
+    )
+    bias_init: float = option(
+        0.0, help="Constant every bias starts at (0.01 keeps ReLUs alive)", group=_NETWORK
+    )
+    optimizer: str = option("sgd", help="Optimiser", choices=OPTIMIZERS, group=_TRAINING)
+    lr: float = option(0.03, help="Learning rate eta", group=_TRAINING)
+    momentum: float = option(0.9, help="Momentum mu of the momentum optimiser", group=_TRAINING)
+    batch_size: int = option(
+        10,
+        help="Examples per update: 0 = full batch (gradient descent), 1 = SGD",
+        group=_TRAINING,
+    )
+    l1: float = option(
+        0.0, help="L1 penalty lambda_1 * sum |w| (weights only, not biases)", group=_TRAINING
+    )
+    l2: float = option(
+        0.0, help="L2 penalty lambda_2 / 2 * sum w^2 (weights only, not biases)", group=_TRAINING
+    )
+    shuffle: bool = option(True, help="Reshuffle the training set every epoch", group=_TRAINING)
+    epochs: int = option(200, help="Passes over the training set", group=_TRAINING)
+    seed: int = option(
+        0,
+        help="Seed of initialization, shuffling, dropout (and the data, see --data-seed)",
+        group=_TRAINING,
+    )
+    log_every: int = option(
+        0, help="Print a line every k epochs (0: about 10 lines)", group=_TRAINING
+    )
+    iterations: int = option(
+        0, help="Stop after this many updates instead (0: run the epochs)", group=_TRAINING
+    )
+    data_seed: int | None = option(None, help="Seed of the data set (none: --seed)", group=_DATA)
+    classes: int = option(3, help="Number of classes of the multi-class set (blobs)", group=_DATA)
+    device: str = option(
+        "cpu",
+        help="cpu, cuda, mps or auto (tiny networks are fastest on the CPU)",
+        group=_TRAINING,
+    )
 
     def __post_init__(self) -> None:
         validate_config(self)

@@ -10,6 +10,7 @@ A run directory of an experiment or a study holds::
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ from neuralab.atomic import write_text
 from neuralab.config import save_config
 from neuralab.report.html import embedded_image, html_page, html_table, paragraph
 from neuralab.report.result import ExperimentResult
-from neuralab.report.tabular import csv_table, markdown_table
+from neuralab.report.tabular import Table, csv_table, markdown_table
 
 
 def write_result(result: ExperimentResult, run_dir: str | os.PathLike[str]) -> list[Path]:
@@ -90,6 +91,26 @@ def report_html(result: ExperimentResult) -> str:
     return html_page(result.title, body)
 
 
+def result_tables(result: ExperimentResult) -> list[Table]:
+    """Return the result's tables as a command prints them.
+
+    A first table without a title takes the result's; the last one ends with the conclusion
+    (and its verdict), the figures and where the report is, as notes.
+    """
+    tables = [dataclasses.replace(table, notes=list(table.notes)) for table in result.tables]
+    if tables and not tables[0].title:
+        tables[0].title = result.title
+    notes = [f"conclusion{_verdict(result)}: {_sentence(result.conclusion)}"]
+    notes += [f"figure: {figure}" for figure in result.figures]
+    if result.run_dir is not None:
+        seconds = f" ({result.seconds:.1f} s)" if result.seconds is not None else ""
+        notes.append(f"report: {Path(result.run_dir) / 'report.md'} and report.html{seconds}")
+    if not tables:
+        return [Table([], [], notes=notes)]
+    tables[-1].notes += notes
+    return tables
+
+
 def _verdict(result: ExperimentResult) -> str:
     return f" ({result.verdict})" if result.verdict else ""
 
@@ -108,6 +129,7 @@ def _relative(figure: Path, run_dir: str | os.PathLike[str] | None) -> Path:
 __all__ = [
     "report_html",
     "report_markdown",
+    "result_tables",
     "table_stems",
     "write_result",
 ]

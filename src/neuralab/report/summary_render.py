@@ -4,6 +4,10 @@ Numbers are computed in :mod:`neuralab.arch.summary` and only formatted here: pa
 thousands separators (``288,100``), MACs with SI prefixes (``12.3M``), memory in KiB / MiB, shapes
 as C x H x W (PyTorch's order) or, with ``hwc``, H x W x C (the course's order). Pairs that are
 equal on both axes (a square receptive field) are shown once: ``5`` rather than ``5x5``.
+
+:func:`summary` (``neuralab.summary``) computes a summary and returns it as a
+:class:`RenderedSummary`, which prints itself (``print``, ``rich.print``, Jupyter) and writes
+JSON, CSV and Markdown: the numbers stay in arch, their renderings here.
 """
 
 from __future__ import annotations
@@ -12,14 +16,19 @@ import html
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from neuralab.arch.receptive import as_number
+from neuralab.arch.shapes import fmt_size
+from neuralab.arch.summary import LayerRow, Summary
+from neuralab.arch.summary import summary as compute_summary
+from neuralab.report import tabular
 from neuralab.report.tabular import Column, csv_table, markdown_table, rich_table, to_json
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-    from neuralab.arch.summary import LayerRow, Summary
+    from torch import nn
 
 
 def human_count(value: int) -> str:
@@ -51,28 +60,24 @@ def human_bytes(value: int) -> str:
 
 def shape_str(shape: Sequence[int], *, hwc: bool = False) -> str:
     """Return ``(20, 24, 24)`` as ``"20x24x24"``, or ``"24x24x20"`` with ``hwc``."""
-    values = list(shape)
+    values = tuple(shape)
     if hwc and len(values) >= 3:
         values = values[1:] + values[:1]
-    return "x".join(str(v) for v in values)
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else float(value)
+    return fmt_size(values)
 
 
 def pair_str(pair: Sequence[float] | None) -> str:
     """Return ``(5, 5)`` as ``"5"`` and ``(5, 3)`` as ``"5x3"``; ``None`` as ``""``."""
     if pair is None:
         return ""
-    values = [_number(v) for v in pair]
+    values = [as_number(v) for v in pair]
     if all(v == values[0] for v in values):
         return f"{values[0]:g}"
     return "x".join(f"{v:g}" for v in values)
 
 
 def _pair_json(pair: Sequence[float] | None) -> list[int | float] | None:
-    return None if pair is None else [_number(v) for v in pair]
+    return None if pair is None else [as_number(v) for v in pair]
 
 
 def layer_dict(row: LayerRow) -> dict[str, Any]:
@@ -190,7 +195,7 @@ def summary_csv(summary: Summary, *, hwc: bool = False) -> str:
         values["output_shape"] = shape_str(row.output_shape, hwc=hwc)
         for key in ("receptive_field", "jump", "start"):
             pair = values[key]
-            values[key] = "" if pair is None else "x".join(f"{_number(v):g}" for v in pair)
+            values[key] = "" if pair is None else "x".join(f"{as_number(v):g}" for v in pair)
         rows.append(values)
     columns = [
         Column(key)
@@ -244,3 +249,81 @@ def summary_text(summary: Summary, *, hwc: bool = False, width: int = 120) -> st
         summary_table(summary, hwc=hwc)
     )
     return buffer.getvalue()
+
+
+def summary_tables(summary: Summary, *, hwc: bool = False) -> tabular.Table:
+    """Return the summary as a :class:`~neuralab.report.tabular.Table`: one row per layer in the
+    JSON schema's ``layers`` form, the totals (and memory in bytes) as its footer, the totals
+    line as its note."""
+    footer = _footer(summary) | {
+        "param_bytes": summary.param_bytes,
+        "activation_bytes": summary.activation_bytes,
+    }
+    rows = [layer_dict(row) for row in summary.rows]
+    return tabular.Table(
+        rows, _columns(summary, hwc), footer=footer, notes=[totals_line(summary, hwc=hwc)]
+    )
+
+
+class RenderedSummary(Summary):
+    """A :class:`~neuralab.arch.summary.Summary` that renders itself.
+
+    ``print(s)`` and ``rich.print(s)`` show the table, Jupyter the HTML table; ``to_json``,
+    ``to_csv`` and ``to_markdown`` write it for machines and documents.
+    """
+
+    @classmethod
+    def of(cls, summary: Summary) -> RenderedSummary:
+        """Return ``summary``'s rows and totals as a :class:`RenderedSummary`."""
+        return cls(**{f.name: getattr(summary, f.name) for f in fields(summary)})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as the JSON schema: input_shape, layers[...], and the totals."""
+        return summary_to_dict(self)
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as indented JSON (shapes and pairs on one line)."""
+        return summary_json(self)
+
+    def to_csv(self, *, hwc: bool = False) -> str:
+        """Return the rows as CSV (raw numbers; shapes as CxHxW, or HxWxC with ``hwc``)."""
+        return summary_csv(self, hwc=hwc)
+
+    def to_markdown(self, *, hwc: bool = False) -> str:
+        """Return the rows and totals as a Markdown table."""
+        return summary_markdown(self, hwc=hwc)
+
+    def table(self, *, hwc: bool = False) -> Table:
+        """Return a rich ``Table`` with a totals footer (shapes H x W x C with ``hwc``)."""
+        return summary_table(self, hwc=hwc)
+
+    def __rich__(self) -> Table:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        return summary_html(self)
+
+    def __str__(self) -> str:
+        return summary_text(self)
+
+
+def summary(
+    model_or_source: nn.Module | str,
+    input_shape: Sequence[int] | int,
+    *,
+    depth: int | None = None,
+    batch_size: int = 1,
+) -> RenderedSummary:
+    """Return the summary of a model on one forward pass, as a :class:`RenderedSummary`.
+
+    The numbers are :func:`neuralab.arch.summary.summary`'s: ``model_or_source`` is an
+    ``nn.Module``, a layer spec, a torchvision name or ``package.module:factory``; ``depth=N``
+    folds modules N levels deep into single rows.
+
+    >>> s = summary("conv(10,5)", (3, 32, 32))
+    >>> s.rows[0].params, s.total_macs
+    (760, 588000)
+    """
+    return RenderedSummary.of(
+        compute_summary(model_or_source, input_shape, depth=depth, batch_size=batch_size)
+    )

@@ -11,21 +11,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuralab.config import option
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+_STUDY = "Study settings"
 
 
 @dataclass
 class AugmentationStudyConfig:
     """The augmentation study's setting (defaults: the course's)."""
 
-    data: str = "gtsrb"  # data set (offline: npz:../shared/datasets/gtsrb/gtsrb-32.npz)
-    data_dir: str = "data"  # where torchvision data sets live
-    model: str = "cnn"  # the model
-    augment: str = "standard"  # the augmentation preset compared with none (no flips: signs)
-    epochs: int = 10  # epochs of each run
-    batch_size: int = 64  # images per step
-    seed: int = 0  # seed of both runs
+    data: str = option(
+        "gtsrb", help="Data set (offline: npz:../shared/datasets/gtsrb/gtsrb-32.npz)", group=_STUDY
+    )
+    data_dir: str = option("data", help="Where torchvision data sets live", group=_STUDY)
+    model: str = option("cnn", help="Model trained with and without augmentation", group=_STUDY)
+    augment: str = option(
+        "standard",
+        help="The augmentation preset compared with none (no flips: signs)",
+        group=_STUDY,
+    )
+    epochs: int = option(10, help="Epochs of each run", group=_STUDY)
+    batch_size: int = option(64, help="Images per step", group=_STUDY)
+    seed: int = option(0, help="Seed of both runs", group=_STUDY)
 
 
 QUICK = {"data": "digits", "epochs": 4, "batch_size": 16}

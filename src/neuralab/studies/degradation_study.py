@@ -12,22 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuralab.config import option
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+_STUDY = "Study settings"
 
 
 @dataclass
 class DegradationStudyConfig:
     """The degradation study's setting (defaults: the course's, CIFAR-style)."""
 
-    data: str = "cifar10"  # data set
-    data_dir: str = "data"  # where torchvision data sets live
-    depths: tuple[int, ...] = (8, 20, 56)  # depths 6n + 2
-    width: int = 16  # channels of the first stage (then 2x, 4x)
-    epochs: int = 10  # the same budget for every network
-    batch_size: int = 128  # images per step
-    lr: float = 0.1  # SGD learning rate (cosine schedule)
-    seed: int = 0  # seed of every run
+    data: str = option("cifar10", help="Data set", group=_STUDY)
+    data_dir: str = option("data", help="Where torchvision data sets live", group=_STUDY)
+    depths: tuple[int, ...] = option((8, 20, 56), help="Depths 6n + 2", group=_STUDY)
+    width: int = option(16, help="Channels of the first stage (then 2x, 4x)", group=_STUDY)
+    epochs: int = option(10, help="The same budget for every network", group=_STUDY)
+    batch_size: int = option(128, help="Images per step", group=_STUDY)
+    lr: float = option(0.1, help="SGD learning rate (cosine schedule)", group=_STUDY)
+    seed: int = option(0, help="Seed of every run", group=_STUDY)
 
 
 QUICK = {"data": "digits", "depths": (8, 20, 32), "width": 4, "epochs": 4, "batch_size": 64}

@@ -28,31 +28,53 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuralab.config import option
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+_STUDY = "Study settings"
 
 
 @dataclass
 class DropoutStudyConfig:
     """The dropout study's setting (defaults: the course's)."""
 
-    data: str = (
-        "mnist"  # data set (the course: MNIST; offline: npz:../shared/datasets/mnist/mnist-28.npz)
+    data: str = option(
+        "mnist",
+        help="Data set (the course: MNIST; offline: npz:../shared/datasets/mnist/mnist-28.npz)",
+        group=_STUDY,
     )
-    data_dir: str = "data"  # where torchvision data sets live
-    model: str = "cnn"  # the CNN whose dropout is swept
-    widths: tuple[int, ...] = (16, 32)  # its channel widths per stage (small: the runs fit a CPU)
-    dropouts: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # rates p
-    batch_norms: tuple[bool, ...] = (False, True)  # without, then with batch normalisation
-    seeds: int = 3  # runs per rate
-    epochs: int = 1  # epochs of each sweep run
-    final_epochs: int = 10  # epochs of the retrained chosen rate
-    ranking_epochs: int = 10  # every rate also trained this long, to compare rankings (0: skip)
-    ranking_seeds: int = 1  # seeds of those longer runs
-    batch_size: int = 64  # images per step
-    val_fraction: float = 0.1  # validation split of the training set
-    workers: int = 1  # sweep worker processes
-    seed: int = 0  # first seed
+    data_dir: str = option("data", help="Where torchvision data sets live", group=_STUDY)
+    model: str = option("cnn", help="The CNN whose dropout is swept", group=_STUDY)
+    widths: tuple[int, ...] = option(
+        (16, 32),
+        help="Channel widths of the CNN per stage (small: the runs fit a CPU)",
+        group=_STUDY,
+    )
+    dropouts: tuple[float, ...] = option(
+        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+        help="Dropout rates p compared",
+        group=_STUDY,
+    )
+    batch_norms: tuple[bool, ...] = option(
+        (False, True),
+        help="Batch normalisation off and/or on: one sweep each (the course suggests adding it)",
+        group=_STUDY,
+    )
+    seeds: int = option(3, help="Runs per rate", group=_STUDY)
+    epochs: int = option(1, help="Epochs of each sweep run", group=_STUDY)
+    final_epochs: int = option(10, help="Epochs of the retrained chosen rate", group=_STUDY)
+    ranking_epochs: int = option(
+        10,
+        help="Every rate also trained this long, to compare its ranking with the short runs' "
+        "(0: skip)",
+        group=_STUDY,
+    )
+    ranking_seeds: int = option(1, help="Seeds of those longer runs", group=_STUDY)
+    batch_size: int = option(64, help="Images per step", group=_STUDY)
+    val_fraction: float = option(0.1, help="Validation split of the training set", group=_STUDY)
+    workers: int = option(1, help="Sweep worker processes", group=_STUDY)
+    seed: int = option(0, help="First seed", group=_STUDY)
 
 
 QUICK = {

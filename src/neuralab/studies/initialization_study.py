@@ -13,22 +13,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuralab.config import option
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+_STUDY = "Study settings"
 
 
 @dataclass
 class InitializationStudyConfig:
     """The initialization study's setting (defaults: the course's)."""
 
-    data: str = "mnist"  # data set (offline: npz:../shared/datasets/mnist/mnist-28.npz)
-    data_dir: str = "data"  # where torchvision data sets live
-    schemes: tuple[str, ...] = ("zeros", "small", "he_normal")  # initialization schemes compared
-    epochs: int = 5  # epochs of each run
-    batch_size: int = 64  # images per step
-    lr: float = 0.01  # SGD learning rate
-    gradient_batch: int = 256  # images of the batch the initial gradients are measured on
-    seed: int = 0  # seed of every run
+    data: str = option(
+        "mnist", help="Data set (offline: npz:../shared/datasets/mnist/mnist-28.npz)", group=_STUDY
+    )
+    data_dir: str = option("data", help="Where torchvision data sets live", group=_STUDY)
+    schemes: tuple[str, ...] = option(
+        ("zeros", "small", "he_normal"), help="Initialization schemes compared", group=_STUDY
+    )
+    epochs: int = option(5, help="Epochs of each run", group=_STUDY)
+    batch_size: int = option(64, help="Images per step", group=_STUDY)
+    lr: float = option(0.01, help="SGD learning rate", group=_STUDY)
+    gradient_batch: int = option(
+        256, help="Images of the batch the initial gradients are measured on", group=_STUDY
+    )
+    seed: int = option(0, help="Seed of every run", group=_STUDY)
 
 
 QUICK = {"data": "digits", "epochs": 3, "batch_size": 16}

@@ -15,30 +15,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuralab.config import option
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+_STUDY = "Study settings"
 
 
 @dataclass
 class SamStudyConfig:
     """The SAM study's setting (defaults: the course's)."""
 
-    data: str = "gtsrb"  # data set (offline: npz:../shared/datasets/gtsrb/gtsrb-32.npz)
-    data_dir: str = "data"  # where torchvision data sets live
-    model: str = "cnn"  # the model every optimiser trains
-    epochs: int = 10  # the same budget for every optimiser
-    batch_size: int = 64  # images per step
-    lr: float = 0.05  # SGD learning rate (the base optimiser of SAM too)
-    rho: float = 0.05  # SAM's radius; also the radius of the ball sharpness
-    asam_rho: float = (
-        0.5  # ASAM's radius (its ball is scaled by |w|: larger rho, as in Kwon et al.)
+    data: str = option(
+        "gtsrb", help="Data set (offline: npz:../shared/datasets/gtsrb/gtsrb-32.npz)", group=_STUDY
     )
-    sharpness_batches: int = 8  # training batches the sharpness is measured on
-    sharpness_batch_size: int = 128  # their size
-    ascent_steps: int = 10  # projected gradient ascent steps
-    power_iterations: int = 20  # Hessian power iterations
-    profile_points: int = 21  # points of the loss profile, alpha in [-1, 1]
-    seed: int = 0  # seed of every run and of the random direction
+    data_dir: str = option("data", help="Where torchvision data sets live", group=_STUDY)
+    model: str = option("cnn", help="The model every optimiser trains", group=_STUDY)
+    epochs: int = option(10, help="The same budget for every optimiser", group=_STUDY)
+    batch_size: int = option(64, help="Images per step", group=_STUDY)
+    lr: float = option(0.05, help="SGD learning rate (the base optimiser of SAM too)", group=_STUDY)
+    rho: float = option(
+        0.05, help="SAM's radius; also the radius of the ball sharpness", group=_STUDY
+    )
+    asam_rho: float = option(
+        0.5,
+        help="ASAM's radius (its ball is scaled by |w|: larger rho, as in Kwon et al.)",
+        group=_STUDY,
+    )
+    sharpness_batches: int = option(
+        8, help="Training batches the sharpness is measured on", group=_STUDY
+    )
+    sharpness_batch_size: int = option(128, help="Images per sharpness batch", group=_STUDY)
+    ascent_steps: int = option(10, help="Projected gradient ascent steps", group=_STUDY)
+    power_iterations: int = option(20, help="Hessian power iterations", group=_STUDY)
+    profile_points: int = option(
+        21, help="Points of the loss profile, alpha in [-1, 1]", group=_STUDY
+    )
+    seed: int = option(0, help="Seed of every run and of the random direction", group=_STUDY)
 
 
 QUICK = {

@@ -13,6 +13,8 @@ For an activation f (softmax seen as one output, see :func:`scalar_view`) this m
 - differentiable everywhere: the left and right difference quotients (f(x) - f(x - h)) / h and
   (f(x + h) - f(x)) / h agree at every grid point (0 included); where they do not (a kink or a
   jump), the table says which value autograd uses there, e.g. relu'(0) = 0 in PyTorch.
+
+The curves of f and f' are drawn by :mod:`neuralab.report.activation_figures`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from neuralab.errors import NeuralabError
 from neuralab.theory.activations import get_activation, list_activations
 
 SATURATION_THRESHOLD = 0.01  # |f'(+-5)| below this: prone to vanishing gradients
@@ -220,61 +221,11 @@ def properties_rows(table: Sequence[ActivationProperties]) -> list[dict[str, Any
     ]
 
 
-def plot_activations(names: Sequence[str], x_range: tuple[float, float] = (-4.0, 4.0)) -> Any:
-    """Return a matplotlib figure: f(x) on the left, f'(x) on the right, one colour per name.
-
-    Derivatives are the table's f' (checked against autograd in the tests); where f jumps (step)
-    the curves break instead of drawing a vertical line, and a dot marks the value autograd
-    uses at a kink at 0 (relu'(0) = 0).
-    """
-    low, high = x_range
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise NeuralabError(f"--range {low:g} {high:g} must be two finite numbers, low < high")
-    if not names:
-        raise NeuralabError(
-            f"--plot needs at least one name (valid: {', '.join(list_activations())})"
-        )
-    views = [(get_activation(n).name, *scalar_view(n)) for n in names]  # unknown names raise here
-
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    x = torch.linspace(low, high, 1601, dtype=torch.float64)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for index, (name, f, derivative) in enumerate(views):
-        colour = f"C{index}"
-        left.plot(*_broken(x, f(x)), color=colour, lw=2, label=name)
-        right.plot(*_broken(x, derivative(x)), color=colour, lw=2, ls="--", label=f"{name}'")
-        if low < 0 < high and _kinked_at_zero(f):  # mark the value autograd uses at the kink
-            zero = torch.zeros(1, dtype=torch.float64)
-            right.plot([0.0], autograd_derivative(f, zero).tolist(), "o", color=colour, ms=6)
-    for axis, title in ((left, "f(x)"), (right, "f'(x)")):
-        axis.axhline(0, color="0.6", lw=0.8, zorder=0)
-        axis.axvline(0, color="0.6", lw=0.8, zorder=0)
-        axis.set_xlim(low, high)
-        axis.set_xlabel("x (pre-activation)")
-        axis.set_title(title)
-        axis.grid(alpha=0.3)
-        axis.legend(frameon=False, fontsize=9)
-    return figure
-
-
-def _kinked_at_zero(f: Callable[[Tensor], Tensor]) -> bool:
+def kinked_at_zero(f: Callable[[Tensor], Tensor]) -> bool:
+    """Return whether f's left and right difference quotients at 0 differ (relu: 0 vs 1)."""
     x = torch.tensor([-_H, 0.0, _H], dtype=torch.float64)
     below, at, above = f(x).tolist()
     return abs((at - below) / _H - (above - at) / _H) > _KINK_TOLERANCE
-
-
-def _broken(x: Tensor, y: Tensor) -> tuple[Any, Any]:
-    """Return x, y as arrays with a NaN inserted at each jump, so a jump is drawn as a gap."""
-    import numpy as np
-
-    xs, ys = x.numpy(), y.detach().numpy()
-    span = float(np.ptp(ys)) or 1.0
-    jumps = np.nonzero(np.abs(np.diff(ys)) > 0.1 * span)[0] + 1  # smooth curves move < 1% a step
-    return np.insert(xs, jumps, np.nan), np.insert(ys, jumps, np.nan)
 
 
 def _bound_of(f: Callable[[Tensor], Tensor], values: Tensor, *, lower: bool) -> tuple[float, bool]:

@@ -134,6 +134,21 @@ class Perceptron:
         return float(np.mean(self.predict(X) == labels))
 
 
+def repeated_state(history: Sequence[EpochRecord]) -> tuple[int, int] | None:
+    """Return epochs (i, j), i < j, the first ending in the same w, b with mistakes in epoch j.
+
+    Without shuffling, the same w, b and sample order give the same next epoch: such a repeat
+    means the rule cycles forever (the data are not linearly separable). None if none repeats.
+    """
+    seen: dict[tuple[tuple[float, ...], float], int] = {}
+    for record in history:
+        state = (record.coef, record.intercept)
+        if state in seen and record.mistakes > 0:
+            return seen[state], record.epoch
+        seen.setdefault(state, record.epoch)
+    return None
+
+
 def boolean_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (X, y) of a two-input Boolean function: ``and``, ``or``, ``nand`` or ``xor``."""
     key = name.strip().lower()

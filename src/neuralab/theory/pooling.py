@@ -17,20 +17,12 @@ from dataclasses import dataclass
 
 import torch
 
+from neuralab.arch.shapes import as_pair
 from neuralab.errors import NeuralabError
 
 __all__ = ["PaddingUsage", "PoolResult", "PoolWindow", "padding_usage", "pool_steps"]
 
 POOL_OPS = ("max", "avg")
-
-
-def _pair(value: int | tuple[int, int], what: str, *, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or any(not isinstance(v, int) or isinstance(v, bool) for v in pair):
-        raise NeuralabError(f"{what} {value!r} is not an integer or a pair of integers")
-    if min(pair) < minimum:
-        raise NeuralabError(f"{what} {value!r} must be >= {minimum}")
-    return (pair[0], pair[1])
 
 
 def _number(value: float) -> str:
@@ -66,6 +58,12 @@ class PoolResult:
     input: torch.Tensor  # (H, W), float64
     output: torch.Tensor  # (H_out, W_out), float64
     windows: list[PoolWindow]  # row-major over the output
+    max_difference: float  # max |output - F.max_pool2d / F.avg_pool2d(input)|: 0 when right
+
+    @property
+    def torch_function(self) -> str:
+        """Return the PyTorch function the output is checked against."""
+        return f"F.{self.op}_pool2d"
 
 
 def pool_steps(
@@ -93,9 +91,9 @@ def pool_steps(
         raise NeuralabError(
             f"pooling takes a non-empty matrix (H x W); got shape {tuple(values.shape)}"
         )
-    kernel = _pair(size, "size", minimum=1)
-    strides = kernel if stride is None else _pair(stride, "stride", minimum=1)
-    pads = _pair(padding, "padding", minimum=0)
+    kernel = as_pair(size, "size", minimum=1)
+    strides = kernel if stride is None else as_pair(stride, "stride", minimum=1)
+    pads = as_pair(padding, "padding", minimum=0)
     if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
         raise NeuralabError(
             f"padding {pads[0]}x{pads[1]} is more than half the window {kernel[0]}x{kernel[1]}; "
@@ -138,7 +136,10 @@ def pool_steps(
                     computation.replace("+-", "-"),
                 )
             )
-    return PoolResult(op, kernel, strides, pads, values, output, windows)
+    pool = torch.nn.functional.max_pool2d if op == "max" else torch.nn.functional.avg_pool2d
+    reference = pool(values[None, None], kernel, strides, pads)[0, 0]
+    difference = float((reference - output).abs().max())
+    return PoolResult(op, kernel, strides, pads, values, output, windows, difference)
 
 
 @dataclass(frozen=True)
@@ -218,10 +219,10 @@ def padding_usage(
     conclusion compares the corner with the centre without padding and with the padding given
     (or, when none is given, with p = (k - 1) / 2, the 'same' padding of stride 1).
     """
-    hw = _pair(input_hw, "input", minimum=1)
-    k = _pair(kernel, "kernel", minimum=1)
-    s = _pair(stride, "stride", minimum=1)
-    p = _pair(padding, "padding", minimum=0)
+    hw = as_pair(input_hw, "input", minimum=1)
+    k = as_pair(kernel, "kernel", minimum=1)
+    s = as_pair(stride, "stride", minimum=1)
+    p = as_pair(padding, "padding", minimum=0)
     out_h = _output_size(hw[0], k[0], s[0], p[0])
     out_w = _output_size(hw[1], k[1], s[1], p[1])
     if out_h < 1 or out_w < 1:

@@ -9,88 +9,164 @@ CPU and are the settings that pass 95 % test accuracy on the GTSRB subset within
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from neuralab.config import option
 from neuralab.errors import NeuralabError
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
-NORMALIZATIONS = ("per_channel", "per_image", "none")
-MONITORS = ("val_acc", "val_loss")
+OptimizerName = Literal["sgd", "adam", "adamw"]
+ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
+NormalizationName = Literal["per_channel", "per_image", "none"]
+MonitorName = Literal["val_acc", "val_loss"]
+OPTIMIZERS: tuple[str, ...] = typing.get_args(OptimizerName)
+SCHEDULES: tuple[str, ...] = typing.get_args(ScheduleName)
+NORMALIZATIONS: tuple[str, ...] = typing.get_args(NormalizationName)
+MONITORS: tuple[str, ...] = typing.get_args(MonitorName)
 
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
 
 # fields a resumed run may change without breaking "same run": how long it runs and where
 RESUMABLE_CHANGES = ("epochs", "run_dir", "device")
 
+_DATA, _MODEL, _OPTIMISATION, _RUN = "Data", "Model", "Optimisation", "Run"
+
 
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (data, model, optimiser, schedule, run)."""
 
-    # -- data --------------------------------------------------------------------------------
-    data: str = "digits"  # data set name: digits, mnist, fashion-mnist, cifar10, gtsrb, npz:PATH, folder:PATH
-    data_dir: str = "data"  # where downloaded data sets and caches live
-    download: bool = False  # let torchvision download a missing data set
-    image_size: int | None = None  # resize images to image_size x image_size (None: native size)
-    val_fraction: float = (
-        0.1  # share of the training set held out for validation (grouped, stratified)
+    data: str = option(
+        "digits",
+        help="Data set: digits (bundled, offline), mnist, fashion-mnist, cifar10, gtsrb, "
+        "npz:PATH, folder:PATH",
+        group=_DATA,
     )
-    augment: str = "auto"  # augmentation preset (auto: the data set's own; none: off)
-    normalization: Literal["per_channel", "per_image", "none"] = (
-        "per_image"  # input standardisation
+    data_dir: str = option("data", help="Where downloaded data sets and caches live", group=_DATA)
+    download: bool = option(False, help="Let torchvision download a missing data set", group=_DATA)
+    image_size: int | None = option(
+        None, help="Resize images to image_size x image_size (none: native size)", group=_DATA
     )
-    # -- model -------------------------------------------------------------------------------
-    model: str = "cnn"  # model name: cnn, mlp, resnet18, plain, residual, spec:<spec>
-    widths: tuple[int, ...] | None = (
-        None  # cnn channel widths per stage (None: the model's default)
+    val_fraction: float = option(
+        0.1,
+        help="Share of the training set held out for validation (grouped by GTSRB track, "
+        "stratified)",
+        group=_DATA,
     )
-    batch_norm: bool | None = None  # cnn batch normalisation on/off (None: the model's default)
-    dropout: float | None = None  # dropout probability p (None: the model's default)
-    activation: str | None = None  # activation from the shared table (None: the model's default)
-    init: str | None = (
-        None  # initialization scheme (neuralab.theory.initialization; None: PyTorch's)
+    augment: str = option(
+        "auto",
+        help="Augmentation preset: auto (the data set's own), none, light, standard, strong, cifar",
+        group=_DATA,
     )
-    pretrained: bool = False  # resnet18: start from torchvision's ImageNet weights
-    weights: str | None = None  # resnet18: load backbone weights from this local file
-    depth: int | None = None  # plain/residual: number of layers 6n + 2 (None: the model's default)
-    width: int | None = (
-        None  # plain/residual: channels of the first stage (None: the model's default)
+    normalization: NormalizationName = option(
+        "per_image", help="Input standardisation", group=_DATA
     )
-    freeze_backbone: bool = False  # resnet18: train the new classifier head only
-    backbone_lr_factor: float = (
-        0.1  # fine-tuning: backbone lr = lr * this (pretrained/weights only)
+    model: str = option(
+        "cnn", help="Model: cnn, mlp, resnet18, plain, residual, spec:<spec>", group=_MODEL
     )
-    # -- optimisation ------------------------------------------------------------------------
-    epochs: int = 10  # passes over the training set
-    batch_size: int = 32  # images per optimiser step (small batches: more steps per epoch)
-    optimizer: Literal["sgd", "adam", "adamw"] = "adamw"  # base optimiser
-    lr: float = 0.003  # peak learning rate eta
-    momentum: float = 0.9  # SGD momentum (Adam's beta1 stays 0.9)
-    nesterov: bool = False  # SGD with Nesterov momentum
-    weight_decay: float | None = (
-        None  # weight decay lambda (None: 0.05 for adamw, 5e-4 for sgd/adam)
+    widths: tuple[int, ...] | None = option(
+        None, help="CNN channel widths per stage, e.g. 32,64 (none: the model's)", group=_MODEL
     )
-    sam: bool = False  # sharpness-aware minimisation around the base optimiser
-    rho: float = 0.05  # SAM neighbourhood radius rho
-    adaptive: bool = False  # ASAM: neighbourhood scaled by |w|
-    schedule: Literal["constant", "step", "cosine", "onecycle"] = "onecycle"  # lr schedule
-    warmup: float = 0.0  # linear warm-up length in epochs (constant, step, cosine)
-    label_smoothing: float = 0.1  # cross-entropy label smoothing epsilon (train loss only)
-    grad_clip: float | None = None  # clip the global gradient L2 norm to this (None: off)
-    patience: int | None = None  # early stopping: epochs without a better monitor value (None: off)
-    monitor: Literal["val_acc", "val_loss"] = "val_acc"  # what picks best.pt and early stopping
-    evaluate_test: bool = (
-        True  # evaluate the test set each epoch (sweeps: off, choices see val only)
+    batch_norm: bool | None = option(
+        None, help="CNN batch normalisation on/off (unset: the model's)", group=_MODEL
     )
-    # -- run ---------------------------------------------------------------------------------
-    device: str = "auto"  # auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps
-    amp: bool = True  # CUDA only: autocast to bfloat16
-    channels_last: bool = True  # NHWC layout for convolutions on CUDA and CPU (CPU: ~1.3x faster)
-    compile: bool = False  # torch.compile the model (pays a start-up cost)
-    seed: int = 0  # seeds torch, numpy, python and the loader (CPU runs are repeatable)
-    run_dir: str | None = None  # run directory (None: runs/<data>-<model>-<timestamp>)
+    dropout: float | None = option(
+        None, help="Dropout probability p (none: the model's)", group=_MODEL
+    )
+    activation: str | None = option(
+        None,
+        help="Activation from the shared table, e.g. relu, gelu (none: the model's)",
+        group=_MODEL,
+    )
+    init: str | None = option(
+        None,
+        help="Initialization scheme of neuralab.theory.initialization, e.g. he (none: PyTorch's)",
+        group=_MODEL,
+    )
+    pretrained: bool = option(
+        False, help="resnet18: start from torchvision's ImageNet weights", group=_MODEL
+    )
+    weights: str | None = option(
+        None, help="resnet18: load backbone weights from this local file", group=_MODEL
+    )
+    depth: int | None = option(
+        None, help="plain/residual: number of layers 6n + 2 (none: the model's)", group=_MODEL
+    )
+    width: int | None = option(
+        None, help="plain/residual: channels of the first stage (none: the model's)", group=_MODEL
+    )
+    freeze_backbone: bool = option(
+        False, help="resnet18: train the new classifier head only", group=_MODEL
+    )
+    backbone_lr_factor: float = option(
+        0.1,
+        help="Fine-tuning: backbone lr = lr * this (with pretrained or weights)",
+        group=_MODEL,
+    )
+    epochs: int = option(10, help="Passes over the training set", group=_OPTIMISATION)
+    batch_size: int = option(
+        32, help="Images per optimiser step (smaller: more steps per epoch)", group=_OPTIMISATION
+    )
+    optimizer: OptimizerName = option("adamw", help="Base optimiser", group=_OPTIMISATION)
+    lr: float = option(0.003, help="Peak learning rate eta", group=_OPTIMISATION)
+    momentum: float = option(
+        0.9, help="SGD momentum mu (Adam's beta1 stays 0.9)", group=_OPTIMISATION
+    )
+    nesterov: bool = option(False, help="SGD with Nesterov momentum", group=_OPTIMISATION)
+    weight_decay: float | None = option(
+        None,
+        help="Weight decay lambda (none: 0.05 for adamw, 5e-4 for sgd and adam)",
+        group=_OPTIMISATION,
+    )
+    sam: bool = option(
+        False, help="Sharpness-aware minimisation around the base optimiser", group=_OPTIMISATION
+    )
+    rho: float = option(0.05, help="SAM neighbourhood radius rho", group=_OPTIMISATION)
+    adaptive: bool = option(
+        False, help="ASAM: the neighbourhood scaled by |w|", group=_OPTIMISATION
+    )
+    schedule: ScheduleName = option("onecycle", help="Learning-rate schedule", group=_OPTIMISATION)
+    warmup: float = option(
+        0.0, help="Linear warm-up in epochs (constant, step, cosine)", group=_OPTIMISATION
+    )
+    label_smoothing: float = option(
+        0.1, help="Cross-entropy label smoothing epsilon (train loss only)", group=_OPTIMISATION
+    )
+    grad_clip: float | None = option(
+        None, help="Clip the global gradient L2 norm to this (none: off)", group=_OPTIMISATION
+    )
+    patience: int | None = option(
+        None,
+        help="Early stopping: epochs without a better monitor value (none: off)",
+        group=_OPTIMISATION,
+    )
+    monitor: MonitorName = option(
+        "val_acc", help="What picks best.pt and stops early", group=_OPTIMISATION
+    )
+    evaluate_test: bool = option(
+        True,
+        help="Evaluate the test set every epoch (sweeps turn it off: choices see val only)",
+        group=_OPTIMISATION,
+    )
+    device: str = option(
+        "auto", help="Device: auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps", group=_RUN
+    )
+    amp: bool = option(True, help="CUDA only: autocast to bfloat16", group=_RUN)
+    channels_last: bool = option(
+        True, help="NHWC layout for convolutions on CUDA and CPU (CPU: ~1.3x faster)", group=_RUN
+    )
+    compile: bool = option(
+        False,
+        help="Compile the model with torch.compile (a start-up cost; worth it on a GPU)",
+        group=_RUN,
+    )
+    seed: int = option(
+        0, help="Seeds torch, numpy, python and the loader (CPU runs repeat exactly)", group=_RUN
+    )
+    run_dir: str | None = option(
+        None, help="Run directory (none: runs/<data>-<model>-<timestamp>)", group=_RUN
+    )
 
     def __post_init__(self) -> None:
         if self.weight_decay is None:

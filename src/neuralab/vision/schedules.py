@@ -26,6 +26,7 @@ from collections.abc import Callable
 import torch
 
 from neuralab.errors import NeuralabError
+from neuralab.vision.config import ScheduleName
 
 ONECYCLE_PCT_START = 0.3  # share of the steps spent rising
 ONECYCLE_DIV = 25.0  # start at peak / 25
@@ -70,7 +71,8 @@ def _cosine_between(begin: float, end: float, fraction: float) -> float:
     return end + (begin - end) / 2.0 * (math.cos(math.pi * fraction) + 1.0)
 
 
-SCHEDULES: dict[str, Callable[[int, int], float]] = {
+# one function per name of vision.config.ScheduleName (the names the config and the CLI offer)
+SCHEDULES: dict[ScheduleName, Callable[[int, int], float]] = {
     "constant": constant,
     "step": step_decay,
     "cosine": cosine,

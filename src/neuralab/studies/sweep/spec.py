@@ -11,11 +11,16 @@ from typing import Any
 import yaml
 
 from neuralab.atomic import write_text
+from neuralab.config import option
 from neuralab.errors import NeuralabError
 from neuralab.studies.sweep.grid import GridAxis, grid_points
 
 SEARCHES = ("grid", "random", "tpe")
 SELECTS = {"val_acc": "maximize", "val_loss": "minimize"}
+# TrainConfig fields a sweep's runs default to: many short runs; the chosen setting is retrained
+# for final_epochs
+SWEEP_DEFAULTS: dict[str, Any] = {"epochs": 1}
+_SWEEP = "Sweep"
 
 
 @dataclass
@@ -24,12 +29,31 @@ class SweepSpec:
 
     base: dict[str, Any]  # TrainConfig fields shared by every run
     grid: dict[str, list[Any]]  # swept field -> its values
-    search: str = "grid"  # grid | random | tpe
-    trials: int | None = None  # random / tpe: number of trials (grid: all points)
-    seeds: int = 1  # runs per setting, seeds base.seed, base.seed + 1, ...
-    select: str = "val_acc"  # validation metric that chooses: val_acc | val_loss
-    final_epochs: int | None = None  # retrain the chosen setting this long, then test once
-    storage: str | None = None  # Optuna storage URL (None: SQLite file in the sweep directory)
+    search: str = option(
+        "grid",
+        help="grid (every point), random or tpe (Optuna's TPE) over the --grid values",
+        choices=SEARCHES,
+        group=_SWEEP,
+    )
+    trials: int | None = option(
+        None, help="random / tpe: number of trials (grid: every point)", group=_SWEEP
+    )
+    seeds: int = option(1, help="Runs per setting, with seeds seed, seed + 1, ...", group=_SWEEP)
+    select: str = option(
+        "val_acc", help="Validation metric that chooses", choices=tuple(SELECTS), group=_SWEEP
+    )
+    final_epochs: int | None = option(
+        None,
+        help="Retrain the chosen setting this long and evaluate it once on the test set "
+        "(none: report the choice only)",
+        group=_SWEEP,
+    )
+    storage: str | None = option(
+        None,
+        help="Optuna storage URL shared by workers (none: an SQLite file in the sweep "
+        "directory; postgresql://..., or journal:PATH on a shared file system)",
+        group=_SWEEP,
+    )
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
