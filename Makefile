@@ -1,12 +1,14 @@
 # The two set-up commands of the README: `make demo` (install, then run the main job on built-in
 # data) and `make test` (install, then ruff, mypy and the whole test suite). Both create the local
-# virtual environment .venv on first use and reinstall when pyproject.toml changes.
+# virtual environment .venv on first use and reinstall when pyproject.toml changes. `make test`
+# first installs the system packages the tests need when one is missing (Chromium for the browser
+# tests; scripts/install-system-deps.sh, a no-op on a ready machine).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest slow benchmarks clean
+.PHONY: demo test system-deps lint typecheck pytest slow benchmarks clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "neuralab needs Python 3.10 or newer"'
@@ -28,7 +30,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
-test: lint typecheck pytest
+system-deps:
+	@scripts/install-system-deps.sh
+
+test: system-deps lint typecheck pytest
 
 slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q

@@ -78,3 +78,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/golden/* from what the commands print now",
     )
+
+
+# the browser tests' fixtures (system Chromium driven by Playwright): tests/browser_fixtures.py
+pytest_plugins = ["browser_fixtures"]

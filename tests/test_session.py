@@ -155,6 +155,20 @@ def test_settings_that_need_a_new_session_are_refused():
     assert session.config.lr == SMALL.lr and session.optimizer.lr[0] == SMALL.lr
 
 
+def test_a_target_test_loss_stops_at_the_end_of_the_epoch_that_reaches_it():
+    free = train_playground(replace(SMALL, epochs=30)).history
+    target = free[12]["test_loss"] + 1e-9  # reached first at some epoch <= 12
+    first = next(row["epoch"] for row in free if row["test_loss"] <= target)
+    stopped = train_playground(replace(SMALL, epochs=30, target_loss=target)).history
+    assert stopped[-1]["epoch"] == first and stopped[-1]["test_loss"] <= target
+    assert _without_seconds(stopped) == _without_seconds(free[: first + 1])
+    session = PlaygroundSession(replace(SMALL, epochs=30))
+    session.update(target_loss=1e-9)  # live: a target that is not reached changes nothing
+    assert not session.done
+    with pytest.raises(NeuralabError, match="target_loss=-1"):
+        replace(SMALL, target_loss=-1.0)
+
+
 def test_one_thread_computes_the_same_numbers():
     # the browser's server trains on one thread (much faster for tiny matrices); the CLI may not
     config = replace(SMALL, n=500, hidden=(4, 4), epochs=3, dropout=0.1)

@@ -222,10 +222,14 @@ def convert_fields(config_class: type, values: Mapping[str, Any]) -> dict[str, A
     return converted
 
 
+def config_yaml(config: Any) -> str:
+    """Return the config as the YAML text :func:`save_config` writes (fields in order)."""
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=False)
+
+
 def save_config(config: Any, path: str | os.PathLike[str]) -> Path:
     """Write the resolved config to ``path`` as YAML (atomically) and return the path."""
-    text = yaml.safe_dump(config_to_dict(config), sort_keys=False, default_flow_style=False)
-    return write_text(path, text)
+    return write_text(path, config_yaml(config))
 
 
 def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "train",  # train, evaluate, predict
     "sweep",  # sweep, sweep worker, sweep report
     "study",  # study
+    "serve",  # serve (the playground in the browser)
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"neuralab.cli.{_module}")

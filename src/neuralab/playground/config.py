@@ -34,7 +34,8 @@ class PlaygroundConfig:
 
     data: str = option(
         "circle",
-        help="Toy data set: circle, xor, gauss, spiral, moons, blobs, plane, multi-gauss, curve",
+        help="Toy data set: circle, xor, gauss, spiral, moons, blobs, plane, multi-gauss, curve; "
+        "or csv:PATH (rows x1,x2,label)",
         group=_DATA,
     )
     n: int = option(400, help="Number of examples (train + test)", group=_DATA)
@@ -107,6 +108,11 @@ class PlaygroundConfig:
     iterations: int = option(
         0, help="Stop after this many updates instead (0: run the epochs)", group=_TRAINING
     )
+    target_loss: float = option(
+        0.0,
+        help="Also stop at the end of the epoch where the test loss reaches this (0: off)",
+        group=_TRAINING,
+    )
     data_seed: int | None = option(None, help="Seed of the data set (none: --seed)", group=_DATA)
     classes: int = option(3, help="Number of classes of the multi-class set (blobs)", group=_DATA)
     device: str = option(
@@ -161,6 +167,10 @@ def validate_config(config: PlaygroundConfig) -> None:
         (config.iterations >= 0, f"iterations={config.iterations} must be >= 0"),
         (config.log_every >= 0, f"log_every={config.log_every} must be >= 0"),
         (math.isfinite(config.bias_init), f"bias_init={config.bias_init} must be finite"),
+        (
+            config.target_loss >= 0 and math.isfinite(config.target_loss),
+            f"target_loss={config.target_loss} must be >= 0 (0 = no target)",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -184,4 +194,8 @@ def validate_config(config: PlaygroundConfig) -> None:
 def _check_data_name(name: str) -> None:
     from neuralab.playground.toy_data import get_toy_data_spec
 
+    if name.startswith("csv:"):  # points from a CSV file, read (and checked) when loaded
+        if not name[4:].strip():
+            raise NeuralabError("data 'csv:' needs a file: csv:PATH (rows x1,x2,label)")
+        return
     get_toy_data_spec(name)  # unknown names raise, listing the valid ones

@@ -49,7 +49,8 @@ class Optimizer:
         beta1, beta2 = self.betas
         for i, p in enumerate(self.params):
             g = p.grad
-            assert g is not None
+            if g is None:  # no gradient reached it (e.g. below a step activation): as torch.optim
+                continue
             if self.kind == "sgd":
                 p.sub_(self.lr[i] * g)
             elif self.kind == "momentum":

@@ -149,10 +149,19 @@ def make_plan(config: PlaygroundConfig, data: ToyDataset) -> TrainingPlan:
 
 
 def load_data(config: PlaygroundConfig) -> ToyDataset:
-    """Return the toy data set the config names (labels 0/1; the plan converts as needed)."""
+    """Return the toy data set the config names (labels 0/1; the plan converts as needed).
+
+    ``csv:PATH`` reads the points of a CSV file (:mod:`neuralab.playground.csv_data`).
+    """
     from neuralab.playground.toy_data import make_toy_data
 
     seed = config.seed if config.data_seed is None else config.data_seed
+    if config.data.startswith("csv:"):
+        from neuralab.playground.csv_data import read_points_csv
+
+        return read_points_csv(
+            config.data, train_ratio=config.train_ratio, seed=seed, order=config.order
+        )
     return make_toy_data(
         config.data,
         n=config.n,

@@ -18,8 +18,8 @@ over ``run_epoch``.
 
 Settings that change while training (:data:`LIVE_FIELDS`), as in TF Playground, where changing
 anything else starts over: ``lr``, ``momentum``, ``l1``, ``l2`` and ``dropout`` from the next step,
-``epochs`` and ``iterations`` (the stop condition) at once, ``batch_size`` and ``shuffle`` from the
-next epoch; ``log_every`` only concerns printing.
+``epochs``, ``iterations`` and ``target_loss`` (the stop conditions) at once, ``batch_size`` and
+``shuffle`` from the next epoch; ``log_every`` only concerns printing.
 
 Speed (``benchmarks/playground_session.py``): the matrices are tiny, so a process that steps
 sessions should run torch on one thread (``torch.set_num_threads(1)``, which gives the same
@@ -65,6 +65,7 @@ LIVE_FIELDS = {
     "dropout": "next step",
     "epochs": "now",
     "iterations": "now",
+    "target_loss": "now",
     "log_every": "now",
     "batch_size": "next epoch",
     "shuffle": "next epoch",
@@ -135,8 +136,12 @@ class PlaygroundSession:
     # -- training ------------------------------------------------------------------------------
     @property
     def done(self) -> bool:
-        """Return whether the stop condition (epochs or iterations) is reached or it diverged."""
+        """Return whether a stop condition (epochs, iterations, target test loss) is reached or
+        training diverged."""
         if self.stopped is not None:
+            return True
+        target, test_loss = self.config.target_loss, self.history[-1]["test_loss"]
+        if target > 0 and test_loss is not None and test_loss <= target:
             return True
         if self.config.iterations > 0:
             return self.steps >= self.config.iterations

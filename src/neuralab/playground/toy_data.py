@@ -294,6 +294,26 @@ def _validate(
         raise NeuralabError(f"classes={classes!r} must be an integer of at least 2")
 
 
+def split_points(
+    x: Tensor, y: Tensor, n_train: int, order: str = "shuffled"
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Return (x_train, y_train, x_test, y_test): the first ``n_train`` points train.
+
+    ``order="sorted"`` sorts the training set by label (stable: class 0 / -1 first; regression:
+    by target). Inputs come back as contiguous float32.
+    """
+    x_train, y_train = x[:n_train], y[:n_train]
+    if order == "sorted":
+        index = torch.sort(y_train, stable=True).indices
+        x_train, y_train = x_train[index], y_train[index]
+    return (
+        x_train.float().contiguous(),
+        y_train.contiguous(),
+        x[n_train:].float().contiguous(),
+        y[n_train:].contiguous(),
+    )
+
+
 def make_toy_data(
     name: str,
     *,
@@ -351,17 +371,14 @@ def make_toy_data(
         y = ((raw + 1) / 2).long()  # -1 -> 0, +1 -> 1
         num_classes = 2
 
-    x_train, y_train = x[:n_train], y[:n_train]
-    if order == "sorted":
-        index = torch.sort(y_train, stable=True).indices
-        x_train, y_train = x_train[index], y_train[index]
+    x_train, y_train, x_test, y_test = split_points(x, y, n_train, order)
     return ToyDataset(
         name=spec.name,
         task=spec.task,
-        x_train=x_train.float().contiguous(),
-        y_train=y_train.contiguous(),
-        x_test=x[n_train:].float().contiguous(),
-        y_test=y[n_train:].contiguous(),
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
         num_classes=num_classes,
         input_dim=spec.input_dim,
         labels="value" if spec.task == "regression" else "01" if spec.multiclass else labels,
@@ -378,4 +395,5 @@ __all__ = [
     "list_toy_data",
     "make_toy_data",
     "multi_gauss_target",
+    "split_points",
 ]

@@ -44,6 +44,7 @@ for _experiment in (
         initialization.InitializationConfig,
         initialization.run,
         initialization.quick,
+        initialization.playground_cases,
     ),
     Experiment(
         "zero-init",
@@ -53,6 +54,7 @@ for _experiment in (
         zero_init.ZeroInitConfig,
         zero_init.run,
         zero_init.quick,
+        zero_init.playground_cases,
     ),
     Experiment(
         "shuffling",
@@ -61,6 +63,7 @@ for _experiment in (
         shuffling.ShufflingConfig,
         shuffling.run,
         shuffling.quick,
+        shuffling.playground_cases,
     ),
     Experiment(
         "gd-variants",
@@ -70,6 +73,7 @@ for _experiment in (
         gd_variants.GDVariantsConfig,
         gd_variants.run,
         gd_variants.quick,
+        gd_variants.playground_cases,
     ),
     Experiment(
         "activation-fit",
@@ -78,6 +82,7 @@ for _experiment in (
         activation_fit.ActivationFitConfig,
         activation_fit.run,
         activation_fit.quick,
+        activation_fit.playground_cases,
     ),
     Experiment(
         "vanishing-gradients",
@@ -87,6 +92,7 @@ for _experiment in (
         vanishing_gradients.VanishingGradientsConfig,
         vanishing_gradients.run,
         vanishing_gradients.quick,
+        vanishing_gradients.playground_cases,
     ),
     Experiment(
         "regularization",
@@ -95,6 +101,7 @@ for _experiment in (
         regularization.RegularizationConfig,
         regularization.run,
         regularization.quick,
+        regularization.playground_cases,
     ),
 ):
     _EXPERIMENTS.add(_experiment.name, _experiment, aliases=(_experiment.name.replace("-", "_"),))

@@ -25,6 +25,9 @@ class Experiment:
     config_class: type
     run: Callable[[Any, Path | None], ExperimentResult]  # (config, figure folder or None)
     quick: Callable[[Any], Any]  # config -> the same experiment at small sizes
+    # config -> {label: PlaygroundConfig} of its runs, the first two the claim's contrast
+    # (the browser's A | B presets)
+    cases: Callable[[Any], dict[str, Any]] | None = None
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:

@@ -19,12 +19,15 @@ import copy
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -80,30 +83,38 @@ def relu_breakpoints(model: Any, low: float, high: float) -> dict[str, int]:
     return {"inside": int(inside.sum()), "visible": int(visible.sum())}
 
 
-def _fit(config: ActivationFitConfig, activation: str, data: Any) -> Any:
+def playground_config(config: ActivationFitConfig, activation: str) -> PlaygroundConfig:
+    """Return the playground run that fits the 1-D curve with one hidden layer of ``activation``."""
     from neuralab.playground.config import PlaygroundConfig
+
+    return PlaygroundConfig(
+        data="curve",
+        n=config.n,
+        noise=config.noise,
+        train_ratio=1.0,
+        features=("x1",),
+        hidden=(config.hidden,),
+        activation=activation,
+        output="linear",
+        loss="mse",
+        init=config.init,
+        optimizer=config.optimizer,
+        lr=config.lr,
+        batch_size=0,
+        epochs=config.epochs,
+        seed=config.seed,
+    )
+
+
+def playground_cases(config: ActivationFitConfig) -> dict[str, PlaygroundConfig]:
+    """Return one run per compared activation, in the config's order (identity first)."""
+    return {activation: playground_config(config, activation) for activation in config.activations}
+
+
+def _fit(config: ActivationFitConfig, activation: str, data: Any) -> Any:
     from neuralab.playground.run import train_playground
 
-    return train_playground(
-        PlaygroundConfig(
-            data="curve",
-            n=config.n,
-            noise=config.noise,
-            train_ratio=1.0,
-            features=("x1",),
-            hidden=(config.hidden,),
-            activation=activation,
-            output="linear",
-            loss="mse",
-            init=config.init,
-            optimizer=config.optimizer,
-            lr=config.lr,
-            batch_size=0,
-            epochs=config.epochs,
-            seed=config.seed,
-        ),
-        data=data,
-    )
+    return train_playground(playground_config(config, activation), data=data)
 
 
 def run(config: ActivationFitConfig, figures_dir: Path | None) -> ExperimentResult:

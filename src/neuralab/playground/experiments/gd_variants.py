@@ -25,13 +25,16 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import save
 from neuralab.playground.experiments.gd_scaling import scaling_conclusion, scaling_rows
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 # stationary points of J(w) = w^4 - 3 w^2 + w (roots of 4 w^3 - 6 w + 1)
 W_GLOBAL, W_BARRIER, W_LOCAL = -1.3008395659415772, 0.16993844331159128, 1.130901122629986
@@ -107,37 +110,50 @@ def escape_1d(config: GDVariantsConfig, batch: int) -> dict[str, Any]:
     }
 
 
-def _train(config: GDVariantsConfig, batch_size: int) -> Any:
+def variants(config: GDVariantsConfig) -> list[tuple[str, int]]:
+    """Return (label, batch size) of part 1's variants; batch size 0 is the full batch."""
+    return [
+        ("full batch (GD)", 0),
+        ("SGD (b=1)", 1),
+        (f"mini-batch (b={config.minibatch})", config.minibatch),
+    ]
+
+
+def playground_config(config: GDVariantsConfig, batch_size: int) -> PlaygroundConfig:
+    """Return the playground run of part 1 with ``batch_size`` (0: full batch)."""
     from neuralab.playground.config import PlaygroundConfig
+
+    return PlaygroundConfig(
+        data=config.data,
+        n=config.n,
+        hidden=tuple(config.hidden),
+        activation=config.activation,
+        lr=config.lr,
+        batch_size=batch_size,
+        epochs=config.epochs,
+        seed=config.seed,
+    )
+
+
+def playground_cases(config: GDVariantsConfig) -> dict[str, PlaygroundConfig]:
+    """Return part 1's variants by label: full-batch GD first, then SGD, then mini-batch."""
+    return {label: playground_config(config, batch) for label, batch in variants(config)}
+
+
+def _train(config: GDVariantsConfig, batch_size: int) -> Any:
     from neuralab.playground.run import train_playground
 
-    return train_playground(
-        PlaygroundConfig(
-            data=config.data,
-            n=config.n,
-            hidden=tuple(config.hidden),
-            activation=config.activation,
-            lr=config.lr,
-            batch_size=batch_size,
-            epochs=config.epochs,
-            seed=config.seed,
-        )
-    )
+    return train_playground(playground_config(config, batch_size))
 
 
 def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
     """Return the per-variant table (part 1 and part 2) and the computed conclusion."""
     if config.minibatch < 2 or config.samples < 2 or config.seeds < 1 or config.steps_1d < 1:
         raise NeuralabError("minibatch and samples must be >= 2, seeds and steps_1d >= 1")
-    variants = [
-        ("full batch (GD)", 0),
-        ("SGD (b=1)", 1),
-        (f"mini-batch (b={config.minibatch})", config.minibatch),
-    ]
     rows: list[dict[str, Any]] = []
     curves: dict[str, list[dict[str, Any]]] = {}
     escapes: dict[str, dict[str, Any]] = {}
-    for label, batch_size in variants:
+    for label, batch_size in variants(config):
         result = _train(config, batch_size)
         curves[label] = result.history
         final = result.history[-1]

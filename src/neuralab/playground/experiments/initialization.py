@@ -14,12 +14,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import mean_std, save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -100,27 +103,46 @@ def initialization_conclusion(
 _SCALE = {"zero": 0.0, "small": 0.01, "appropriate": 1.0, "large": 100.0}
 
 
-def _train(config: InitializationConfig, activation: str, scheme: str, seed: int) -> Any:
+def playground_config(
+    config: InitializationConfig, activation: str, scheme: str, seed: int = 0
+) -> PlaygroundConfig:
+    """Return the playground run of one case: ``activation`` network, ``scheme`` init."""
     from neuralab.playground.config import PlaygroundConfig
-    from neuralab.playground.run import train_playground
 
     relu = activation == "relu"
-    return train_playground(
-        PlaygroundConfig(
-            data=config.data,
-            n=config.n,
-            hidden=tuple(config.hidden),
-            activation=activation,
-            output="sigmoid",
-            loss="bce",
-            init=scheme,
-            optimizer="sgd",
-            lr=config.relu_lr if relu else config.sigmoid_lr,
-            batch_size=config.batch_size,
-            iterations=config.relu_iterations if relu else config.sigmoid_iterations,
-            seed=seed,
-        )
+    return PlaygroundConfig(
+        data=config.data,
+        n=config.n,
+        hidden=tuple(config.hidden),
+        activation=activation,
+        output="sigmoid",
+        loss="bce",
+        init=scheme,
+        optimizer="sgd",
+        lr=config.relu_lr if relu else config.sigmoid_lr,
+        batch_size=config.batch_size,
+        iterations=config.relu_iterations if relu else config.sigmoid_iterations,
+        seed=seed,
     )
+
+
+def playground_cases(config: InitializationConfig) -> dict[str, PlaygroundConfig]:
+    """Return every case at seed 0 by label; the first two are the claim's: ReLU with the first
+    poor scheme (one other than ``proper``) vs ReLU with the proper one."""
+    poor = [s for s in config.schemes if s != config.proper]
+    schemes = [*poor[:1], config.proper]
+    schemes += [s for s in config.schemes if s not in schemes]
+    return {
+        f"{activation}, init {scheme}": playground_config(config, activation, scheme)
+        for activation in ("relu", "sigmoid")
+        for scheme in schemes
+    }
+
+
+def _train(config: InitializationConfig, activation: str, scheme: str, seed: int) -> Any:
+    from neuralab.playground.run import train_playground
+
+    return train_playground(playground_config(config, activation, scheme, seed))
 
 
 def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentResult:

@@ -13,12 +13,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import mean_std, save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -49,28 +52,48 @@ def quick(config: RegularizationConfig) -> RegularizationConfig:
     )
 
 
-def _train(config: RegularizationConfig, l2: float, dropout: float, seed: int) -> Any:
+def settings(config: RegularizationConfig) -> list[tuple[str, float, float]]:
+    """Return (label, lambda_2, dropout p) of the three settings compared."""
+    return [
+        ("none", 0.0, 0.0),
+        (f"L2 (lambda={config.l2:g})", config.l2, 0.0),
+        (f"dropout (p={config.dropout:g})", 0.0, config.dropout),
+    ]
+
+
+def playground_config(
+    config: RegularizationConfig, l2: float, dropout: float, seed: int = 0
+) -> PlaygroundConfig:
+    """Return the playground run of one setting (L2 penalty lambda_2, dropout p)."""
     from neuralab.playground.config import PlaygroundConfig
+
+    return PlaygroundConfig(
+        data=config.data,
+        n=config.n,
+        train_ratio=config.train_ratio,
+        noise=config.noise,
+        hidden=tuple(config.hidden),
+        activation=config.activation,
+        init="he_normal" if config.activation == "relu" else "xavier_uniform",
+        optimizer=config.optimizer,
+        lr=config.lr,
+        batch_size=0,
+        epochs=config.epochs,
+        l2=l2,
+        dropout=dropout,
+        seed=seed,
+    )
+
+
+def playground_cases(config: RegularizationConfig) -> dict[str, PlaygroundConfig]:
+    """Return the three settings at seed 0 by label: none first, then L2, then dropout."""
+    return {label: playground_config(config, l2, p) for label, l2, p in settings(config)}
+
+
+def _train(config: RegularizationConfig, l2: float, dropout: float, seed: int) -> Any:
     from neuralab.playground.run import train_playground
 
-    return train_playground(
-        PlaygroundConfig(
-            data=config.data,
-            n=config.n,
-            train_ratio=config.train_ratio,
-            noise=config.noise,
-            hidden=tuple(config.hidden),
-            activation=config.activation,
-            init="he_normal" if config.activation == "relu" else "xavier_uniform",
-            optimizer=config.optimizer,
-            lr=config.lr,
-            batch_size=0,
-            epochs=config.epochs,
-            l2=l2,
-            dropout=dropout,
-            seed=seed,
-        )
-    )
+    return train_playground(playground_config(config, l2, dropout, seed))
 
 
 # overfitting: the test loss at least this many times the training loss, and the test error
@@ -99,14 +122,9 @@ def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentRes
     """Return train/test loss and error per setting (mean +- std over seeds) and the conclusion."""
     if config.seeds < 1 or config.epochs < 1:
         raise NeuralabError("seeds and epochs must be at least 1")
-    settings = [
-        ("none", 0.0, 0.0),
-        (f"L2 (lambda={config.l2:g})", config.l2, 0.0),
-        (f"dropout (p={config.dropout:g})", 0.0, config.dropout),
-    ]
     rows: list[dict[str, Any]] = []
     curves: dict[str, list[dict[str, Any]]] = {}
-    for label, l2, dropout in settings:
+    for label, l2, dropout in settings(config):
         histories = [_train(config, l2, dropout, seed).history for seed in range(config.seeds)]
         curves[label] = histories[0]
         last = [h[-1] for h in histories]

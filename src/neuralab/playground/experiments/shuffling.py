@@ -27,7 +27,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import mean_std, save
@@ -35,6 +35,9 @@ from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
 
 ORDERS = (("sorted, never shuffled", True), ("shuffled every epoch", False))
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -67,9 +70,16 @@ def quick(config: ShufflingConfig) -> ShufflingConfig:
     )
 
 
-def _playground_config(
-    config: ShufflingConfig, sorted_data: bool, seed: int, *, lr: float, hidden: tuple[int, ...]
-) -> Any:
+def playground_config(
+    config: ShufflingConfig,
+    sorted_data: bool,
+    seed: int = 0,
+    *,
+    lr: float | None = None,
+    hidden: tuple[int, ...] | None = None,
+) -> PlaygroundConfig:
+    """Return the playground run of one case: sorted and never reshuffled, or shuffled (the
+    config's learning rate and hidden layers unless the search gives others)."""
     from neuralab.playground.config import PlaygroundConfig
 
     return PlaygroundConfig(
@@ -77,16 +87,21 @@ def _playground_config(
         n=config.n,
         order="sorted" if sorted_data else "shuffled",
         shuffle=not sorted_data,
-        hidden=hidden,
+        hidden=tuple(config.hidden) if hidden is None else hidden,
         activation="relu",
         output=config.output,
         loss=config.loss,
         init=config.init,
-        lr=lr,
+        lr=config.lr if lr is None else lr,
         batch_size=1,
         epochs=config.epochs,
         seed=seed,
     )
+
+
+def playground_cases(config: ShufflingConfig) -> dict[str, PlaygroundConfig]:
+    """Return both cases at seed 0 by label: sorted (the claim's poor case) first."""
+    return {label: playground_config(config, sorted_data) for label, sorted_data in ORDERS}
 
 
 def _final_rows(
@@ -100,7 +115,7 @@ def _final_rows(
     for _, sorted_data in ORDERS:
         histories = [
             train_playground(
-                _playground_config(config, sorted_data, seed, lr=lr, hidden=hidden)
+                playground_config(config, sorted_data, seed, lr=lr, hidden=hidden)
             ).history
             for seed in range(config.seeds)
         ]
@@ -134,7 +149,7 @@ def trace_mechanism(config: ShufflingConfig, sorted_data: bool) -> list[dict[str
     from neuralab.playground.session import PlaygroundSession
 
     session = PlaygroundSession(
-        _playground_config(config, sorted_data, 0, lr=config.lr, hidden=tuple(config.hidden))
+        playground_config(config, sorted_data, 0, lr=config.lr, hidden=tuple(config.hidden))
     )
     n_train = session.plan.n_train
     # the sorted order shows every class -1 (or 0) example first: it switches class here

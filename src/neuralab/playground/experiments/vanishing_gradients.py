@@ -13,12 +13,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import geometric_mean, save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -107,6 +110,33 @@ def vanishing_conclusion(
         odd = [a for a, r in ratios.items() if (r < VANISHES) != (a in SATURATING)]
         sentence += f": the course's claim does NOT hold for {', '.join(odd)} here"
     return sentence, holds
+
+
+def playground_config(
+    config: VanishingGradientsConfig, activation: str, seed: int = 0
+) -> PlaygroundConfig:
+    """Return the playground run whose network at initialization is the one measured here.
+
+    Its epoch-0 gradient norms are :func:`gradient_norms_at_init` (the same data, network,
+    initialization and loss); training it shows what the vanishing gradient does next.
+    """
+    from neuralab.playground.config import PlaygroundConfig
+
+    return PlaygroundConfig(
+        data=config.data,
+        n=config.n,
+        hidden=(config.width,) * config.depth,
+        activation=activation,
+        output="sigmoid",
+        loss="bce",
+        init=config.init,
+        seed=seed,
+    )
+
+
+def playground_cases(config: VanishingGradientsConfig) -> dict[str, PlaygroundConfig]:
+    """Return one run per compared activation, in the config's order (sigmoid first)."""
+    return {activation: playground_config(config, activation) for activation in config.activations}
 
 
 def run(config: VanishingGradientsConfig, figures_dir: Path | None) -> ExperimentResult:

@@ -14,12 +14,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+if TYPE_CHECKING:
+    from neuralab.playground.config import PlaygroundConfig
 
 
 @dataclass
@@ -53,6 +56,38 @@ def _cases(config: ZeroInitConfig) -> list[tuple[str, str, float]]:
     ]
 
 
+def case_label(activation: str, init: str, bias: float) -> str:
+    """Return the label of one case, e.g. ``relu, zeros, bias 0.01``."""
+    return f"{activation}, {init}, bias {bias:g}"
+
+
+def playground_config(
+    config: ZeroInitConfig, activation: str, init: str, bias: float
+) -> PlaygroundConfig:
+    """Return the playground run of one case (activation, weight init, constant bias)."""
+    from neuralab.playground.config import PlaygroundConfig
+
+    return PlaygroundConfig(
+        data=config.data,
+        n=config.n,
+        hidden=tuple(config.hidden),
+        activation=activation,
+        init=init,
+        bias_init=bias,
+        lr=config.lr,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        seed=config.seed,
+    )
+
+
+def playground_cases(config: ZeroInitConfig) -> dict[str, PlaygroundConfig]:
+    """Return every case by label; the first two differ only in the weights: ReLU zeros vs He."""
+    first = [("relu", "zeros", 0.0), ("relu", "he_normal", 0.0)]
+    cases = first + [case for case in _cases(config) if case not in first]
+    return {case_label(*case): playground_config(config, *case) for case in cases}
+
+
 def active_fraction(model: Any, x: Any) -> float:
     """Return the fraction of (hidden unit, example) pairs with z > 0, i.e. ReLU'(z) = 1."""
     import torch
@@ -78,7 +113,6 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     """Return per-case symmetry, gradients at init, active fraction and final accuracy."""
     import torch
 
-    from neuralab.playground.config import PlaygroundConfig
     from neuralab.playground.plan import build_model, load_data, make_plan
     from neuralab.playground.run import train_playground
 
@@ -87,25 +121,14 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
     rows: list[dict[str, Any]] = []
     histories: dict[str, list[dict[str, Any]]] = {}
     for activation, init, bias in _cases(config):
-        playground = PlaygroundConfig(
-            data=config.data,
-            n=config.n,
-            hidden=tuple(config.hidden),
-            activation=activation,
-            init=init,
-            bias_init=bias,
-            lr=config.lr,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            seed=config.seed,
-        )
+        playground = playground_config(config, activation, init, bias)
         # the network exactly as the trainer builds it at initialization (same seed)
         data = load_data(playground)
         plan = make_plan(playground, data)
         initial = build_model(plan, playground, torch.Generator().manual_seed(config.seed))
         active = active_fraction(initial, data.x_train)
         result = train_playground(playground, data=data)
-        label = f"{activation}, {init}, bias {bias:g}"
+        label = case_label(activation, init, bias)
         histories[label] = result.history
         first, last = result.history[0], result.history[-1]
         weight_gradients = first["grad_norm"]  # ||dJ/dW_l|| of every layer at init
