@@ -1,4 +1,4 @@
-"""Every console example in README.md and docs/*.md runs, and prints what the page shows.
+"""Every console example in README.md, docs/*.md and docs/course/*.md runs, and prints what the page shows.
 
 The rules (what counts as an example, markers, ``...``, normalisation) are in
 ``tests/doc_examples.py``. Each page's examples run in order in one temporary directory, so
@@ -38,7 +38,11 @@ from doc_examples import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs" / "course").glob("*.md")),  # the course companion
+]
 FROZEN_NOW = datetime.datetime(2026, 11, 23, 13, 18, 14)
 
 

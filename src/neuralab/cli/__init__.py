@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "logic",  # logic eval / search
     "gradients",  # gradients
     "perceptron",  # perceptron fit / scale / sigmoid-limit
+    "claims",  # sam-step, softmax, receptive-field, translation, perceptron sigmoid-cases
     "playground",  # playground
     "experiment",  # experiment
     "train",  # train, evaluate, predict

@@ -143,6 +143,8 @@ def write_run_report(
 def _report_text(
     run: RunDirectory, result: Any, per_class: np.ndarray, classes: Sequence[str], config: Any
 ) -> str:
+    from neuralab.vision.config import model_label
+
     worst = np.argsort(np.nan_to_num(per_class, nan=2.0))[: min(5, len(classes))]
     worst_rows = [
         {"class": f"{i}: {classes[i]}", "acc": _percent(per_class[i])} for i in worst.tolist()
@@ -150,7 +152,7 @@ def _report_text(
     lines = [
         f"# Training run `{run.path.name}`",
         "",
-        f"{config.model} on {config.data}, {len(run.rows)} epochs of batch size "
+        f"{model_label(config)} on {config.data}, {len(run.rows)} epochs of batch size "
         f"{config.batch_size}, {config.optimizer}{' + SAM' if config.sam else ''} "
         f"with peak lr {config.lr:g} ({config.schedule} schedule), seed {config.seed}.",
         "",

@@ -197,6 +197,21 @@ class TrainConfig:
         return options
 
 
+def model_label(config: TrainConfig) -> str:
+    """Return the model's name and, where it could start from trained weights, where its
+    weights came from: ``resnet18 (random init)``, ``resnet18 (ImageNet weights)``,
+    ``resnet18 (weights from FILE)``; other models by name alone."""
+    if config.model != "resnet18":
+        return config.model
+    if config.weights:
+        origin = f"weights from {config.weights}"
+    elif config.pretrained:
+        origin = "ImageNet weights"
+    else:
+        origin = "random init"
+    return f"{config.model} ({origin})"
+
+
 def validate(config: TrainConfig) -> None:
     """Raise :class:`NeuralabError` naming the first field with an impossible value."""
     checks: list[tuple[bool, str]] = [

@@ -49,12 +49,17 @@ CHECK_BATCHES = 50
 class NonFiniteLossError(NeuralabError):
     """The loss became NaN or infinite: training stops, saying at which epoch and batch."""
 
-    def __init__(self, epoch: int, batch: int, value: float) -> None:
+    def __init__(self, epoch: int, batch: int, value: float, note: str = "") -> None:
         self.epoch, self.batch, self.value = epoch, batch, value
         super().__init__(
             f"the loss became {value} at epoch {epoch}, batch {batch}: training stopped "
-            "(lower the learning rate, turn on grad_clip, or check the data)"
+            "(lower the learning rate, turn on grad_clip, or check the data)" + note
         )
+
+    def with_note(self, note: str) -> NonFiniteLossError:
+        """Return the same error with ``note`` appended to its message (still this type, so a
+        sweep can tell a diverged run from any other error)."""
+        return NonFiniteLossError(self.epoch, self.batch, self.value, note)
 
 
 def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:

@@ -40,7 +40,7 @@ from neuralab.vision.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from neuralab.vision.config import TrainConfig, check_names
+from neuralab.vision.config import TrainConfig, check_names, model_label
 from neuralab.vision.distributed import (
     join_process_group,
     per_rank_batch_size,
@@ -156,7 +156,7 @@ def train(
         assert run.data is not None
         processes = f" x {ranks.world_size} processes" if ranks.active else ""
         table.say(
-            f"training {config.model} on {config.data}: {run.data.sizes()} on "
+            f"training {model_label(config)} on {config.data}: {run.data.sizes()} on "
             f"{device}{processes}; run directory {run_dir}"
         )
     else:
@@ -271,15 +271,18 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
         return error
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
-        message = f"{error}; last good checkpoint: {kept}"
-    else:  # out of memory
-        suggestion = fitting_batch_size(
-            run.model, run.inputs.input_shape, config.batch_size, run.device
-        )
-        message = (
-            f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
-            f"try --batch-size {suggestion}"
-        )
+        # still a NonFiniteLossError: a sweep records the run as diverged and goes on
+        diverged = error.with_note(f"; last good checkpoint: {kept}")
+        table.log_only(f"error: {diverged}")
+        return diverged
+    # out of memory
+    suggestion = fitting_batch_size(
+        run.model, run.inputs.input_shape, config.batch_size, run.device
+    )
+    message = (
+        f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
+        f"try --batch-size {suggestion}"
+    )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
 

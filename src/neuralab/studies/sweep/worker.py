@@ -89,6 +89,7 @@ def _work(
                     }
                     trial.set_user_attr("setting", setting)
                     run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
+                    _adopt_previous_attempt(study, trial.number, run_root)
                     runs = run_setting(spec, setting, run_root, train_function)
                     trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
                     value = objective_value(spec, runs)
@@ -153,6 +154,23 @@ def _handling_sigterm(handler: _Sigterm) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _adopt_previous_attempt(study: Any, number: int, run_root: Path) -> None:
+    """Move the run folders of the attempt trial ``number`` retries to ``run_root``.
+
+    A worker killed or interrupted mid-trial leaves its seeds' run directories behind; the
+    retry (a new trial, see :func:`neuralab.studies.sweep.storage.retry_callback`) takes them
+    over, so finished seeds are not trained again and a half-trained one resumes from its
+    ``last.pt`` (:func:`neuralab.studies.sweep.trial.run_setting`).
+    """
+    frozen = study.get_trials(deepcopy=False)[number]
+    history = frozen.system_attrs.get("retry_history", [])
+    if not history or run_root.exists():
+        return
+    previous = run_root.parent / f"trial-{int(history[-1]):04d}"
+    if previous.is_dir():
+        os.replace(previous, run_root)
 
 
 @contextlib.contextmanager
