@@ -20,9 +20,8 @@ the same batches on every rank, so all of them stop together.
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from neuralab.errors import NeuralabError
+from neuralab.vision.progress import ProgressCallback
 from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
 from neuralab.vision.schedules import apply_lr
 
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from neuralab.vision.config import TrainConfig
     from neuralab.vision.distributed import Ranks
 
-# progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
-ProgressCallback = Callable[[int, int, float], None]
 REPORT_SECONDS = 0.5  # seconds between progress reports (each one a host-device sync point)
 # several processes check the loss at the same batches, not after the same seconds: it is a
 # collective every rank must join
@@ -311,49 +309,6 @@ def confusion_matrix(predictions: Tensor, targets: Tensor, num_classes: int) -> 
     return torch.bincount(index, minlength=num_classes * num_classes).reshape(
         num_classes, num_classes
     )
-
-
-@contextlib.contextmanager
-def epoch_progress(
-    enabled: bool, epoch: int, epochs: int, batches: int
-) -> Iterator[ProgressCallback | None]:
-    """Yield a progress callback drawing a live bar on stderr (batches, loss, images/s, ETA).
-
-    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, or
-    with stderr not a terminal (a log file), it yields ``None`` and the loop skips the calls.
-    """
-    if not enabled or not sys.stderr.isatty():  # a live bar only where someone watches it
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from neuralab.console import stderr_console
-
-    bar = Progress(
-        TextColumn(f"epoch {epoch}/{epochs}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TextColumn("{task.fields[speed]:,.0f} img/s"),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-        transient=True,
-    )
-    task = bar.add_task("train", total=batches, loss=float("nan"), speed=0.0)
-    start = time.perf_counter()
-
-    def update(done: int, images: int, loss: float) -> None:
-        elapsed = max(time.perf_counter() - start, 1e-9)
-        bar.update(task, completed=done, loss=loss, speed=images / elapsed)
-
-    with bar:
-        yield update
 
 
 def fitting_batch_size(

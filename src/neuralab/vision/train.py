@@ -55,11 +55,11 @@ from neuralab.vision.early_stopping import (
 from neuralab.vision.engine import (
     NonFiniteLossError,
     build_optimizer,
-    epoch_progress,
     evaluate,
     fitting_batch_size,
     train_one_epoch,
 )
+from neuralab.vision.progress import epoch_progress
 from neuralab.vision.resolve import resolve_train_config
 from neuralab.vision.run import Run, build_run
 from neuralab.vision.sam import SAM
