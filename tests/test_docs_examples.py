@@ -44,6 +44,8 @@ PAGES = [
     *sorted((ROOT / "docs" / "course").glob("*.md")),  # the course companion
 ]
 FROZEN_NOW = datetime.datetime(2026, 11, 23, 13, 18, 14)
+DOC_WORK_DIR = "/home/student/nn"  # the examples' working directory, as the pages show it
+DOC_CHECKOUT = "/home/student/neuralab"  # this checkout, as the pages show it
 
 
 def _page_name(page: Path) -> str:
@@ -155,7 +157,10 @@ def run_example(example: Example) -> tuple[int, list[str]]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(argv[1:])
-    return code, (out.getvalue() + err.getvalue()).splitlines()
+    printed = out.getvalue() + err.getvalue()
+    # absolute paths (a Slurm script names them) as a reader's machine would show them
+    printed = printed.replace(str(Path.cwd()), DOC_WORK_DIR).replace(str(ROOT), DOC_CHECKOUT)
+    return code, printed.splitlines()
 
 
 def check(example: Example) -> tuple[str | None, list[str]]:

@@ -84,7 +84,10 @@ def _submit_or_print(job: BatchJob, dry_run: bool) -> str | None:
     if dry_run:
         print(job.script, end="")
         for path in job.files:
-            stderr_console().print(f"(the script reads {path}, written when it is submitted)")
+            # soft_wrap: a path is copied from here, so it is never broken over two lines
+            stderr_console().print(
+                f"(the script reads {path}, written when it is submitted)", soft_wrap=True
+            )
         return None
     job_id = submit(job)
     print(f"submitted batch job {job_id}: {job.script_path}")

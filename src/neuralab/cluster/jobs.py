@@ -45,9 +45,8 @@ class BatchJob:
 
 def _environment_lines() -> list[str]:
     """Return the lines that make a job run this Python with this neuralab."""
-    import neuralab
-
-    package_root = Path(neuralab.__file__).resolve().parents[1]
+    # this file is src/neuralab/cluster/jobs.py: the folder that holds the package is three up
+    package_root = Path(__file__).resolve().parents[2]
     return [
         "# the Python and the neuralab that wrote this script (on a file system every node sees)",
         f"export PYTHONPATH={shell_words([str(package_root)])}${{PYTHONPATH:+:$PYTHONPATH}}",
