@@ -235,7 +235,9 @@ def summary(
         total_params=total,
         trainable_params=trainable,
         total_macs=sum(c.macs for c in calls),
-        param_bytes=memory.param_bytes,
+        param_bytes=sum(
+            p.numel() * p.element_size() for p in {id(p): p for p in model.parameters()}.values()
+        ),
         activation_bytes=sum(c.output_bytes for c in calls),
         batch_size=int(tensors[0].shape[0]) if tensors and tensors[0].dim() else batch_size,
         leaf_rows=tuple(leaf_rows),

@@ -19,7 +19,8 @@ class _UpsampleSmall(nn.Module):
         self.min_size = min_size
 
     def forward(self, x: Tensor) -> Tensor:
-        height, width = x.shape[-2:]
+        # Python ints, so torch.jit.trace (export) records a fixed size rather than failing
+        height, width = int(x.shape[-2]), int(x.shape[-1])
         if min(height, width) >= self.min_size:
             return x
         factor = self.min_size / min(height, width)
