@@ -63,7 +63,10 @@ class TrainConfig:
         "per_image", help="Input standardisation", group=_DATA
     )
     model: str = option(
-        "cnn", help="Model: cnn, mlp, resnet18, plain, residual, spec:<spec>", group=_MODEL
+        "cnn",
+        help="Model: cnn, mlp, resnet18, plain, residual, spec:<spec>, any torchvision "
+        "classification model (resnet50, vit_b_16, ...), timm:<name>, package.module:factory",
+        group=_MODEL,
     )
     widths: tuple[int, ...] | None = option(
         None, help="CNN channel widths per stage, e.g. 32,64 (none: the model's)", group=_MODEL
@@ -85,10 +88,16 @@ class TrainConfig:
         group=_MODEL,
     )
     pretrained: bool = option(
-        False, help="resnet18: start from torchvision's ImageNet weights", group=_MODEL
+        False,
+        help="torchvision/timm models: start from the model's default ImageNet weights "
+        "(downloaded once into $TORCH_HOME)",
+        group=_MODEL,
     )
     weights: str | None = option(
-        None, help="resnet18: load backbone weights from this local file", group=_MODEL
+        None,
+        help="Backbone weights: a torchvision enum name (ResNet50_Weights.IMAGENET1K_V2) or a "
+        "local file (a state dict; offline clusters)",
+        group=_MODEL,
     )
     depth: int | None = option(
         None, help="plain/residual: number of layers 6n + 2 (none: the model's)", group=_MODEL
@@ -97,7 +106,7 @@ class TrainConfig:
         None, help="plain/residual: channels of the first stage (none: the model's)", group=_MODEL
     )
     freeze_backbone: bool = option(
-        False, help="resnet18: train the new classifier head only", group=_MODEL
+        False, help="Train the new classifier head only (any model)", group=_MODEL
     )
     backbone_lr_factor: float = option(
         0.1,
@@ -182,12 +191,13 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None:
                 options[name] = value
-        if self.model == "resnet18":
-            options.update(
-                pretrained=self.pretrained,
-                weights=self.weights,
-                freeze_backbone=self.freeze_backbone,
-            )
+        # weights are for torchvision / timm / factory models (a course model refuses them by name)
+        if self.pretrained:
+            options["pretrained"] = True
+        if self.weights:
+            options["weights"] = self.weights
+        if self.freeze_backbone:
+            options["freeze_backbone"] = True
         return options
 
 
@@ -281,12 +291,12 @@ def check_names(config: TrainConfig) -> None:
     from neuralab.errors import unknown_name_error
     from neuralab.vision.augment import augmentation_preset
     from neuralab.vision.datasets import list_datasets
-    from neuralab.vision.models import SPEC_PREFIX, list_models
+    from neuralab.vision.models.registry import is_model_name, unknown_model_error
 
     datasets = list_datasets()
     key = config.data.partition(":")[0].strip().lower()
     if key not in {name.partition(":")[0] for name in datasets}:
         raise unknown_name_error("data set", config.data, datasets)
-    if not config.model.startswith(SPEC_PREFIX) and config.model not in list_models():
-        raise unknown_name_error("model", config.model, list_models())
+    if not is_model_name(config.model):
+        raise unknown_model_error(config.model)
     augmentation_preset(augmentation_name(config))
