@@ -20,6 +20,7 @@ OptimizerName = Literal["sgd", "adam", "adamw"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
 NormalizationName = Literal["per_channel", "per_image", "none"]
 MonitorName = Literal["val_acc", "val_loss"]
+LoggerName = Literal["tensorboard", "mlflow"]
 OPTIMIZERS: tuple[str, ...] = typing.get_args(OptimizerName)
 SCHEDULES: tuple[str, ...] = typing.get_args(ScheduleName)
 NORMALIZATIONS: tuple[str, ...] = typing.get_args(NormalizationName)
@@ -28,9 +29,17 @@ MONITORS: tuple[str, ...] = typing.get_args(MonitorName)
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
 
 # fields a resumed run may change without breaking "same run": how long it runs and where
-RESUMABLE_CHANGES = ("epochs", "run_dir", "device")
+RESUMABLE_CHANGES = (
+    "epochs",
+    "run_dir",
+    "device",
+    "log_to",
+    "mlflow_tracking_uri",
+    "mlflow_experiment",
+)
 
 _DATA, _MODEL, _OPTIMISATION, _RUN = "Data", "Model", "Optimisation", "Run"
+_RECIPE, _LOGGING = "Recipe", "Logging"
 
 
 @dataclass
@@ -158,6 +167,51 @@ class TrainConfig:
         help="Evaluate the test set every epoch (sweeps turn it off: choices see val only)",
         group=_OPTIMISATION,
     )
+    ema_decay: float | None = option(
+        None,
+        help="Evaluate an exponential moving average of the weights with decay d, e.g. 0.999 "
+        "(none: off)",
+        group=_RECIPE,
+    )
+    mixup_alpha: float = option(
+        0.0, help="MixUp: blend image pairs, lam ~ Beta(alpha, alpha) (0: off)", group=_RECIPE
+    )
+    cutmix_alpha: float = option(
+        0.0, help="CutMix: paste a box of another image, Beta(alpha, alpha) (0: off)", group=_RECIPE
+    )
+    randaugment: int = option(
+        0, help="RandAugment: operations N per image (torchvision v2; 0: off)", group=_RECIPE
+    )
+    randaugment_magnitude: int = option(
+        9, help="RandAugment: magnitude M of the operations, 0..30", group=_RECIPE
+    )
+    random_erasing: float = option(
+        0.0, help="Random erasing: probability of a noise box per image (0: off)", group=_RECIPE
+    )
+    accumulate_steps: int = option(
+        1,
+        help="Gradient accumulation: one optimiser step every k batches (effective batch "
+        "k * batch_size)",
+        group=_RECIPE,
+    )
+    deterministic: bool = option(
+        False,
+        help="torch.use_deterministic_algorithms during the run (GPU runs repeat exactly; slower)",
+        group=_RECIPE,
+    )
+    log_to: tuple[LoggerName, ...] = option(
+        (),
+        help="Also log to tensorboard and/or mlflow, e.g. tensorboard,mlflow (extras of the "
+        "same names)",
+        group=_LOGGING,
+    )
+    mlflow_tracking_uri: str | None = option(
+        None,
+        help="MLflow tracking store, e.g. sqlite:///mlflow.db (none: MLFLOW_TRACKING_URI or "
+        "MLflow's default)",
+        group=_LOGGING,
+    )
+    mlflow_experiment: str = option("neuralab", help="MLflow experiment name", group=_LOGGING)
     device: str = option(
         "auto", help="Device: auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps", group=_RUN
     )
@@ -242,6 +296,30 @@ def validate(config: TrainConfig) -> None:
         (
             not config.nesterov or (config.optimizer == "sgd" and config.momentum > 0),
             "nesterov needs optimizer=sgd with momentum > 0",
+        ),
+        (
+            config.ema_decay is None or 0 < config.ema_decay < 1,
+            f"ema_decay must be in (0, 1) (or none), got {config.ema_decay}",
+        ),
+        (config.mixup_alpha >= 0, f"mixup_alpha must be >= 0, got {config.mixup_alpha}"),
+        (config.cutmix_alpha >= 0, f"cutmix_alpha must be >= 0, got {config.cutmix_alpha}"),
+        (config.randaugment >= 0, f"randaugment must be >= 0 operations, got {config.randaugment}"),
+        (
+            0 <= config.randaugment_magnitude <= 30,
+            f"randaugment_magnitude must be in 0..30, got {config.randaugment_magnitude}",
+        ),
+        (
+            0 <= config.random_erasing <= 1,
+            f"random_erasing must be a probability in [0, 1], got {config.random_erasing}",
+        ),
+        (
+            config.accumulate_steps >= 1,
+            f"accumulate_steps must be >= 1, got {config.accumulate_steps}",
+        ),
+        (
+            config.accumulate_steps == 1 or not config.sam,
+            "accumulate_steps > 1 cannot be combined with sam (SAM needs the whole batch's "
+            "gradient before its second pass)",
         ),
         (config.optimizer in OPTIMIZERS, f"optimizer {config.optimizer!r} not in {OPTIMIZERS}"),
         (config.schedule in SCHEDULES, f"schedule {config.schedule!r} not in {SCHEDULES}"),

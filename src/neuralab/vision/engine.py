@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 # progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
 ProgressCallback = Callable[[int, int, float], None]
+# on_batch_end(batches_done, images_done, steps_done, batch_loss): True stops the epoch there
+BatchEndCallback = Callable[[int, int, int, Tensor], bool]
+# mixing(images, labels) -> (mixed images, soft targets (B, K)): MixUp / CutMix
+Mixing = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
 REPORT_SECONDS = 0.5  # seconds between progress reports (each one a host-device sync point)
 
 
@@ -71,8 +75,12 @@ def train_one_epoch(
     grad_clip: float | None = None,
     amp: bool = False,
     progress: ProgressCallback | None = None,
+    mixing: Mixing | None = None,
+    accumulate_steps: int = 1,
+    after_step: Callable[[], None] | None = None,
+    on_batch_end: BatchEndCallback | None = None,
 ) -> dict[str, Any]:
-    """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
+    """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s", "stopped"}``.
 
     ``loss`` is the mean cross-entropy over the epoch's n training images (with dropout and
     augmentation on, measured before each update; without label smoothing, which only shapes
@@ -83,6 +91,13 @@ def train_one_epoch(
     and backward passes, and batch-norm running statistics move only on the first.
     A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch
     (checked, and ``progress`` called, every REPORT_SECONDS and at the end of the epoch).
+
+    Recipe hooks: ``mixing`` turns each batch into mixed images and soft targets (the loss is
+    then CE against the targets, accuracy against their argmax); ``accumulate_steps`` = k sums
+    the gradients of k batches and steps once, scaled by 1 / (images in those batches), which is
+    the gradient of the mean loss over all k batches (the last group of an epoch may be shorter);
+    ``after_step()`` runs after every optimiser step (the weights' moving average);
+    ``on_batch_end`` returning True ends the epoch after that batch (``"stopped"`` is True).
     """
     device = torch.device(device)
     model.train()
@@ -97,6 +112,10 @@ def train_one_epoch(
     seen = 0
     lr = optimizer.param_groups[0]["lr"]
     start = time.perf_counter()
+    if accumulate_steps > 1 and use_sam:
+        raise NeuralabError("gradient accumulation cannot be combined with SAM")
+    group_images = 0  # images whose summed gradients wait for the next step (accumulation)
+    stopped = False
 
     def check(upto: int) -> None:
         nonlocal checked
@@ -111,35 +130,54 @@ def train_one_epoch(
 
     for batch_index, (images, labels) in enumerate(loader):
         batch = labels.shape[0]
-        if lr_schedule is not None:
+        if lr_schedule is not None and group_images == 0:
             lr = apply_lr(optimizer, lr_schedule(step))
+        targets: Tensor = labels
+        if mixing is not None:
+            images, targets = mixing(images, labels)
 
         # forward and loss
         with autocast(device, amp):
             logits = model(images)  # (B, K)
-            loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+            loss = F.cross_entropy(logits.float(), targets, label_smoothing=label_smoothing)
 
-        # backward and step
-        loss.backward()
-        if use_sam:
-            assert isinstance(optimizer, SAM)
-            optimizer.first_step(zero_grad=True)  # w -> w + eps
-            disable_running_stats(model)  # the second pass must not move BN's running stats
-            try:
-                with autocast(device, amp):
-                    second = F.cross_entropy(
-                        model(images).float(), labels, label_smoothing=label_smoothing
-                    )
-                second.backward()
-            finally:
-                enable_running_stats(model)
-            _clip(model, grad_clip)
-            optimizer.second_step(zero_grad=True)  # back to w, base step with grad at w + eps
+        # backward and step (accumulating gradients: on every k-th batch)
+        if accumulate_steps == 1:
+            loss.backward()
+            if use_sam:
+                assert isinstance(optimizer, SAM)
+                optimizer.first_step(zero_grad=True)  # w -> w + eps
+                disable_running_stats(model)  # the second pass must not move BN's running stats
+                try:
+                    with autocast(device, amp):
+                        second = F.cross_entropy(
+                            model(images).float(), targets, label_smoothing=label_smoothing
+                        )
+                    second.backward()
+                finally:
+                    enable_running_stats(model)
+                _clip(model, grad_clip)
+                optimizer.second_step(zero_grad=True)  # back to w, base step with grad at w + eps
+            else:
+                _clip(model, grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            stepped = True
         else:
-            _clip(model, grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-        step += 1
+            (loss * batch).backward()  # the summed loss: its gradient is scaled at the step
+            group_images += batch
+            done = batch_index + 1
+            stepped = done % accumulate_steps == 0 or done == _length(loader)
+            if stepped:
+                _scale_gradients(model, 1.0 / group_images)
+                _clip(model, grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                group_images = 0
+        if stepped:
+            step += 1
+            if after_step is not None:
+                after_step()
 
         # log: sums stay on the device until someone needs a number
         detached = loss.detach()
@@ -147,16 +185,22 @@ def train_one_epoch(
             # report the plain cross-entropy, comparable with val and test (the smoothed one
             # has a floor above 0); it costs one (B, K) log-softmax
             with torch.no_grad():
-                detached = F.cross_entropy(logits.detach().float(), labels)
+                detached = F.cross_entropy(logits.detach().float(), targets)
         batch_losses.append(detached)
         loss_sum += detached * batch
-        correct += (logits.detach().argmax(dim=1) == labels).sum()
+        truth = targets.argmax(dim=1) if targets.dim() == 2 else targets
+        correct += (logits.detach().argmax(dim=1) == truth).sum()
         seen += batch
         if time.perf_counter() - last_report >= REPORT_SECONDS:
             last_report = time.perf_counter()
             check(batch_index + 1)
             if progress is not None:
                 progress(batch_index + 1, seen, float(loss_sum) / seen)
+        if on_batch_end is not None and on_batch_end(batch_index + 1, seen, step, detached):
+            stopped = True
+            break
+    if group_images:  # stopped inside an accumulation group: its gradients are dropped
+        optimizer.zero_grad(set_to_none=True)
     check(len(batch_losses))
     if progress is not None and seen:
         progress(len(batch_losses), seen, float(loss_sum) / seen)
@@ -173,7 +217,18 @@ def train_one_epoch(
         "lr": lr,
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("inf"),
+        "stopped": stopped,
     }
+
+
+def _length(loader: Iterable[Any]) -> int:
+    return len(loader) if hasattr(loader, "__len__") else -1  # type: ignore[arg-type]
+
+
+def _scale_gradients(model: nn.Module, factor: float) -> None:
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if grads:
+        torch._foreach_mul_(grads, factor)
 
 
 def _clip(model: nn.Module, grad_clip: float | None) -> None:

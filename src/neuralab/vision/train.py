@@ -9,13 +9,20 @@ look at the validation metric alone. At the end: figures and ``report.md`` of th
 A run interrupted after epoch k continues with ``train(overrides, resume=RUN_DIR)`` (the CLI's
 ``--resume RUN_DIR``) and, on the CPU with the same seed, ends with the same metrics and the same
 weights, bit for bit, as a run that was never interrupted.
+
+``callbacks`` (:mod:`neuralab.vision.callbacks`) see the run at its start, after every batch and
+epoch, and at its end, and may stop it; the recipe options (moving average of the weights,
+MixUp / CutMix, RandAugment, random erasing, gradient accumulation, deterministic algorithms)
+come from :mod:`neuralab.vision.recipe`, and the TensorBoard / MLflow writers of ``log_to``
+(:mod:`neuralab.vision.loggers`) are callbacks too.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,7 @@ from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
 from neuralab.rundir import RunDirectory
+from neuralab.vision.callbacks import Callbacks, TrainState
 from neuralab.vision.checkpoint import (
     checkpoint_to_resume,
     load_checkpoint,
@@ -43,6 +51,7 @@ from neuralab.vision.early_stopping import (
     restore_selection,
     selection_state,
 )
+from neuralab.vision.ema import WeightEMA
 from neuralab.vision.engine import (
     NonFiniteLossError,
     build_optimizer,
@@ -52,6 +61,8 @@ from neuralab.vision.engine import (
     train_one_epoch,
 )
 from neuralab.vision.loader import DeviceLoader
+from neuralab.vision.loggers import loggers_for
+from neuralab.vision.recipe import batch_mixing, deterministic_algorithms
 from neuralab.vision.resolve import resolve_train_config
 from neuralab.vision.run import Run, build_run
 from neuralab.vision.sam import SAM
@@ -69,6 +80,7 @@ class TrainResult:
     monitor: str  # val_acc or val_loss
     test: dict[str, Any] = field(default_factory=dict)  # loss, acc, n of best.pt on the test set
     stopped_early: bool = False  # early stopping ended the run before config.epochs
+    stopped_by: str | None = None  # why a callback stopped the run (None: it did not)
     figures: list[Path] = field(default_factory=list)  # the figures written
 
 
@@ -79,6 +91,7 @@ def train(
     progress: bool = True,
     console: Console | None = None,
     report: bool = True,
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
@@ -87,8 +100,24 @@ def train(
     mapping is merged over the saved config); ``resume=True`` continues ``config.run_dir``. Only
     ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
-    report.md at the end (sweeps of many runs may leave them out).
+    report.md at the end (sweeps of many runs may leave them out). ``callbacks``: objects with
+    ``on_train_begin`` / ``on_batch_end`` / ``on_epoch_end`` / ``on_train_end`` methods
+    (:mod:`neuralab.vision.callbacks`); returning True or raising ``StopTraining`` stops the run.
     """
+    config, resuming = resolve_train_config(config, resume)
+    with deterministic_algorithms(config.deterministic):
+        return _train(config, resuming, progress, console, report, callbacks)
+
+
+def _train(
+    config: TrainConfig,
+    resume: bool,
+    progress: bool,
+    console: Console | None,
+    report: bool,
+    callbacks: Sequence[Any],
+) -> TrainResult:
+    """Run the training of the resolved ``config`` (see :func:`train`)."""
     config, resuming = resolve_train_config(config, resume)
     console = console or Console(highlight=False)
     check_names(config)
@@ -106,7 +135,11 @@ def train(
     val_loader = run.loader("val", batch_size=eval_batch_size)
     test_loader = run.loader("test", batch_size=eval_batch_size)
     optimizer = build_optimizer(config, run.model)
-    steps_per_epoch = len(train_loader)
+    hooks = Callbacks([*loggers_for(config), *callbacks])
+    ema = WeightEMA(run.model, config.ema_decay) if config.ema_decay else None
+    evaluated = ema.model if ema is not None else run.model  # the weights the table reports
+    mixing = batch_mixing(config, len(run.inputs.classes), generator)
+    steps_per_epoch = math.ceil(len(train_loader) / config.accumulate_steps)
     schedule = make_schedule(
         config.schedule,
         config.epochs * steps_per_epoch,
@@ -119,6 +152,10 @@ def train(
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
     start_epoch, step = 1, 0
     if checkpoint is not None:
+        if ema is not None:  # "model" holds the average, "ema" the weights being trained
+            load_model_state(ema.model, checkpoint, path=str(run_dir / "last.pt"))
+            ema.updates = int(checkpoint["ema"]["updates"])
+            checkpoint = {**checkpoint, "model": checkpoint["ema"]["training_model"]}
         load_model_state(run.model, checkpoint, path=str(run_dir / "last.pt"))
         optimizer.load_state_dict(checkpoint["optimizer"])
         set_rng_states(checkpoint["rng"], generator)
@@ -138,10 +175,20 @@ def train(
     table.header()
     for row in directory.rows:
         table.row(row)
+    state = TrainState(
+        config, run_dir, run.model, optimizer, epoch=start_epoch, batches=len(train_loader)
+    )
+    state.step, state.history = step, directory.rows
+    hooks.call("on_train_begin", state)
+
+    def batch_end(done: int, images: int, steps: int, loss: torch.Tensor) -> bool:
+        state.batch, state.images, state.step, state.batch_loss = done, images, steps, loss
+        return hooks.call("on_batch_end", state)
 
     epoch = start_epoch
     try:
-        while epoch <= config.epochs and not stopping.stopped:
+        while epoch <= config.epochs and not stopping.stopped and hooks.stop_reason is None:
+            state.epoch, state.row = epoch, None
             with epoch_progress(progress, epoch, config.epochs, steps_per_epoch) as bar:
                 trained = train_one_epoch(
                     run.model,
@@ -155,12 +202,16 @@ def train(
                     grad_clip=config.grad_clip,
                     amp=amp,
                     progress=bar,
+                    mixing=mixing,
+                    accumulate_steps=config.accumulate_steps,
+                    after_step=(lambda: ema.update(run.model)) if ema is not None else None,
+                    on_batch_end=batch_end if hooks.wants("on_batch_end") else None,
                 )
             step = trained["steps"]
-            val = evaluate(run.model, val_loader, device=device, amp=amp)
+            val = evaluate(evaluated, val_loader, device=device, amp=amp)
             # the test set is reported, never used; sweeps switch it off entirely
             test = (
-                evaluate(run.model, test_loader, device=device, amp=amp)
+                evaluate(evaluated, test_loader, device=device, amp=amp)
                 if config.evaluate_test
                 else None
             )
@@ -172,7 +223,7 @@ def train(
             for name in ("best.pt", "last.pt") if better else ("last.pt",):
                 save_checkpoint(
                     run_dir / name,
-                    model=run.model,
+                    model=evaluated,
                     optimizer=optimizer,
                     epoch=epoch,
                     step=step,
@@ -180,8 +231,14 @@ def train(
                     best=selection_state(best, stopping),
                     extra=run.inputs.to_dict(),
                     loader_generator=generator,
+                    training_model=run.model if ema is not None else None,
+                    ema_updates=ema.updates if ema is not None else 0,
                 )
             table.row(row)
+            state.row, state.step = row, step
+            hooks.call("on_epoch_end", state)
+            if trained["stopped"] and hooks.stop_reason is not None:
+                hooks.stop_reason += f" (after batch {state.batch} of {len(train_loader)})"
             epoch += 1
     except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt) as error:
         raise _stop(error, table, run, epoch) from None
@@ -191,7 +248,13 @@ def train(
             f"early stopping: {config.monitor} has not improved for {config.patience} epochs "
             f"(best {best.value:.4f} at epoch {best.epoch})"
         )
-    return _finish(run, test_loader, directory, table, best, stopping.stopped, report)
+    if hooks.stop_reason is not None:
+        table.say(f"stopped after epoch {epoch - 1}: {hooks.stop_reason}")
+    result = _finish(run, test_loader, directory, table, best, stopping.stopped, report)
+    result.stopped_by = hooks.stop_reason
+    state.result = result
+    hooks.call("on_train_end", state)
+    return result
 
 
 def epoch_row(
