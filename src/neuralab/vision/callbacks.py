@@ -119,10 +119,15 @@ class ProgressBar:
         self.bar: Any = None
 
     def on_train_begin(self, state: TrainState) -> None:
-        from tqdm.auto import tqdm
+        import warnings
 
-        done = (state.epoch - 1) * state.batches
-        self.bar = tqdm(total=state.epochs * state.batches, initial=done, unit="batch")
+        with warnings.catch_warnings():
+            # a notebook without ipywidgets gets the text bar; tqdm's warning says only that
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+
+            done = (state.epoch - 1) * state.batches
+            self.bar = tqdm(total=state.epochs * state.batches, initial=done, unit="batch")
 
     def on_batch_end(self, state: TrainState) -> None:
         if self.bar is None:
