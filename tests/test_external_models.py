@@ -172,6 +172,10 @@ def test_module_factory_gets_its_head_replaced(tmp_path, monkeypatch):
     model = get_model("my_nets:tiny", num_classes=6, input_shape=(3, 12, 12), freeze_backbone=True)
     assert model.head_name == "net.4" and model(torch.rand(2, 3, 12, 12)).shape == (2, 6)
     assert not model.net[0].weight.requires_grad and model.net[4].weight.requires_grad
+    with pytest.raises(
+        NeuralabError, match="MaxPool2d.*larger than its padded input.*--image-size"
+    ):
+        get_model("torchvision.models:squeezenet1_1", num_classes=3, input_shape=(1, 8, 8))
     with pytest.raises(NeuralabError, match="cannot import 'no_such_module'"):
         get_model("no_such_module:net", num_classes=3, input_shape=(3, 8, 8))
 

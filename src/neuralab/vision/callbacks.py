@@ -18,7 +18,7 @@ in a terminal). The TensorBoard and MLflow writers of ``log_to`` are callbacks
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ class TrainState:
     history: list[dict[str, Any]] = field(default_factory=list)  # every row so far
     result: Any = None  # at on_train_end: the TrainResult
     batch_loss: Tensor | None = None  # the last batch's mean loss, on the device
+    say: Callable[[str], None] = print  # prints a line to the run's console and train.log
 
     @property
     def epochs(self) -> int:

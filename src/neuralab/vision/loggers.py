@@ -17,8 +17,11 @@ one that is not installed is a one-line error before the run starts.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +119,7 @@ class TensorBoardLogger:
                 f"figures/{Path(figure).stem}", _read_png(figure), dataformats="HWC"
             )
         self.writer.close()
+        state.say(f"logged to TensorBoard: tensorboard --logdir {state.run_dir / 'tensorboard'}")
 
 
 def _read_png(path: Path) -> Any:
@@ -137,8 +141,9 @@ class MLflowLogger:
         from mlflow.entities import Param
         from mlflow.tracking import MlflowClient
 
-        self.client = MlflowClient(self.tracking_uri)
-        found = self.client.get_experiment_by_name(self.experiment)
+        with _quiet("mlflow", "alembic"):  # a new SQLite store logs its migrations at INFO
+            self.client = MlflowClient(self.tracking_uri)
+            found = self.client.get_experiment_by_name(self.experiment)
         experiment_id = (
             found.experiment_id if found else self.client.create_experiment(self.experiment)
         )
@@ -184,6 +189,24 @@ class MLflowLogger:
             if (state.run_dir / name).is_file():
                 self.client.log_artifact(self.run_id, str(state.run_dir / name))
         self.client.set_terminated(self.run_id, status="FINISHED")
+        state.say(
+            f"logged to MLflow: run {self.run_id} of experiment {self.experiment!r} in "
+            f"{self.client.tracking_uri}"
+        )
+
+
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Raise the level of the loggers ``names`` to WARNING for the block, then restore it."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _quoted(text: str) -> str:

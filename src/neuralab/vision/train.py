@@ -176,7 +176,13 @@ def _train(
     for row in directory.rows:
         table.row(row)
     state = TrainState(
-        config, run_dir, run.model, optimizer, epoch=start_epoch, batches=len(train_loader)
+        config,
+        run_dir,
+        run.model,
+        optimizer,
+        epoch=start_epoch,
+        batches=len(train_loader),
+        say=table.say,
     )
     state.step, state.history = step, directory.rows
     hooks.call("on_train_begin", state)

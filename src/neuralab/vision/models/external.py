@@ -156,14 +156,17 @@ def factory_classifier(
     from neuralab.arch.model_source import load_model
 
     net = load_model(source, input_shape, check=False)
-    return _finish(
-        net,
-        num_classes=num_classes,
-        channels=input_shape[0],
-        weights=weights,
-        min_size=min_size,
-        exact=None,
-        strict_channels=False,
+    return checked(
+        _finish(
+            net,
+            num_classes=num_classes,
+            channels=input_shape[0],
+            weights=weights,
+            min_size=min_size,
+            exact=None,
+            strict_channels=False,
+        ),
+        input_shape,
     )
 
 
@@ -201,11 +204,11 @@ def timm_classifier(
                 f"timm cannot build {name} with its pretrained weights: "
                 f"{type(error).__name__}: {first}"
             ) from None
-        return Classifier(net, _timm_head(net), min_size)
+        return checked(Classifier(net, _timm_head(net), min_size), input_shape)
     # a weights file is read here, with weights_only=True, as for every other model
     net = timm.create_model(name, pretrained=False)
     setattr(net, "head_name", _timm_head(net))  # noqa: B010 (nn.Module types attributes as tensors)
-    return _finish(
+    model = _finish(
         net,
         num_classes=num_classes,
         channels=channels,
@@ -214,6 +217,7 @@ def timm_classifier(
         exact=None,
         strict_channels=False,
     )
+    return checked(model, input_shape)
 
 
 def _timm_head(net: Any) -> str:
@@ -244,3 +248,18 @@ def _finish(
         if strict_channels or first_rgb:
             adapt_input_channels(net, channels, keep_weights=bool(weights))
     return Classifier(net, head, min_size, exact)
+
+
+def checked(model: nn.Module, input_shape: tuple[int, int, int]) -> nn.Module:
+    """Return ``model`` after one forward pass on zeros of ``input_shape``; a misfit is one line.
+
+    A network of unknown make (a factory, timm) may need larger inputs than the data's: the
+    layer and the sizes are named here, with ``--image-size`` as the way out.
+    """
+    from neuralab.arch.model_source import checked_forward
+
+    try:
+        checked_forward(model, input_shape)
+    except NeuralabError as error:
+        raise NeuralabError(f"{error} (resize the data with --image-size)") from None
+    return model
