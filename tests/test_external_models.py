@@ -12,8 +12,8 @@ from torch import nn
 
 from neuralab.errors import NeuralabError
 from neuralab.vision.config import TrainConfig
-from neuralab.vision.engine import build_optimizer
 from neuralab.vision.models import backbone_parameters, get_model, head_module, head_parameters
+from neuralab.vision.optimizer import build_optimizer
 
 # one member of each torchvision family, the smallest; tiny inputs, weights=None
 FAMILIES = [
@@ -192,15 +192,15 @@ def test_timm_models_and_their_weights_files(tmp_path):
     import timm
 
     model = get_model(
-        "timm:resnet10t", num_classes=4, input_shape=(1, 16, 16), freeze_backbone=True
+        "timm:resnet10t", num_classes=4, input_shape=(1, 32, 32), freeze_backbone=True
     )
-    assert model.eval()(torch.rand(2, 1, 16, 16)).shape == (2, 4)
+    assert model.eval()(torch.rand(2, 1, 32, 32)).shape == (2, 4)
     assert model.head_name == "net.fc" and head_module(model).weight.requires_grad
     torch.manual_seed(3)
     source = timm.create_model("resnet10t")
     torch.save(source.state_dict(), tmp_path / "timm.pt")
     loaded = get_model(
-        "timm:resnet10t", num_classes=4, input_shape=(3, 16, 16), weights=str(tmp_path / "timm.pt")
+        "timm:resnet10t", num_classes=4, input_shape=(3, 32, 32), weights=str(tmp_path / "timm.pt")
     )
     assert torch.equal(loaded.net.conv1[0].weight, source.conv1[0].weight)
     assert loaded.net.fc.out_features == 4

@@ -155,6 +155,22 @@ def test_randaugment_is_seeded_by_the_loader_generator_and_leaves_torch_rng_alon
     assert torch.equal((first * 255).round(), first * 255)  # still whole uint8 levels
 
 
+def test_shards_of_a_batch_are_augmented_as_the_whole_batch():
+    """Under torchrun each process augments its rows of a global batch as one process would."""
+    from neuralab.vision.augment import augmentation_preset
+
+    images = torch.randint(0, 256, (12, 3, 16, 16)).float() / 255
+    recipe = RecipeAugmentation(
+        base=augmentation_preset("standard"), randaugment_ops=2, erasing=0.5
+    )
+    whole = recipe(images, torch.Generator().manual_seed(5))
+    parts = [
+        recipe(images[lo:hi], torch.Generator().manual_seed(5), rows=(12, lo, hi))
+        for lo, hi in ((0, 5), (5, 12))
+    ]
+    assert torch.allclose(torch.cat(parts), whole, atol=1e-6)
+
+
 def test_random_erasing_boxes():
     images = torch.full((400, 1, 20, 20), 0.5)
     erased = random_erasing(images, 0.5, torch.Generator().manual_seed(4))

@@ -37,6 +37,8 @@ Examples:
   neuralab train --model timm:convnext_atto    (or mypackage.nets:build, any torchvision name)
 
   neuralab train --resume runs/digits-cnn-20260101-120000 --epochs 20
+
+  neuralab train --data npz:gtsrb-32.npz --nproc 2 --batch-size 128   (two processes, DDP)
 """
 
 
@@ -52,9 +54,20 @@ def train_command(
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
+    nproc: int | None = typer.Option(
+        None,
+        "--nproc",
+        help="Train on N processes of this machine (torchrun, DDP; the batch size is the "
+        "global batch).",
+        show_default=False,
+    ),
+    max_restarts: int = typer.Option(
+        0, "--max-restarts", help="With --nproc: restarts after a process dies (each resumes)."
+    ),
 ) -> None:
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
+    from neuralab.errors import NeuralabError
     from neuralab.vision.resolve import resolve_resume_config
     from neuralab.vision.train import train
 
@@ -63,7 +76,20 @@ def train_command(
         resolved = resolve_resume_config(resume, config, overrides)
     else:
         resolved = load_config(TrainConfig, config, overrides)
-    train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+    if nproc is None:
+        if max_restarts:
+            raise NeuralabError("--max-restarts restarts the processes of --nproc N: give both")
+        train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+        return
+    from neuralab.vision.launch import launch_training
+
+    launch_training(
+        resolved,
+        nproc=nproc,
+        resume=resume is not None,
+        max_restarts=max_restarts,
+        progress=progress,
+    )
 
 
 _EVALUATE_HELP = """Re-evaluate a run's checkpoint: mean cross-entropy and accuracy on a split.

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from neuralab.vision.config import TrainConfig
 
 EVENTS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+# what the training loop calls after each batch: (batches_done, images_done, steps_done,
+# the batch's mean loss on the device) -> True to end the epoch there
+BatchEndCallback = Callable[[int, int, int, Tensor], bool]
 
 
 class StopTraining(Exception):  # noqa: N818 (a request, not an error)
@@ -90,6 +93,22 @@ class Callbacks:
     def wants(self, event: str) -> bool:
         """Return whether any callback has a method for ``event``."""
         return any(callable(getattr(c, event, None)) for c in self.callbacks)
+
+    def begin(self, state: TrainState) -> TrainState:
+        """Return ``state`` after calling ``on_train_begin`` with it."""
+        self.call("on_train_begin", state)
+        return state
+
+    def batch_end(self, state: TrainState) -> BatchEndCallback | None:
+        """Return what the training loop calls after each batch (None: nobody listens)."""
+        if not self.wants("on_batch_end"):
+            return None
+
+        def batch_end(done: int, images: int, steps: int, loss: Tensor) -> bool:
+            state.batch, state.images, state.step, state.batch_loss = done, images, steps, loss
+            return self.call("on_batch_end", state)
+
+        return batch_end
 
     def call(self, event: str, state: TrainState) -> bool:
         """Call ``event`` on every callback; return whether one of them asked to stop."""

@@ -29,14 +29,10 @@ MONITORS: tuple[str, ...] = typing.get_args(MonitorName)
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
 
 # fields a resumed run may change without breaking "same run": how long it runs and where
-RESUMABLE_CHANGES = (
-    "epochs",
-    "run_dir",
-    "device",
-    "log_to",
-    "mlflow_tracking_uri",
-    "mlflow_experiment",
-)
+# (sync_bn, like the number of processes, only changes how batch statistics are gathered;
+# the loggers only where the same rows are also written)
+LOGGING_FIELDS = ("log_to", "mlflow_tracking_uri", "mlflow_experiment")
+RESUMABLE_CHANGES = ("epochs", "run_dir", "device", "sync_bn", *LOGGING_FIELDS)
 
 _DATA, _MODEL, _OPTIMISATION, _RUN = "Data", "Model", "Optimisation", "Run"
 _RECIPE, _LOGGING = "Recipe", "Logging"
@@ -224,6 +220,11 @@ class TrainConfig:
         help="Compile the model with torch.compile (a start-up cost; worth it on a GPU)",
         group=_RUN,
     )
+    sync_bn: bool = option(
+        False,
+        help="Several processes: batch-norm mean and variance over the global batch",
+        group=_RUN,
+    )
     seed: int = option(
         0, help="Seeds torch, numpy, python and the loader (CPU runs repeat exactly)", group=_RUN
     )
@@ -253,6 +254,21 @@ class TrainConfig:
         if self.freeze_backbone:
             options["freeze_backbone"] = True
         return options
+
+
+def model_label(config: TrainConfig) -> str:
+    """Return the model's name and, where it could start from trained weights, where its
+    weights came from: ``resnet18 (random init)``, ``resnet18 (ImageNet weights)``,
+    ``resnet18 (weights from FILE)``; other models by name alone."""
+    if config.model != "resnet18":
+        return config.model
+    if config.weights:
+        origin = f"weights from {config.weights}"
+    elif config.pretrained:
+        origin = "ImageNet weights"
+    else:
+        origin = "random init"
+    return f"{config.model} ({origin})"
 
 
 def validate(config: TrainConfig) -> None:

@@ -52,6 +52,18 @@ class WeightEMA:
                 average.copy_(value)
         self.updates += 1
 
+    def checkpoint_entries(self, model: nn.Module) -> dict[str, Any]:
+        """Return ``save_checkpoint``'s keywords for the weights being trained beside the average."""
+        return {"training_model": model, "ema_updates": self.updates}
+
+    def resume_from(self, checkpoint: dict[str, Any], path: str) -> dict[str, Any]:
+        """Load the average from ``checkpoint``; return it with the trained weights as "model"."""
+        from neuralab.vision.checkpoint import load_model_state
+
+        load_model_state(self.model, checkpoint, path=path)  # "model" holds the average
+        self.updates = int(checkpoint["ema"]["updates"])
+        return {**checkpoint, "model": checkpoint["ema"]["training_model"]}
+
     def state_dict(self) -> dict[str, Any]:
         """Return the average and the number of updates, as plain tensors for a checkpoint."""
         return {"model": self.model.state_dict(), "updates": self.updates}

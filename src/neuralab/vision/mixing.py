@@ -15,12 +15,16 @@ each batch is CutMix with probability ``cutmix_prob``, else MixUp.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 from torch.nn import functional as F
+
+# (images, labels) -> (mixed images, soft targets (B, K)): what the training loop calls
+Mixing = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
 
 
 @dataclass(frozen=True)
@@ -31,25 +35,27 @@ class BatchMixing:
     mixup_alpha: float = 0.0
     cutmix_alpha: float = 0.0
     cutmix_prob: float = 0.5  # when both are on: the share of batches mixed by CutMix
+    rank: int = 0  # the process (of several): each pairs its own shard's images
 
     def __call__(
         self, images: Tensor, labels: Tensor, generator: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
         """Return (mixed images, targets (B, K) float32 whose rows sum to 1).
 
-        Random numbers come from ``generator`` (one seed, the permutation and the box are
-        drawn from it), so a run with the same seed mixes the same way and resumes exactly.
+        One number is drawn from ``generator`` per batch, whatever the batch size (so processes
+        sharing a seed stay in step); lam, the box and the permutation come from it and
+        ``rank``, so a run with the same seed mixes the same way and resumes exactly.
         """
         n = images.shape[0]
         device = generator.device if generator is not None else images.device
         seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=device))
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng([seed, self.rank])
         use_cutmix = self.cutmix_alpha > 0 and (
             self.mixup_alpha <= 0 or rng.random() < self.cutmix_prob
         )
         alpha = self.cutmix_alpha if use_cutmix else self.mixup_alpha
         lam = float(rng.beta(alpha, alpha))
-        order = torch.randperm(n, generator=generator, device=device).to(images.device)
+        order = torch.from_numpy(rng.permutation(n)).to(images.device)
         if use_cutmix:
             images, lam = cutmix_images(images, order, lam, rng)
         else:

@@ -20,8 +20,7 @@ import torch
 from neuralab.vision.augment import augmentation_preset
 from neuralab.vision.augment_recipe import RecipeAugmentation
 from neuralab.vision.config import TrainConfig, augmentation_name
-from neuralab.vision.engine import Mixing
-from neuralab.vision.mixing import BatchMixing
+from neuralab.vision.mixing import BatchMixing, Mixing
 
 
 def train_augmentation(config: TrainConfig) -> Any:
@@ -38,12 +37,12 @@ def train_augmentation(config: TrainConfig) -> Any:
 
 
 def batch_mixing(
-    config: TrainConfig, num_classes: int, generator: torch.Generator
+    config: TrainConfig, num_classes: int, generator: torch.Generator, rank: int = 0
 ) -> Mixing | None:
     """Return MixUp / CutMix drawing from ``generator``, or None when both are off."""
     if config.mixup_alpha == 0 and config.cutmix_alpha == 0:
         return None
-    mixing = BatchMixing(num_classes, config.mixup_alpha, config.cutmix_alpha)
+    mixing = BatchMixing(num_classes, config.mixup_alpha, config.cutmix_alpha, rank=rank)
     return functools.partial(mixing, generator=generator)
 
 

@@ -116,12 +116,19 @@ class Run:
         return self.data.split(name)
 
     def loader(
-        self, split: str, *, batch_size: int, generator: torch.Generator | None = None
+        self,
+        split: str,
+        *,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+        shard: tuple[int, int] = (0, 1),
     ) -> DeviceLoader:
         """Return batches of ``split`` on the run's device, normalised as in training.
 
         With ``generator`` they are training batches: shuffled and augmented (``config.augment``,
         RandAugment, random erasing) with its random numbers; without, in order and unaugmented.
+        ``shard=(rank, world_size)`` yields this process's rows of every global batch of
+        ``batch_size``.
         """
         from neuralab.vision.recipe import train_augmentation
 
@@ -137,6 +144,7 @@ class Run:
             augmentation=train_augmentation(self.config) if training else None,
             generator=generator,
             channels_last=uses_channels_last(self.config, self.device),
+            shard=shard,
         )
 
 

@@ -10,15 +10,17 @@ A run interrupted after epoch k continues with ``train(overrides, resume=RUN_DIR
 ``--resume RUN_DIR``) and, on the CPU with the same seed, ends with the same metrics and the same
 weights, bit for bit, as a run that was never interrupted.
 
-``callbacks`` (:mod:`neuralab.vision.callbacks`) see the run at its start, after every batch and
-epoch, and at its end, and may stop it; the recipe options (moving average of the weights,
-MixUp / CutMix, RandAugment, random erasing, gradient accumulation, deterministic algorithms)
-come from :mod:`neuralab.vision.recipe`, and the TensorBoard / MLflow writers of ``log_to``
-(:mod:`neuralab.vision.loggers`) are callbacks too.
+Started by torchrun, the same function runs in every process (:mod:`neuralab.vision.distributed`):
+``batch_size`` is the global batch, each rank trains on its shard, the table's numbers are
+all-reduced, and rank 0 alone prints and writes the run directory.
+
+``callbacks`` (:mod:`.callbacks`) see the run as it goes and may stop it; so do the writers of
+``log_to`` (:mod:`.loggers`, rank 0 only). The recipe options come from :mod:`.recipe`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
@@ -32,7 +34,6 @@ import torch
 from rich.console import Console
 
 from neuralab.config import config_to_dict
-from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
 from neuralab.rundir import RunDirectory
@@ -44,7 +45,12 @@ from neuralab.vision.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from neuralab.vision.config import TrainConfig, check_names
+from neuralab.vision.config import TrainConfig, check_names, model_label
+from neuralab.vision.distributed import (
+    join_process_group,
+    per_rank_batch_size,
+    restarted_with_checkpoint,
+)
 from neuralab.vision.early_stopping import (
     BestEpoch,
     EarlyStopping,
@@ -54,19 +60,19 @@ from neuralab.vision.early_stopping import (
 from neuralab.vision.ema import WeightEMA
 from neuralab.vision.engine import (
     NonFiniteLossError,
-    build_optimizer,
-    epoch_progress,
     evaluate,
     fitting_batch_size,
     train_one_epoch,
 )
-from neuralab.vision.loader import DeviceLoader
 from neuralab.vision.loggers import loggers_for
+from neuralab.vision.optimizer import build_optimizer
+from neuralab.vision.progress import epoch_progress
 from neuralab.vision.recipe import batch_mixing, deterministic_algorithms
 from neuralab.vision.resolve import resolve_train_config
 from neuralab.vision.run import Run, build_run
 from neuralab.vision.sam import SAM
 from neuralab.vision.schedules import make_schedule, set_base_lr
+from neuralab.vision.sync_batchnorm import convert_sync_batchnorm
 
 
 @dataclass
@@ -103,6 +109,9 @@ def train(
     report.md at the end (sweeps of many runs may leave them out). ``callbacks``: objects with
     ``on_train_begin`` / ``on_batch_end`` / ``on_epoch_end`` / ``on_train_end`` methods
     (:mod:`neuralab.vision.callbacks`); returning True or raising ``StopTraining`` stops the run.
+
+    Under torchrun every process calls this (:mod:`neuralab.vision.distributed`); rank 0 returns
+    the full result, the other ranks one with an empty history and no test.
     """
     config, resuming = resolve_train_config(config, resume)
     with deterministic_algorithms(config.deterministic):
@@ -119,26 +128,37 @@ def _train(
 ) -> TrainResult:
     """Run the training of the resolved ``config`` (see :func:`train`)."""
     config, resuming = resolve_train_config(config, resume)
-    console = console or Console(highlight=False)
     check_names(config)
-    device, run_dir = resolve_device(config.device), Path(str(config.run_dir))
+    # one process, or one of torchrun's W: rank 0 prints and writes the run directory
+    ranks = join_process_group(config.device)
+    config = dataclasses.replace(config, run_dir=ranks.broadcast(config.run_dir))  # rank 0's
+    per_rank_batch_size(config.batch_size, ranks.world_size)  # a batch that does not divide: out
+    console = (console or Console(highlight=False)) if ranks.is_main else Console(quiet=True)
+    device, run_dir = ranks.device, Path(str(config.run_dir))
+    resuming = resuming or restarted_with_checkpoint(ranks, run_dir)
     checkpoint = checkpoint_to_resume(run_dir, config, resuming)
 
     # data, model, optimiser, schedule
     seed_everything(config.seed)
-    run = build_run(config, device)
-    # the generator draws on the device the batches live on; MPS keeps it on the CPU
+    with ranks.main_first():  # rank 0 downloads and caches the data, then the others read it
+        run = build_run(config, device)
+    if config.sync_bn and ranks.active:
+        run.model = convert_sync_batchnorm(run.model)
+    # the generator draws on the device the batches live on; MPS keeps it on the CPU. Every
+    # rank seeds it alike: same permutation, same augmentation, each takes its shard
     generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
     generator.manual_seed(config.seed)
-    train_loader = run.loader("train", batch_size=config.batch_size, generator=generator)
+    train_loader = run.loader(
+        "train", batch_size=config.batch_size, generator=generator, shard=ranks.shard
+    )
     eval_batch_size = max(config.batch_size, 256)  # no gradients: larger batches fit
-    val_loader = run.loader("val", batch_size=eval_batch_size)
-    test_loader = run.loader("test", batch_size=eval_batch_size)
+    val_loader = run.loader("val", batch_size=eval_batch_size, shard=ranks.shard)
+    test_loader = run.loader("test", batch_size=eval_batch_size, shard=ranks.shard)
     optimizer = build_optimizer(config, run.model)
-    hooks = Callbacks([*loggers_for(config), *callbacks])
+    hooks = Callbacks([*(loggers_for(config) if ranks.is_main else []), *callbacks])
     ema = WeightEMA(run.model, config.ema_decay) if config.ema_decay else None
     evaluated = ema.model if ema is not None else run.model  # the weights the table reports
-    mixing = batch_mixing(config, len(run.inputs.classes), generator)
+    mixing = batch_mixing(config, len(run.inputs.classes), generator, ranks.rank)
     steps_per_epoch = math.ceil(len(train_loader) / config.accumulate_steps)
     schedule = make_schedule(
         config.schedule,
@@ -148,56 +168,48 @@ def _train(
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
     amp = config.amp and device.type == "cuda"
 
-    directory = RunDirectory(run_dir)
+    directory = RunDirectory(run_dir) if ranks.is_main else None  # rank 0 alone writes
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
     start_epoch, step = 1, 0
-    if checkpoint is not None:
-        if ema is not None:  # "model" holds the average, "ema" the weights being trained
-            load_model_state(ema.model, checkpoint, path=str(run_dir / "last.pt"))
-            ema.updates = int(checkpoint["ema"]["updates"])
-            checkpoint = {**checkpoint, "model": checkpoint["ema"]["training_model"]}
+    if checkpoint is not None:  # every rank reads it
+        if ema is not None:
+            checkpoint = ema.resume_from(checkpoint, path=str(run_dir / "last.pt"))
         load_model_state(run.model, checkpoint, path=str(run_dir / "last.pt"))
         optimizer.load_state_dict(checkpoint["optimizer"])
         set_rng_states(checkpoint["rng"], generator)
         best, stopping = restore_selection(checkpoint["best"], config.monitor, config.patience)
         start_epoch, step = int(checkpoint["epoch"]) + 1, int(checkpoint["step"])
-        directory.truncate_metrics(int(checkpoint["epoch"]))
-    directory.write_config(config)
+        if directory is not None:
+            directory.truncate_metrics(int(checkpoint["epoch"]))
+    if directory is not None:
+        directory.write_config(config)
     table = EpochTable(console, directory)
     if checkpoint is None:
         assert run.data is not None
+        processes = f" x {ranks.world_size} processes" if ranks.active else ""
         table.say(
-            f"training {config.model} on {config.data}: {run.data.sizes()} on {device}; "
-            f"run directory {run_dir}"
+            f"training {model_label(config)} on {config.data}: {run.data.sizes()} on "
+            f"{device}{processes}; run directory {run_dir}"
         )
     else:
         table.say(f"resuming {run_dir} after epoch {start_epoch - 1} of {config.epochs}")
     table.header()
-    for row in directory.rows:
+    for row in directory.rows if directory is not None else []:
         table.row(row)
-    state = TrainState(
-        config,
-        run_dir,
-        run.model,
-        optimizer,
-        epoch=start_epoch,
-        batches=len(train_loader),
-        say=table.say,
-    )
-    state.step, state.history = step, directory.rows
-    hooks.call("on_train_begin", state)
-
-    def batch_end(done: int, images: int, steps: int, loss: torch.Tensor) -> bool:
-        state.batch, state.images, state.step, state.batch_loss = done, images, steps, loss
-        return hooks.call("on_batch_end", state)
+    model = ranks.wrap(run.model)  # DDP: gradients all-reduced during backward
+    rows = directory.rows if directory is not None else []
+    state = TrainState(config, run_dir, run.model, optimizer, start_epoch, 0, len(train_loader))
+    state = hooks.begin(dataclasses.replace(state, step=step, history=rows, say=table.say))
 
     epoch = start_epoch
     try:
         while epoch <= config.epochs and not stopping.stopped and hooks.stop_reason is None:
             state.epoch, state.row = epoch, None
-            with epoch_progress(progress, epoch, config.epochs, steps_per_epoch) as bar:
+            ranks.seed_epoch(config.seed, epoch)  # dropout masks differ between ranks
+            bar_shown = progress and ranks.is_main
+            with epoch_progress(bar_shown, epoch, config.epochs, steps_per_epoch) as bar:
                 trained = train_one_epoch(
-                    run.model,
+                    model,
                     optimizer,
                     train_loader,
                     epoch=epoch,
@@ -208,38 +220,41 @@ def _train(
                     grad_clip=config.grad_clip,
                     amp=amp,
                     progress=bar,
+                    ranks=ranks,
+                    global_batch_sizes=train_loader.global_batch_sizes(),
                     mixing=mixing,
                     accumulate_steps=config.accumulate_steps,
                     after_step=(lambda: ema.update(run.model)) if ema is not None else None,
-                    on_batch_end=batch_end if hooks.wants("on_batch_end") else None,
+                    on_batch_end=hooks.batch_end(state),
                 )
             step = trained["steps"]
-            val = evaluate(evaluated, val_loader, device=device, amp=amp)
+            ranks.broadcast_buffers(evaluated)  # evaluate the model rank 0 saves
+            val = evaluate(evaluated, val_loader, device=device, amp=amp, ranks=ranks)
             # the test set is reported, never used; sweeps switch it off entirely
             test = (
-                evaluate(evaluated, test_loader, device=device, amp=amp)
+                evaluate(evaluated, test_loader, device=device, amp=amp, ranks=ranks)
                 if config.evaluate_test
                 else None
             )
             row = epoch_row(epoch, trained, val, test)
             better = best.update(epoch, row)
             stopping.update(better)
-            # metrics first, then the checkpoint: a crash between them is undone by resume
-            directory.append_metrics(row)
-            for name in ("best.pt", "last.pt") if better else ("last.pt",):
-                save_checkpoint(
-                    run_dir / name,
-                    model=evaluated,
-                    optimizer=optimizer,
-                    epoch=epoch,
-                    step=step,
-                    config=config_to_dict(config),
-                    best=selection_state(best, stopping),
-                    extra=run.inputs.to_dict(),
-                    loader_generator=generator,
-                    training_model=run.model if ema is not None else None,
-                    ema_updates=ema.updates if ema is not None else 0,
-                )
+            if directory is not None:
+                # metrics first, then the checkpoint: a crash between them is undone by resume
+                directory.append_metrics(row)
+                for name in ("best.pt", "last.pt") if better else ("last.pt",):
+                    save_checkpoint(
+                        run_dir / name,
+                        model=evaluated,
+                        optimizer=optimizer,
+                        epoch=epoch,
+                        step=step,
+                        config=config_to_dict(config),
+                        best=selection_state(best, stopping),
+                        extra=run.inputs.to_dict(),
+                        loader_generator=generator,
+                        **(ema.checkpoint_entries(run.model) if ema is not None else {}),
+                    )
             table.row(row)
             state.row, state.step = row, step
             hooks.call("on_epoch_end", state)
@@ -256,7 +271,9 @@ def _train(
         )
     if hooks.stop_reason is not None:
         table.say(f"stopped after epoch {epoch - 1}: {hooks.stop_reason}")
-    result = _finish(run, test_loader, directory, table, best, stopping.stopped, report)
+    result = _result(run_dir, [], best, config, stopping.stopped)  # other ranks: this
+    if directory is not None:  # rank 0 tests best.pt and reports
+        result = _finish(run, directory, table, best, stopping.stopped, report)
     result.stopped_by = hooks.stop_reason
     state.result = result
     hooks.call("on_train_end", state)
@@ -293,33 +310,54 @@ def seed_everything(seed: int) -> None:
 
 def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> BaseException:
     """Return what to raise for a run stopped during ``epoch``, after logging why."""
-    config, last = run.config, table.run.path / "last.pt"
+    config = run.config
+    last = Path(str(config.run_dir)) / "last.pt"
     if isinstance(error, KeyboardInterrupt):
         table.say(
             f"interrupted during epoch {epoch}; epoch {epoch - 1} is saved in {last}. "
-            f"Continue with: neuralab train --resume {table.run.path}"
+            f"Continue with: neuralab train --resume {config.run_dir}"
             if epoch > 1
             else f"interrupted during epoch {epoch}; no epoch completed, nothing to resume"
         )
         return error
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
-        message = f"{error}; last good checkpoint: {kept}"
-    else:  # out of memory
-        suggestion = fitting_batch_size(
-            run.model, run.inputs.input_shape, config.batch_size, run.device
-        )
-        message = (
-            f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
-            f"try --batch-size {suggestion}"
-        )
+        # still a NonFiniteLossError: a sweep records the run as diverged and goes on
+        diverged = error.with_note(f"; last good checkpoint: {kept}")
+        table.log_only(f"error: {diverged}")
+        return diverged
+    # out of memory
+    suggestion = fitting_batch_size(
+        run.model, run.inputs.input_shape, config.batch_size, run.device
+    )
+    message = (
+        f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
+        f"try --batch-size {suggestion}"
+    )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
 
 
+def _result(
+    run_dir: Path,
+    history: list[dict[str, Any]],
+    best: BestEpoch,
+    config: TrainConfig,
+    stopped_early: bool,
+) -> TrainResult:
+    """Return the result of a run before its test (rank 0 then evaluates best.pt)."""
+    return TrainResult(
+        run_dir=run_dir,
+        history=history,
+        best_epoch=best.epoch,
+        best_value=float("nan") if best.value is None else best.value,
+        monitor=config.monitor,
+        stopped_early=stopped_early,
+    )
+
+
 def _finish(
     run: Run,
-    test_loader: DeviceLoader,
     directory: RunDirectory,
     table: EpochTable,
     best: BestEpoch,
@@ -330,14 +368,7 @@ def _finish(
     from neuralab.report.run_report import write_run_report
 
     config = run.config
-    result = TrainResult(
-        run_dir=directory.path,
-        history=list(directory.rows),
-        best_epoch=best.epoch,
-        best_value=float("nan") if best.value is None else best.value,
-        monitor=config.monitor,
-        stopped_early=stopped_early,
-    )
+    result = _result(directory.path, list(directory.rows), best, config, stopped_early)
     if not config.evaluate_test:  # a sweep run: choices see validation data only
         table.say(
             f"best epoch {best.epoch} by {config.monitor} ({result.best_value:.4f}); "
@@ -347,6 +378,8 @@ def _finish(
     best_file = directory.file("best.pt")
     load_model_state(run.model, load_checkpoint(best_file), path=str(best_file))
     amp = config.amp and run.device.type == "cuda"
+    # the whole test set, in this process (the epochs' test loader was this rank's shard)
+    test_loader = run.loader("test", batch_size=max(config.batch_size, 256))
     test = evaluate(run.model, test_loader, device=run.device, amp=amp, return_predictions=True)
     result.test = {k: test[k] for k in ("loss", "acc", "n")}
     if report:
