@@ -207,7 +207,7 @@ def _train(
             state.epoch, state.row = epoch, None
             ranks.seed_epoch(config.seed, epoch)  # dropout masks differ between ranks
             bar_shown = progress and ranks.is_main
-            with epoch_progress(bar_shown, epoch, config.epochs, steps_per_epoch) as bar:
+            with epoch_progress(bar_shown, epoch, config.epochs, len(train_loader)) as bar:
                 trained = train_one_epoch(
                     model,
                     optimizer,
