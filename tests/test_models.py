@@ -117,7 +117,7 @@ def test_resnet18_bad_weights_files(tmp_path):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(garbage))
     foreign = tmp_path / "foreign.pt"
     torch.save(nn.Linear(2, 2).state_dict(), foreign)
-    with pytest.raises(NeuralabError, match="not a ResNet-18 backbone"):
+    with pytest.raises(NeuralabError, match="do not fit ResNet"):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(foreign))
 
 

@@ -32,6 +32,10 @@ Examples:
 
   neuralab train --model resnet18 --weights resnet18.pth --freeze-backbone --data gtsrb
 
+  neuralab train --model resnet50 --weights ResNet50_Weights.IMAGENET1K_V2 --image-size 64
+
+  neuralab train --model timm:convnext_atto    (or mypackage.nets:build, any torchvision name)
+
   neuralab train --resume runs/digits-cnn-20260101-120000 --epochs 20
 
   neuralab train --data npz:gtsrb-32.npz --nproc 2 --batch-size 128   (two processes, DDP)

@@ -98,12 +98,16 @@ def save_checkpoint(
     best: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     loader_generator: torch.Generator | None = None,
+    training_model: torch.nn.Module | None = None,
+    ema_updates: int = 0,
 ) -> Path:
     """Write a checkpoint of the state after ``epoch`` (completed) atomically; return the path.
 
     ``best`` holds the early-stopping state (``{"epoch", "value", "bad_epochs"}``); ``extra``
     any other plain data (class names, normalisation statistics). SAM's state is its base
-    optimiser's (``SAM.state_dict``).
+    optimiser's (``SAM.state_dict``). ``model`` holds the weights that were evaluated; with a
+    moving average of the weights (``model`` the average) the weights being trained are
+    ``training_model``, kept under ``"ema"`` with the number of averaging updates.
     """
     checkpoint = {
         "format": FORMAT,
@@ -117,6 +121,11 @@ def save_checkpoint(
         "extra": extra or {},
         "rng": rng_states(loader_generator),
     }
+    if training_model is not None:
+        checkpoint["ema"] = {
+            "training_model": _unwrapped(training_model).state_dict(),
+            "updates": int(ema_updates),
+        }
     return torch_save(checkpoint, path)
 
 
