@@ -63,10 +63,14 @@ def summary_command(
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
+    from neuralab.arch.model_names import source_kind
     from neuralab.cli._options import parse_shape
+
+    shape = parse_shape(input, expected="")
+    source_kind(model)  # a mistyped name or spec is refused before torch is imported
     from neuralab.report.summary_render import summary, summary_tables
 
-    result = summary(model, parse_shape(input, expected=""), depth=depth)
+    result = summary(model, shape, depth=depth)
     emit(summary_tables(result, hwc=hwc), output_format, output=output)
 
 
@@ -94,10 +98,13 @@ def diagram_command(
     Example: neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 -o cnn.png
     """
+    from neuralab.arch.model_names import source_kind
     from neuralab.cli._options import parse_shape
+
+    shape = parse_shape(input)
+    source_kind(model)  # a mistyped name or spec is refused before torch is imported
     from neuralab.report.diagram import check_figure_path, draw_diagram
 
     check_figure_path(output)
-    shape = parse_shape(input)
     written = draw_diagram(model, shape, output, max_blocks=max_blocks)
     typer.echo(f"wrote {written}")

@@ -53,8 +53,8 @@ def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]
 
     The CPU path pays nothing: no autocast context is entered at all.
     """
-    if enabled and device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    if enabled and device.type in ("cuda", "cpu"):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -196,6 +196,11 @@ def build_model(
     return model
 
 
+def uses_amp(config: TrainConfig, device: torch.device) -> bool:
+    """Return whether the run's forward passes autocast to bfloat16 (``config.amp``, CUDA only)."""
+    return config.amp and device.type == "cuda"
+
+
 def uses_channels_last(config: TrainConfig, device: torch.device) -> bool:
     """Return whether the run stores images and convolution weights as NHWC (channels_last).
 

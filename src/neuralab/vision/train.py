@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ from neuralab.vision.engine import (
 )
 from neuralab.vision.loader import DeviceLoader
 from neuralab.vision.resolve import resolve_train_config
-from neuralab.vision.run import Run, build_run
+from neuralab.vision.run import Run, build_run, uses_amp
 from neuralab.vision.sam import SAM
 from neuralab.vision.schedules import make_schedule, set_base_lr
 
@@ -79,6 +79,7 @@ def train(
     progress: bool = True,
     console: Console | None = None,
     report: bool = True,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
@@ -87,7 +88,8 @@ def train(
     mapping is merged over the saved config); ``resume=True`` continues ``config.run_dir``. Only
     ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
-    report.md at the end (sweeps of many runs may leave them out).
+    report.md at the end (sweeps of many runs may leave them out). ``on_epoch(row)`` is called
+    with each epoch's metrics row once it is saved (benchmarks interleave a baseline there).
     """
     config, resuming = resolve_train_config(config, resume)
     console = console or Console(highlight=False)
@@ -113,7 +115,7 @@ def train(
         warmup_steps=round(config.warmup * steps_per_epoch),
     )
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
-    amp = config.amp and device.type == "cuda"
+    amp = uses_amp(config, device)
 
     directory = RunDirectory(run_dir)
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
@@ -182,6 +184,8 @@ def train(
                     loader_generator=generator,
                 )
             table.row(row)
+            if on_epoch is not None:
+                on_epoch(row)
             epoch += 1
     except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt) as error:
         raise _stop(error, table, run, epoch) from None
@@ -277,7 +281,7 @@ def _finish(
         return result
     best_file = directory.file("best.pt")
     load_model_state(run.model, load_checkpoint(best_file), path=str(best_file))
-    amp = config.amp and run.device.type == "cuda"
+    amp = uses_amp(config, run.device)
     test = evaluate(run.model, test_loader, device=run.device, amp=amp, return_predictions=True)
     result.test = {k: test[k] for k in ("loss", "acc", "n")}
     if report:

@@ -5,6 +5,9 @@ name                      model
 ========================  =====================================================================
 ``cnn``                   the course CNN: stages of [conv k x k -> batch norm -> activation] x 2
                           then 2 x 2 max-pool, widths 32-64-128, then dropout -> fc 256 -> fc K
+``fast``                  airbench's block layout for time to accuracy on a CPU: blocks of conv
+                          -> 2 x 2 max-pool -> bn -> GELU -> conv -> bn -> GELU, widths 32-64-128,
+                          global max-pool, linear / 9 (the ``fast`` recipe's model)
 ``mlp``                   flatten -> fully connected hidden layers -> K outputs
 ``spec:<spec>``           any network in the layer spec language (``neuralab.arch.spec``)
 ``resnet18``              torchvision's ResNet-18, classifier replaced by a new Linear(512, K);
@@ -15,7 +18,7 @@ name                      model
                           the same widths with and without identity shortcuts
 ========================  =====================================================================
 
-One module per family (:mod:`.cnn`, :mod:`.mlp`, :mod:`.spec`, :mod:`.resnet`, :mod:`.cifar`);
+One module per family (:mod:`.cnn`, :mod:`.fast`, :mod:`.mlp`, :mod:`.spec`, :mod:`.resnet`, :mod:`.cifar`);
 every builder is keyword-only (``*, num_classes, input_shape, ...options``), so unknown options
 are refused with the list of valid ones. The classifier head is found by :mod:`.heads`.
 """
@@ -33,6 +36,7 @@ from neuralab.registry import Registry
 from neuralab.theory.initialization import init_weights
 from neuralab.vision.models.cifar import plain, residual
 from neuralab.vision.models.cnn import CourseCNN
+from neuralab.vision.models.fast import fast_cnn
 from neuralab.vision.models.mlp import mlp
 from neuralab.vision.models.resnet import resnet18
 from neuralab.vision.models.spec import spec_model
@@ -45,6 +49,7 @@ def _table() -> Registry[ModelBuilder]:
     table: Registry[ModelBuilder] = Registry("model")
     for name, builder in (
         ("cnn", CourseCNN),
+        ("fast", fast_cnn),
         ("mlp", mlp),
         ("resnet18", resnet18),
         ("plain", plain),
