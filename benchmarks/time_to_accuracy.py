@@ -1,21 +1,23 @@
 """Time to accuracy: neuralab's training recipe against the PyTorch tutorial's loop, in one run.
 
-For each data set (the GTSRB subset and MNIST of ``../shared/datasets``) two contestants train on
-the same training split (the run's split: the validation share is held out for both):
+For each data set (the GTSRB subset and MNIST of ``../shared/datasets``) the contestants train
+on the same training split (the run's split: the validation share is held out for all):
 
-- tutorial: the CNN of PyTorch's "Training a classifier" tutorial (conv 6@5x5, pool, conv 16@5x5,
-  pool, fc 120, fc 84, fc K), a ``DataLoader(TensorDataset(...), batch_size=64, shuffle=True)``
-  over float images normalised once, Adam at 1e-3 (the tutorial's SGD at batch 4 is slower
-  still), ``loss.item()`` every batch;
 - neuralab: ``neuralab train --recipe fast`` (``neuralab.vision.train.train``), whatever that
-  recipe sets (model, batch size, schedule, autocast ...).
+  recipe sets (model, batch size, schedule, autocast ...);
+- the tutorial loop, a ``DataLoader(TensorDataset(...), batch_size=64, shuffle=True)`` over float
+  images normalised once, Adam at 1e-3, ``loss.item()`` every batch, with two models:
+  ``tutorial``, the CNN of PyTorch's "Training a classifier" tutorial (conv 6@5x5, pool,
+  conv 16@5x5, pool, fc 120, fc 84, fc K: 0.3-0.7M multiply-accumulates per image), and
+  ``tutorial-cnn``, neuralab's default course CNN in that loop (the baseline of issue 15's
+  figures: 7.5 s per GTSRB epoch on 2 cores).
 
-Epochs alternate (neuralab's epoch k, then the tutorial's epoch k, through ``train``'s
-``on_epoch`` hook), so a machine busy with other work slows both alike. Only training time
-counts (the evaluation after each epoch is not timed, for either). Printed per data set: the
-tutorial's median seconds per epoch, the training seconds until neuralab's test accuracy first
-reaches the target, that time in tutorial epochs (the target: <= 4 on GTSRB, <= 2 on MNIST),
-and the tutorial's own time to the target if it gets there. Per-epoch curves of both go to
+Epochs alternate (neuralab's epoch k, then each baseline's epoch k, through ``train``'s
+``on_epoch`` hook), so a machine busy with other work slows all alike. Only training time counts
+(the evaluation after each epoch is not timed, for anyone). Printed per data set and baseline:
+its median seconds per epoch, the training seconds until neuralab's test accuracy first reaches
+the target, that time in baseline epochs (the target: <= 4 on GTSRB, <= 2 on MNIST), and the
+baseline's own time to the target if it gets there. Per-epoch curves of all go to
 ``benchmarks/results/time_to_accuracy.json`` and ``.csv``.
 
     python benchmarks/time_to_accuracy.py                       # both data sets, CPU
@@ -52,6 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from neuralab.atomic import write_text  # noqa: E402
 from neuralab.device import resolve_device  # noqa: E402
 from neuralab.vision.loader import DeviceLoader, Normalization  # noqa: E402
+from neuralab.vision.models import get_model  # noqa: E402
 from neuralab.vision.recipes import list_recipes, recipe_config  # noqa: E402
 from neuralab.vision.run import load_run_data  # noqa: E402
 from neuralab.vision.train import train  # noqa: E402
@@ -101,8 +104,9 @@ class TutorialNet(nn.Module):
 
 @dataclass
 class Tutorial:
-    """The tutorial's model, optimiser and loaders; :meth:`epoch` trains one more epoch."""
+    """A baseline: a model in the tutorial's loop; :meth:`epoch` trains one more epoch."""
 
+    name: str  # tutorial or tutorial-cnn
     model: nn.Module
     optimizer: torch.optim.Optimizer
     train_loader: DataLoader
@@ -137,8 +141,11 @@ class Tutorial:
         return row
 
 
-def make_tutorial(data: str, args: argparse.Namespace, device: torch.device) -> Tutorial:
-    """Return the tutorial contestant on the same training split as neuralab's run."""
+BASELINES = ("tutorial", "tutorial-cnn")
+
+
+def make_tutorial(name: str, data: str, args: argparse.Namespace, device: torch.device) -> Tutorial:
+    """Return the baseline ``name`` on the same training split as neuralab's run."""
     config = recipe_config(args.recipe, overrides={"data": data, "data_dir": args.data_dir})
     run_data = load_run_data(config, download=args.download)
     x_train, y_train = run_data.split("train")
@@ -146,9 +153,16 @@ def make_tutorial(data: str, args: argparse.Namespace, device: torch.device) -> 
     x_float = normalization(x_train.float() / 255.0)  # the tutorial normalises once, up front
     channels, size, _ = run_data.dataset.image_shape
     torch.manual_seed(args.seed)
-    model = TutorialNet(channels, size, run_data.dataset.num_classes).to(device)
+    num_classes = run_data.dataset.num_classes
+    model: nn.Module
+    if name == "tutorial":
+        model = TutorialNet(channels, size, num_classes)
+    else:
+        model = get_model("cnn", num_classes=num_classes, input_shape=(channels, size, size))
+    model = model.to(device)
     x_test, y_test = run_data.split("test")
     return Tutorial(
+        name=name,
         model=model,
         optimizer=torch.optim.Adam(model.parameters(), lr=1e-3),
         train_loader=DataLoader(TensorDataset(x_float, y_train), batch_size=64, shuffle=True),
@@ -175,11 +189,11 @@ def time_to_target(rows: list[dict[str, Any]], target: float) -> dict[str, Any] 
 
 
 def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
-    """Train neuralab's recipe and the tutorial, epochs alternating; return both curves."""
+    """Train neuralab's recipe and the baselines, epochs alternating; return all curves."""
     device = resolve_device(args.device)
     data = task.full_data if args.full else task.data
-    tutorial = make_tutorial(data, args, device)
-    tutorial_epochs = args.tutorial_epochs or task.tutorial_epochs
+    baselines = [make_tutorial(name, data, args, device) for name in args.baselines]
+    baseline_epochs = args.tutorial_epochs or task.tutorial_epochs
     overrides: dict[str, Any] = {
         "data": data,
         "data_dir": args.data_dir,
@@ -190,6 +204,14 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
     }
     mine: list[dict[str, Any]] = []
 
+    def baseline_epoch(baseline: Tutorial) -> None:
+        row = baseline.epoch()
+        print(
+            f"{task.name} {baseline.name} epoch {row['epoch']}: {row['seconds']:.1f} s, "
+            f"test acc {100 * row['test_acc']:.2f} %",
+            file=sys.stderr,
+        )
+
     def on_epoch(row: dict[str, Any]) -> None:
         mine.append(row)
         print(
@@ -197,13 +219,9 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
             f"test acc {100 * row['test_acc']:.2f} %",
             file=sys.stderr,
         )
-        if len(tutorial.rows) < tutorial_epochs:
-            theirs = tutorial.epoch()
-            print(
-                f"{task.name} tutorial epoch {theirs['epoch']}: {theirs['seconds']:.1f} s, "
-                f"test acc {100 * theirs['test_acc']:.2f} %",
-                file=sys.stderr,
-            )
+        for baseline in baselines:
+            if len(baseline.rows) < baseline_epochs:
+                baseline_epoch(baseline)
 
     with tempfile.TemporaryDirectory() as folder:
         config = recipe_config(
@@ -216,34 +234,35 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
             console=Console(file=io.StringIO()),
             on_epoch=on_epoch,
         )
-    while len(tutorial.rows) < tutorial_epochs:
-        theirs = tutorial.epoch()
-        print(
-            f"{task.name} tutorial epoch {theirs['epoch']}: {theirs['seconds']:.1f} s, "
-            f"test acc {100 * theirs['test_acc']:.2f} %",
-            file=sys.stderr,
-        )
-    tutorial_epoch = statistics.median(row["seconds"] for row in tutorial.rows)
+    for baseline in baselines:
+        while len(baseline.rows) < baseline_epochs:
+            baseline_epoch(baseline)
     ours = time_to_target(mine, task.target)
-    theirs = time_to_target(tutorial.rows, task.target)
+    against = {}
+    for baseline in baselines:
+        epoch_s = statistics.median(row["seconds"] for row in baseline.rows)
+        theirs = time_to_target(baseline.rows, task.target)
+        against[baseline.name] = {
+            "seconds_per_epoch": epoch_s,
+            "to_target": theirs,
+            "neuralab_in_epochs": None if ours is None else ours["seconds"] / epoch_s,
+            "ratio_baseline_over_neuralab": (
+                theirs["seconds"] / ours["seconds"] if ours and theirs else None
+            ),
+            "met": ours is not None and ours["seconds"] <= task.budget_epochs * epoch_s,
+            "curve": [_curve_row(r) for r in baseline.rows],
+        }
     return {
         "data": data,
         "device": str(device),
         "recipe": args.recipe,
         "config": {k: v for k, v in vars(config).items() if k != "run_dir"},
         "target": task.target,
-        "budget_tutorial_epochs": task.budget_epochs,
-        "tutorial_seconds_per_epoch": tutorial_epoch,
+        "budget_epochs": task.budget_epochs,
         "neuralab": ours,
-        "tutorial": theirs,
-        "neuralab_in_tutorial_epochs": None if ours is None else ours["seconds"] / tutorial_epoch,
-        "ratio_tutorial_over_neuralab": (
-            theirs["seconds"] / ours["seconds"] if ours and theirs else None
-        ),
-        "met": ours is not None and ours["seconds"] <= task.budget_epochs * tutorial_epoch,
         "neuralab_curve": [_curve_row(r) for r in mine],
-        "tutorial_curve": [_curve_row(r) for r in tutorial.rows],
         "neuralab_final_test_acc": mine[-1]["test_acc"] if mine else None,
+        "baselines": against,
     }
 
 
@@ -251,27 +270,31 @@ def _curve_row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in ("epoch", "seconds", "train_loss", "val_acc", "test_acc")}
 
 
-def summary_line(name: str, result: dict[str, Any]) -> str:
-    """Return one line: both times to the target and their ratio."""
-    tutorial_epoch = result["tutorial_seconds_per_epoch"]
+def summary_lines(name: str, result: dict[str, Any]) -> list[str]:
+    """Return one line per baseline: both times to the target and their ratio."""
     target = f"{100 * result['target']:g} %"
-    ours, theirs = result["neuralab"], result["tutorial"]
-    mine = (
-        f"neuralab {ours['seconds']:.1f} s (epoch {ours['epoch']}, "
-        f"{result['neuralab_in_tutorial_epochs']:.2f} tutorial epochs, budget "
-        f"{result['budget_tutorial_epochs']:g}: {'met' if result['met'] else 'MISSED'})"
-        if ours
-        else f"neuralab did not reach {target} "
-        f"(final {100 * result['neuralab_final_test_acc']:.2f} %)"
-    )
-    tutorial = (
-        f"tutorial {theirs['seconds']:.1f} s (epoch {theirs['epoch']}), ratio "
-        f"{result['ratio_tutorial_over_neuralab']:.2f}"
-        if theirs
-        else f"tutorial did not reach it in {len(result['tutorial_curve'])} epochs "
-        f"(best {100 * max(r['test_acc'] for r in result['tutorial_curve']):.2f} %)"
-    )
-    return f"{name} to {target} test: {mine}; {tutorial}; tutorial epoch {tutorial_epoch:.1f} s"
+    ours = result["neuralab"]
+    lines = []
+    for baseline, against in result["baselines"].items():
+        epoch_s = against["seconds_per_epoch"]
+        mine = (
+            f"neuralab {ours['seconds']:.1f} s (epoch {ours['epoch']}) = "
+            f"{against['neuralab_in_epochs']:.2f} {baseline} epochs of {epoch_s:.1f} s "
+            f"(budget {result['budget_epochs']:g}: {'met' if against['met'] else 'MISSED'})"
+            if ours
+            else f"neuralab did not reach {target} "
+            f"(final {100 * result['neuralab_final_test_acc']:.2f} %)"
+        )
+        theirs = against["to_target"]
+        tail = (
+            f"{baseline} itself {theirs['seconds']:.1f} s (epoch {theirs['epoch']}), "
+            f"ratio {against['ratio_baseline_over_neuralab']:.2f}"
+            if theirs
+            else f"{baseline} itself not in {len(against['curve'])} epochs "
+            f"(best {100 * max(r['test_acc'] for r in against['curve']):.2f} %)"
+        )
+        lines.append(f"{name} to {target} test: {mine}; {tail}")
+    return lines
 
 
 def curves_csv(results: dict[str, dict[str, Any]]) -> str:
@@ -280,9 +303,11 @@ def curves_csv(results: dict[str, dict[str, Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow(["data", "contestant", "epoch", "seconds", "cumulative_seconds", "test_acc"])
     for name, result in results.items():
-        for contestant in ("neuralab", "tutorial"):
+        curves = {"neuralab": result["neuralab_curve"]}
+        curves.update({k: v["curve"] for k, v in result["baselines"].items()})
+        for contestant, curve in curves.items():
             elapsed = 0.0
-            for row in result[f"{contestant}_curve"]:
+            for row in curve:
                 elapsed += row["seconds"]
                 writer.writerow(
                     [
@@ -302,7 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", choices=sorted(TASKS), action="append", help="(default: both)")
     parser.add_argument("--recipe", choices=list_recipes(), default="fast")
     parser.add_argument("--epochs", type=int, default=None, help="neuralab epochs (the recipe's)")
-    parser.add_argument("--tutorial-epochs", type=int, default=None)
+    parser.add_argument("--tutorial-epochs", type=int, default=None, help="baseline epochs")
+    parser.add_argument(
+        "--baseline",
+        dest="baselines",
+        choices=BASELINES,
+        action="append",
+        help="(default: both)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto ... (default: cpu)")
     parser.add_argument("--full", action="store_true", help="torchvision's full data sets")
     parser.add_argument("--data-dir", default="data", help="where --full finds its data")
@@ -319,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     names = args.data or list(TASKS)
+    args.baselines = args.baselines or list(BASELINES)
     if args.quick:
         args.epochs, args.tutorial_epochs = 1, 1
     missing = [
@@ -330,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     results = {name: race(TASKS[name], args) for name in names}
     for name, result in results.items():
-        print(summary_line(name, result))
+        print("\n".join(summary_lines(name, result)))
     output = Path(args.output)
     stem = "time_to_accuracy_quick" if args.quick else "time_to_accuracy"
     saved = {

@@ -6,7 +6,7 @@ name                      model
 ``cnn``                   the course CNN: stages of [conv k x k -> batch norm -> activation] x 2
                           then 2 x 2 max-pool, widths 32-64-128, then dropout -> fc 256 -> fc K
 ``fast``                  airbench's block layout for time to accuracy on a CPU: blocks of conv
-                          -> 2 x 2 max-pool -> bn -> GELU -> conv -> bn -> GELU, widths 32-64-128,
+                          -> 2 x 2 max-pool -> bn -> GELU -> conv -> bn -> GELU, widths 24-48-96,
                           global max-pool, linear / 9 (the ``fast`` recipe's model)
 ``mlp``                   flatten -> fully connected hidden layers -> K outputs
 ``spec:<spec>``           any network in the layer spec language (``neuralab.arch.spec``)
