@@ -75,8 +75,8 @@ class Task:
 
 
 TASKS = {
-    "gtsrb": Task("gtsrb", f"npz:{SHARED / 'gtsrb' / 'gtsrb-32.npz'}", "gtsrb", 0.95, 4, 8),
-    "mnist": Task("mnist", f"npz:{SHARED / 'mnist' / 'mnist-28.npz'}", "mnist", 0.99, 2, 4),
+    "gtsrb": Task("gtsrb", f"npz:{SHARED / 'gtsrb' / 'gtsrb-32.npz'}", "gtsrb", 0.95, 4, 6),
+    "mnist": Task("mnist", f"npz:{SHARED / 'mnist' / 'mnist-28.npz'}", "mnist", 0.99, 2, 2),
 }
 
 
