@@ -71,12 +71,13 @@ class Task:
     full_data: str  # the data set of --full (torchvision's loaders)
     target: float  # test accuracy to reach, 0..1
     budget_epochs: float  # neuralab must get there within this many tutorial epochs
-    tutorial_epochs: int  # epochs the tutorial trains (its curve)
+    tutorial_epochs: int  # epochs the tutorial CNN trains (its curve)
+    cnn_epochs: int  # epochs the course CNN trains in the tutorial loop (its time per epoch)
 
 
 TASKS = {
-    "gtsrb": Task("gtsrb", f"npz:{SHARED / 'gtsrb' / 'gtsrb-32.npz'}", "gtsrb", 0.95, 4, 6),
-    "mnist": Task("mnist", f"npz:{SHARED / 'mnist' / 'mnist-28.npz'}", "mnist", 0.99, 2, 2),
+    "gtsrb": Task("gtsrb", f"npz:{SHARED / 'gtsrb' / 'gtsrb-32.npz'}", "gtsrb", 0.95, 4, 6, 2),
+    "mnist": Task("mnist", f"npz:{SHARED / 'mnist' / 'mnist-28.npz'}", "mnist", 0.99, 2, 2, 1),
 }
 
 
@@ -112,16 +113,25 @@ class Tutorial:
     train_loader: DataLoader
     test_loader: DeviceLoader
     device: torch.device
+    max_batches: int | None = None  # time this many batches and scale to the epoch
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def epoch(self) -> dict[str, Any]:
-        """Train one epoch the tutorial's way, evaluate on the test set; return its row."""
+        """Train one epoch the tutorial's way, evaluate on the test set; return its row.
+
+        With ``max_batches`` only that many batches train, and the row's ``seconds`` is their
+        time scaled to the whole epoch (seconds * batches per epoch / max_batches): the
+        epoch's time, estimated, for a baseline too slow to run whole on a busy machine.
+        """
         from neuralab.vision.engine import evaluate
 
         self.model.train()
-        running_loss, seen = 0.0, 0
+        running_loss, seen, batches = 0.0, 0, 0
         start = time.perf_counter()
         for images, labels in self.train_loader:
+            if self.max_batches is not None and batches >= self.max_batches:
+                break
+            batches += 1
             images, labels = images.to(self.device), labels.to(self.device)
             self.optimizer.zero_grad()
             loss = F.cross_entropy(self.model(images), labels)
@@ -130,10 +140,13 @@ class Tutorial:
             running_loss += loss.item() * labels.shape[0]  # the tutorial's per-step sync
             seen += labels.shape[0]
         seconds = time.perf_counter() - start
+        if batches < len(self.train_loader):
+            seconds *= len(self.train_loader) / batches
         test = evaluate(self.model, self.test_loader, device=self.device)
         row = {
             "epoch": len(self.rows) + 1,
             "seconds": seconds,
+            "batches_timed": batches,
             "train_loss": running_loss / seen,
             "test_acc": test["acc"],
         }
@@ -175,6 +188,7 @@ def make_tutorial(name: str, data: str, args: argparse.Namespace, device: torch.
             normalization=normalization,
         ),
         device=device,
+        max_batches=args.cnn_batches if name == "tutorial-cnn" else None,
     )
 
 
@@ -193,7 +207,12 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
     device = resolve_device(args.device)
     data = task.full_data if args.full else task.data
     baselines = [make_tutorial(name, data, args, device) for name in args.baselines]
-    baseline_epochs = args.tutorial_epochs or task.tutorial_epochs
+    epochs = {
+        "tutorial": args.tutorial_epochs or task.tutorial_epochs,
+        # its time per epoch is what the budget needs: issue 15 measured that this loop does
+        # not reach 95 % on GTSRB in 10 epochs, and each of its epochs costs 6x neuralab's
+        "tutorial-cnn": args.tutorial_epochs or task.cnn_epochs,
+    }
     overrides: dict[str, Any] = {
         "data": data,
         "data_dir": args.data_dir,
@@ -220,7 +239,7 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
             file=sys.stderr,
         )
         for baseline in baselines:
-            if len(baseline.rows) < baseline_epochs:
+            if len(baseline.rows) < epochs[baseline.name]:
                 baseline_epoch(baseline)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -235,7 +254,7 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
             on_epoch=on_epoch,
         )
     for baseline in baselines:
-        while len(baseline.rows) < baseline_epochs:
+        while len(baseline.rows) < epochs[baseline.name]:
             baseline_epoch(baseline)
     ours = time_to_target(mine, task.target)
     against = {}
@@ -267,7 +286,8 @@ def race(task: Task, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _curve_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row.get(k) for k in ("epoch", "seconds", "train_loss", "val_acc", "test_acc")}
+    keys = ("epoch", "seconds", "batches_timed", "train_loss", "val_acc", "test_acc")
+    return {k: row[k] for k in keys if k in row}
 
 
 def summary_lines(name: str, result: dict[str, Any]) -> list[str]:
@@ -329,6 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="neuralab epochs (the recipe's)")
     parser.add_argument("--tutorial-epochs", type=int, default=None, help="baseline epochs")
     parser.add_argument(
+        "--cnn-batches",
+        type=int,
+        default=None,
+        help="tutorial-cnn: time this many batches per epoch and scale to the epoch",
+    )
+    parser.add_argument(
         "--baseline",
         dest="baselines",
         choices=BASELINES,
@@ -366,17 +392,21 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(summary_lines(name, result)))
     output = Path(args.output)
     stem = "time_to_accuracy_quick" if args.quick else "time_to_accuracy"
-    saved = {
+    run = {
         "date": started,
         "machine": f"{platform.machine()} {platform.processor() or platform.node()} "
         f"({torch.get_num_threads()} threads)",
         "torch": torch.__version__,
         "clock": "wall (training seconds only)",
         "command": " ".join(["python benchmarks/time_to_accuracy.py", *(argv or sys.argv[1:])]),
-        "results": results,
     }
+    # one entry per data set: a run on one data set keeps the other's
+    path = output / f"{stem}.json"
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    for name, result in results.items():
+        saved.setdefault("results", {})[name] = {**run, **result}
     write_text(output / f"{stem}.json", json.dumps(saved, indent=2) + "\n")
-    write_text(output / f"{stem}.csv", curves_csv(results))
+    write_text(output / f"{stem}.csv", curves_csv(saved["results"]))
     print(f"wrote {output / stem}.json and .csv")
     return 0
 
