@@ -76,6 +76,34 @@ def sweep(
 ) -> None:
     if context.invoked_subcommand is not None:
         return
+    from neuralab.rundir import default_run_name
+    from neuralab.studies.sweep.runner import check_storage, run_sweep
+    from neuralab.studies.sweep.storage import describe_storage
+
+    spec = sweep_spec(fields, spec_fields, grid, config, set_values)
+    check_storage(spec)  # an unreachable storage fails before anything is written
+    data, model = str(spec.base["data"]), str(spec.base["model"])
+    directory = sweep_dir or Path("runs") / default_run_name("sweep", data, model)
+    size = len(spec.settings()) if spec.search == "grid" else spec.trials
+    stdout_console().print(
+        f"sweep in {directory}: {size} setting(s) x {spec.seeds} seed(s), {workers} worker(s), "
+        f"storage {describe_storage(spec, directory)}"
+    )
+    outcome = run_sweep(spec, directory, workers=workers, on_progress=_progress_printer(workers))
+    _emit_outcome(outcome, directory, output_format)
+
+
+def sweep_spec(
+    fields: dict[str, Any],
+    spec_fields: dict[str, Any],
+    grid: list[str] | None,
+    config: Path | None,
+    set_values: list[str] | None,
+) -> SweepSpec:
+    """Return the SweepSpec of the sweep flags (``neuralab sweep`` and ``neuralab slurm sweep``).
+
+    The base config: SWEEP_DEFAULTS, then ``--config``, ``--set`` and the TrainConfig flags.
+    """
     from neuralab.config import (
         config_to_dict,
         convert_fields,
@@ -84,10 +112,7 @@ def sweep(
         read_config_file,
     )
     from neuralab.errors import NeuralabError
-    from neuralab.rundir import default_run_name
     from neuralab.studies.sweep.grid import parse_grid
-    from neuralab.studies.sweep.runner import check_storage, run_sweep
-    from neuralab.studies.sweep.storage import describe_storage
 
     if not grid:
         raise NeuralabError(f"give at least one --grid field=values. {_EXAMPLE}")
@@ -96,16 +121,7 @@ def sweep(
     axes = [parse_grid(text, TrainConfig) for text in grid]
     base_values = config_to_dict(base)
     base_values.pop("run_dir", None)
-    spec = SweepSpec.from_axes(base_values, axes, **convert_fields(SweepSpec, spec_fields))
-    check_storage(spec)  # an unreachable storage fails before anything is written
-    directory = sweep_dir or Path("runs") / default_run_name("sweep", base.data, base.model)
-    size = len(spec.settings()) if spec.search == "grid" else spec.trials
-    stdout_console().print(
-        f"sweep in {directory}: {size} setting(s) x {spec.seeds} seed(s), {workers} worker(s), "
-        f"storage {describe_storage(spec, directory)}"
-    )
-    outcome = run_sweep(spec, directory, workers=workers, on_progress=_progress_printer(workers))
-    _emit_outcome(outcome, directory, output_format)
+    return SweepSpec.from_axes(base_values, axes, **convert_fields(SweepSpec, spec_fields))
 
 
 @sweep_app.command("worker")

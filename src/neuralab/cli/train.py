@@ -35,6 +35,8 @@ Examples:
   neuralab train --model resnet18 --weights resnet18.pth --freeze-backbone --data gtsrb
 
   neuralab train --resume runs/digits-cnn-20260101-120000 --epochs 20
+
+  neuralab train --data npz:gtsrb-32.npz --nproc 2 --batch-size 128   (two processes, DDP)
 """
 
 
@@ -57,6 +59,16 @@ def train_command(
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
+    nproc: int | None = typer.Option(
+        None,
+        "--nproc",
+        help="Train on N processes of this machine (torchrun, DDP; the batch size is the "
+        "global batch).",
+        show_default=False,
+    ),
+    max_restarts: int = typer.Option(
+        0, "--max-restarts", help="With --nproc: restarts after a process dies (each resumes)."
+    ),
 ) -> None:
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
@@ -75,9 +87,22 @@ def train_command(
     else:
         resolved = load_config(TrainConfig, config, overrides)
     check_names(resolved)  # every mistyped name or value is refused before torch is imported
-    from neuralab.vision.train import train
+    if nproc is None:
+        if max_restarts:
+            raise NeuralabError("--max-restarts restarts the processes of --nproc N: give both")
+        from neuralab.vision.train import train
 
-    train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+        train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+        return
+    from neuralab.vision.launch import launch_training
+
+    launch_training(
+        resolved,
+        nproc=nproc,
+        resume=resume is not None,
+        max_restarts=max_restarts,
+        progress=progress,
+    )
 
 
 _EVALUATE_HELP = """Re-evaluate a run's checkpoint: mean cross-entropy and accuracy on a split.
