@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,10 +26,18 @@ from typing import Any
 import torch
 from torch import nn
 
+from neuralab.arch.model_names import is_spec, source_kind
 from neuralab.arch.shapes import fmt_size, per_axis
 from neuralab.errors import NeuralabError, unknown_name_error
 
-_FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+__all__ = [
+    "check_input_shape",
+    "checked_forward",
+    "is_spec",
+    "load_model",
+    "model_device_dtype",
+    "torchvision_model_names",
+]
 
 
 def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
@@ -53,15 +60,6 @@ def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
             f"input shape {fmt_size(values)} has a zero or negative size; every size must be >= 1"
         )
     return values
-
-
-def is_spec(source: str) -> bool:
-    """Return whether ``source`` reads as a layer spec rather than a model name."""
-    if "(" in source or "->" in source:
-        return True
-    from neuralab.arch.spec import spec_layer_names
-
-    return source.strip() in set(spec_layer_names())
 
 
 def torchvision_model_names() -> list[str]:
@@ -90,13 +88,10 @@ def load_model(
         )
     else:
         text = source.strip()
-        if not text:
-            raise NeuralabError(
-                "the model is empty; give a spec, a torchvision name or module:factory"
-            )
-        if _FACTORY.match(text):
+        kind = source_kind(text)  # refuses a mistyped name before torchvision is imported
+        if kind == "factory":
             model = _from_factory(text)
-        elif is_spec(text):
+        elif kind == "spec":
             from neuralab.arch.spec import build_model
 
             model = build_model(text, shape)

@@ -19,11 +19,12 @@ import math
 import re
 from collections.abc import Sequence
 from numbers import Real
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["format_matrix", "parse_matrix", "parse_vector"]
 
@@ -153,6 +154,8 @@ def parse_matrix(
             f"{name} {_shown(text)} has shape {found[0]}x{found[1]}; "
             f"expected {_dims(shape, shape_names, found)}"
         )
+    import torch  # only now: a malformed matrix is refused without torch's ~1.5 s import
+
     return torch.tensor(rows, dtype=torch.float64)
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from neuralab.arch.shapes import as_pair
 from neuralab.errors import NeuralabError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["PaddingUsage", "PoolResult", "PoolWindow", "padding_usage", "pool_steps"]
 
@@ -66,6 +68,29 @@ class PoolResult:
         return f"F.{self.op}_pool2d"
 
 
+def pool_arguments(
+    op: str,
+    size: int | tuple[int, int] = 2,
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Return (kernel, stride, padding) pairs of a pooling, or raise naming the bad argument.
+
+    ``stride`` defaults to ``size``; ``padding`` may be at most half the window (PyTorch's rule).
+    """
+    if op not in POOL_OPS:
+        raise NeuralabError(f"pooling op {op!r} is unknown; valid: {', '.join(POOL_OPS)}")
+    kernel = as_pair(size, "size", minimum=1)
+    strides = kernel if stride is None else as_pair(stride, "stride", minimum=1)
+    pads = as_pair(padding, "padding", minimum=0)
+    if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
+        raise NeuralabError(
+            f"padding {pads[0]}x{pads[1]} is more than half the window {kernel[0]}x{kernel[1]}; "
+            "a window would then read padding only"
+        )
+    return kernel, strides, pads
+
+
 def pool_steps(
     matrix: torch.Tensor | list[list[float]],
     op: str = "max",
@@ -84,20 +109,14 @@ def pool_steps(
     >>> pool_steps([[1, 1], [1, 1]], "avg", 2).windows[0].computation
     '(1+1+1+1)/4 = 1'
     """
-    if op not in POOL_OPS:
-        raise NeuralabError(f"pooling op {op!r} is unknown; valid: {', '.join(POOL_OPS)}")
+    kernel, strides, pads = pool_arguments(op, size, stride, padding)
+    # torch only now: a malformed argument is answered without its ~1.5 s import
+    import torch
+
     values = torch.as_tensor(matrix, dtype=torch.float64)
     if values.dim() != 2 or values.numel() == 0:
         raise NeuralabError(
             f"pooling takes a non-empty matrix (H x W); got shape {tuple(values.shape)}"
-        )
-    kernel = as_pair(size, "size", minimum=1)
-    strides = kernel if stride is None else as_pair(stride, "stride", minimum=1)
-    pads = as_pair(padding, "padding", minimum=0)
-    if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
-        raise NeuralabError(
-            f"padding {pads[0]}x{pads[1]} is more than half the window {kernel[0]}x{kernel[1]}; "
-            "a window would then read padding only"
         )
     height, width = values.shape
     out_h = _output_size(height, kernel[0], strides[0], pads[0])

@@ -19,7 +19,7 @@ from neuralab.errors import NeuralabError
 from neuralab.vision.checkpoint import checkpoint_config, load_checkpoint, load_model_state
 from neuralab.vision.datasets.images import decode_file
 from neuralab.vision.engine import evaluate
-from neuralab.vision.run import SPLITS, ModelInputs, Run, build_run
+from neuralab.vision.run import SPLITS, ModelInputs, Run, build_run, uses_amp
 
 
 def load_trained_run(
@@ -83,7 +83,7 @@ def evaluate_run(
             f"data {name!r} has {dataset.num_classes} classes, "
             f"but the model of {str(run_dir)!r} has {len(run.inputs.classes)}"
         )
-    amp = run.config.amp and run.device.type == "cuda"
+    amp = uses_amp(run.config, run.device)
     loader = run.loader(split, batch_size=batch_size)
     return evaluate(run.model, loader, device=run.device, amp=amp)
 

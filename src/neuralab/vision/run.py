@@ -205,6 +205,21 @@ def build_model(
     return model
 
 
+def uses_amp(config: TrainConfig, device: torch.device) -> bool:
+    """Return whether the run's forward passes autocast to bfloat16.
+
+    ``config.amp`` on CUDA; ``config.amp`` and ``config.amp_cpu`` on a CPU with AMX units
+    (:func:`neuralab.vision.engine.autocast_supported`). On the CPU it is opt-in: the same
+    accuracy, measured, but float32's last digits change, and the course's documented outputs
+    are float32's.
+    """
+    from neuralab.vision.engine import autocast_supported
+
+    if device.type == "cpu" and not config.amp_cpu:
+        return False
+    return config.amp and autocast_supported(device)
+
+
 def uses_channels_last(config: TrainConfig, device: torch.device) -> bool:
     """Return whether the run stores images and convolution weights as NHWC (channels_last).
 

@@ -24,7 +24,7 @@ import dataclasses
 import math
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ from neuralab.vision.optimizer import build_optimizer
 from neuralab.vision.progress import epoch_progress
 from neuralab.vision.recipe import batch_mixing, deterministic_algorithms
 from neuralab.vision.resolve import resolve_train_config
-from neuralab.vision.run import Run, build_run
+from neuralab.vision.run import Run, build_run, uses_amp
 from neuralab.vision.sam import SAM
 from neuralab.vision.schedules import make_schedule, set_base_lr
 from neuralab.vision.sync_batchnorm import convert_sync_batchnorm
@@ -98,6 +98,7 @@ def train(
     console: Console | None = None,
     report: bool = True,
     callbacks: Sequence[Any] = (),
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
@@ -109,13 +110,26 @@ def train(
     report.md at the end (sweeps of many runs may leave them out). ``callbacks``: objects with
     ``on_train_begin`` / ``on_batch_end`` / ``on_epoch_end`` / ``on_train_end`` methods
     (:mod:`neuralab.vision.callbacks`); returning True or raising ``StopTraining`` stops the run.
+    ``on_epoch(row)``, the shortest callback, is called with each epoch's metrics row once it is
+    saved (benchmarks interleave a baseline there).
 
     Under torchrun every process calls this (:mod:`neuralab.vision.distributed`); rank 0 returns
     the full result, the other ranks one with an empty history and no test.
     """
     config, resuming = resolve_train_config(config, resume)
     with deterministic_algorithms(config.deterministic):
-        return _train(config, resuming, progress, console, report, callbacks)
+        epoch_rows = [_EpochRows(on_epoch)] if on_epoch is not None else []
+        return _train(config, resuming, progress, console, report, [*callbacks, *epoch_rows])
+
+
+class _EpochRows:
+    """The callback behind ``train(on_epoch=...)``: each epoch's metrics row to a function."""
+
+    def __init__(self, function: Callable[[dict[str, Any]], None]) -> None:
+        self.function = function
+
+    def on_epoch_end(self, state: Any) -> None:
+        self.function(state.row)
 
 
 def _train(
@@ -166,7 +180,7 @@ def _train(
         warmup_steps=round(config.warmup * steps_per_epoch),
     )
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
-    amp = config.amp and device.type == "cuda"
+    amp = uses_amp(config, device)
 
     directory = RunDirectory(run_dir) if ranks.is_main else None  # rank 0 alone writes
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
@@ -377,7 +391,7 @@ def _finish(
         return result
     best_file = directory.file("best.pt")
     load_model_state(run.model, load_checkpoint(best_file), path=str(best_file))
-    amp = config.amp and run.device.type == "cuda"
+    amp = uses_amp(config, run.device)
     # the whole test set, in this process (the epochs' test loader was this rank's shard)
     test_loader = run.loader("test", batch_size=max(config.batch_size, 256))
     test = evaluate(run.model, test_loader, device=run.device, amp=amp, return_predictions=True)

@@ -5,6 +5,9 @@ name                      model
 ========================  =====================================================================
 ``cnn``                   the course CNN: stages of [conv k x k -> batch norm -> activation] x 2
                           then 2 x 2 max-pool, widths 32-64-128, then dropout -> fc 256 -> fc K
+``fast``                  airbench's block layout for time to accuracy on a CPU: blocks of conv
+                          -> 2 x 2 max-pool -> bn -> GELU -> conv -> bn -> GELU, widths 24-48-96,
+                          global max-pool, linear / 9 (the ``fast`` recipe's model)
 ``mlp``                   flatten -> fully connected hidden layers -> K outputs
 ``spec:<spec>``           any network in the layer spec language (``neuralab.arch.spec``)
 ``resnet18``              torchvision's ResNet-18, classifier replaced by a new Linear(512, K);
@@ -17,8 +20,8 @@ any torchvision name      ``resnet50``, ``vit_b_16``, ... with ``weights=ResNet5
                           file; ``timm:NAME``; ``package.module:factory`` (:mod:`.external`)
 ========================  =====================================================================
 
-One module per family (:mod:`.cnn`, :mod:`.mlp`, :mod:`.spec`, :mod:`.resnet`, :mod:`.cifar`,
-:mod:`.external`); every builder is keyword-only (``*, num_classes, input_shape, ...options``),
+One module per family (:mod:`.cnn`, :mod:`.fast`, :mod:`.mlp`, :mod:`.spec`, :mod:`.resnet`,
+:mod:`.cifar`, :mod:`.external`); every builder is keyword-only (``*, num_classes, input_shape, ...options``),
 so unknown options are refused with the list of valid ones. ``freeze_backbone=True`` works for
 every model: all parameters outside the classifier head (found by :mod:`.heads`) stop training.
 """
@@ -45,6 +48,7 @@ from neuralab.vision.models.external import (
     torchvision_classifier,
     torchvision_names,
 )
+from neuralab.vision.models.fast import fast_cnn
 from neuralab.vision.models.heads import backbone_parameters
 from neuralab.vision.models.mlp import mlp
 from neuralab.vision.models.resnet import resnet18
@@ -61,6 +65,7 @@ def _table() -> Registry[ModelBuilder]:
     table: Registry[ModelBuilder] = Registry("model")
     for name, builder in (
         ("cnn", CourseCNN),
+        ("fast", fast_cnn),
         ("mlp", mlp),
         ("resnet18", resnet18),
         ("plain", plain),
