@@ -48,9 +48,15 @@ def train_command(
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace the run in --run-dir if it holds one (its files are removed).",
+    ),
 ) -> None:
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
+    from neuralab.errors import NeuralabError
     from neuralab.vision.resolve import resolve_resume_config
     from neuralab.vision.train import train
 
@@ -59,7 +65,15 @@ def train_command(
         resolved = resolve_resume_config(resume, config, overrides)
     else:
         resolved = load_config(TrainConfig, config, overrides)
-    train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+    if resume is not None and overwrite:
+        raise NeuralabError("give --resume RUN_DIR or --overwrite, not both")
+    train(
+        resolved,
+        progress=progress,
+        resume=resume is not None,
+        console=stdout_console(),
+        overwrite=overwrite,
+    )
 
 
 _EVALUATE_HELP = """Re-evaluate a run's checkpoint: mean cross-entropy and accuracy on a split.

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from rich.console import Console
 
+from neuralab.atomic import WriteError, remove_temporaries
 from neuralab.config import config_to_dict
 from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
@@ -79,6 +80,7 @@ def train(
     progress: bool = True,
     console: Console | None = None,
     report: bool = True,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
@@ -87,13 +89,17 @@ def train(
     mapping is merged over the saved config); ``resume=True`` continues ``config.run_dir``. Only
     ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
-    report.md at the end (sweeps of many runs may leave them out).
+    report.md at the end (sweeps of many runs may leave them out). A new run refuses a run
+    directory that already holds something, unless ``overwrite`` (its old files are removed).
+
+    A file that cannot be written during training (a full disk) stops the run with one line
+    naming the last good checkpoint, which stays loadable.
     """
     config, resuming = resolve_train_config(config, resume)
     console = console or Console(highlight=False)
     check_names(config)
     device, run_dir = resolve_device(config.device), Path(str(config.run_dir))
-    checkpoint = checkpoint_to_resume(run_dir, config, resuming)
+    checkpoint = checkpoint_to_resume(run_dir, config, resuming, overwrite=overwrite)
 
     # data, model, optimiser, schedule
     seed_everything(config.seed)
@@ -115,17 +121,20 @@ def train(
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
     amp = config.amp and device.type == "cuda"
 
-    directory = RunDirectory(run_dir)
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
     start_epoch, step = 1, 0
-    if checkpoint is not None:
+    if checkpoint is None:  # every input checked: the directory is claimed, its config first
+        directory = RunDirectory.create(run_dir, config, overwrite=overwrite)
+    else:
+        directory = RunDirectory(run_dir)
+        remove_temporaries(run_dir)  # what a writer killed mid-checkpoint left
         load_model_state(run.model, checkpoint, path=str(run_dir / "last.pt"))
         optimizer.load_state_dict(checkpoint["optimizer"])
         set_rng_states(checkpoint["rng"], generator)
         best, stopping = restore_selection(checkpoint["best"], config.monitor, config.patience)
         start_epoch, step = int(checkpoint["epoch"]) + 1, int(checkpoint["step"])
         directory.truncate_metrics(int(checkpoint["epoch"]))
-    directory.write_config(config)
+        directory.write_config(config)
     table = EpochTable(console, directory)
     if checkpoint is None:
         assert run.data is not None
@@ -183,7 +192,7 @@ def train(
                 )
             table.row(row)
             epoch += 1
-    except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt) as error:
+    except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt, WriteError) as error:
         raise _stop(error, table, run, epoch) from None
 
     if stopping.stopped and epoch <= config.epochs:
@@ -233,6 +242,13 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
             else f"interrupted during epoch {epoch}; no epoch completed, nothing to resume"
         )
         return error
+    if isinstance(error, WriteError):
+        message = f"{error}; last good checkpoint: {_last_good(last)}"
+        try:  # the log may be on the full disk too
+            table.log_only(f"error: {message}")
+        except WriteError:
+            pass
+        return NeuralabError(message)
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
         message = f"{error}; last good checkpoint: {kept}"
@@ -246,6 +262,16 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
         )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
+
+
+def _last_good(last: Path) -> str:
+    """Return ``last.pt`` with its epoch, read back (so it is known to load), or ``none``."""
+    if not last.is_file():
+        return "none (no epoch completed)"
+    try:
+        return f"{last} (epoch {int(load_checkpoint(last)['epoch'])})"
+    except NeuralabError:
+        return f"none ({last} cannot be read)"
 
 
 def _finish(
