@@ -147,10 +147,15 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML (``.yaml``/``.yml``) or TOML (``.toml``) file into a dict."""
-    file = Path(path)
-    if not file.is_file():
-        raise NeuralabError(f"config file {str(file)!r} does not exist")
-    text = file.read_text(encoding="utf-8")
+    from neuralab.paths import input_file
+
+    file = input_file(path, "config file", expected="a YAML or TOML file")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NeuralabError(
+            f"config file {str(file)!r} is not a UTF-8 text file ({type(error).__name__})"
+        ) from None
     try:
         if file.suffix == ".toml":
             import tomllib

@@ -94,25 +94,34 @@ def load_model(
             raise NeuralabError(
                 "the model is empty; give a spec, a torchvision name or module:factory"
             )
+        from neuralab.arch.model_memory import build_within_limit
+
         if _FACTORY.match(text):
-            model = _from_factory(text)
+            model = _from_factory(text)  # the user's code: not built twice (nor on meta)
         elif is_spec(text):
             from neuralab.arch.spec import build_model
 
-            model = build_model(text, shape)
+            model = build_within_limit(
+                lambda: build_model(text, shape), shape, f"the spec {text[:60]!r}"
+            )
         else:
-            model = _from_torchvision(text)
+            _check_torchvision_name(text)
+            model = build_within_limit(lambda: _from_torchvision(text), shape, f"model {text}")
     if check:
         checked_forward(model, shape)
     return model
 
 
-def _from_torchvision(name: str) -> nn.Module:
-    import torchvision
-
+def _check_torchvision_name(name: str) -> None:
     names = torchvision_model_names()
     if name not in names:
         raise unknown_name_error("model", name, names)
+
+
+def _from_torchvision(name: str) -> nn.Module:
+    import torchvision
+
+    _check_torchvision_name(name)
     # weights=None: a random initialisation, nothing downloaded.
     return torchvision.models.get_model(name, weights=None)
 

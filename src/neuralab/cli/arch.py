@@ -64,8 +64,11 @@ def summary_command(
     fc(10)" --input 1x28x28 --hwc
     """
     from neuralab.cli._options import parse_shape
+    from neuralab.paths import output_file
     from neuralab.report.summary_render import summary, summary_tables
 
+    if output is not None:
+        output_file(output, "--output")
     result = summary(model, parse_shape(input, expected=""), depth=depth)
     emit(summary_tables(result, hwc=hwc), output_format, output=output)
 

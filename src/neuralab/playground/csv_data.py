@@ -129,8 +129,12 @@ def read_points_csv(
     data: str, *, train_ratio: float = 0.5, seed: int = 0, order: str = "shuffled"
 ) -> ToyDataset:
     """Return the data set ``csv:PATH`` names, read from PATH (see :func:`parse_points_csv`)."""
+    from neuralab.paths import input_file
+
     path = Path(data[len(PREFIX) :] if data.startswith(PREFIX) else data)
-    if not path.is_file():
-        raise NeuralabError(f"data {data!r}: the file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    input_file(path, f"data {data!r}: the file", expected="a CSV file of x1,x2,label rows")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise NeuralabError(f"data {data!r}: {error.strerror or error}") from None
     return parse_points_csv(text, name=data, train_ratio=train_ratio, seed=seed, order=order)

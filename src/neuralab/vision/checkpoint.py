@@ -159,25 +159,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     objects is refused in neuralab's words, with nothing from torch on stderr.
     """
     file = input_file(path, "checkpoint", expected="a .pt checkpoint file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's advice is not for a neuralab user
-            checkpoint = torch.load(file, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        # torch names the Python object a safe load refuses as a GLOBAL; other failures of
-        # the unpickler mean bytes that are no pickle at all
-        if "global" in str(error).lower():
-            raise NeuralabError(
-                f"checkpoint {str(file)!r} holds Python objects other than tensors and plain "
-                "data (loading it could run code): refused; neuralab reads only the checkpoints "
-                "neuralab train writes"
-            ) from None
-        raise NeuralabError(f"checkpoint {str(file)!r} is corrupt or not a PyTorch file") from None
-    except Exception:  # noqa: BLE001 (any other unpickling failure means a bad file)
-        raise NeuralabError(
-            f"checkpoint {str(file)!r} is corrupt or not a PyTorch file (truncated, or another "
-            "format)"
-        ) from None
+    checkpoint = safe_load(file, "checkpoint", "the checkpoints neuralab train writes")
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise NeuralabError(
             f"checkpoint {str(file)!r} was not written by neuralab train "
@@ -192,6 +174,34 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"this neuralab reads up to {VERSION}"
         )
     return checkpoint
+
+
+def safe_load(path: str | os.PathLike[str], what: str, readable: str) -> Any:
+    """Return ``torch.load(path, weights_only=True)`` on the CPU; a bad file is one line.
+
+    A file holding Python objects other than tensors and plain data (which could run code when
+    loaded) is refused in neuralab's words, never with torch's advice to load it unsafely, and
+    torch's warnings stay off stderr. ``what`` names the file (``"checkpoint"``), ``readable``
+    what can be read (``"the checkpoints neuralab train writes"``).
+    """
+    file = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's advice is not for a neuralab user
+            return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # torch names the Python object a safe load refuses as a GLOBAL; other failures of
+        # the unpickler mean bytes that are no pickle at all
+        if "global" in str(error).lower():
+            raise NeuralabError(
+                f"{what} {str(file)!r} holds Python objects other than tensors and plain data "
+                f"(loading it could run code): refused; neuralab reads only {readable}"
+            ) from None
+        raise NeuralabError(f"{what} {str(file)!r} is corrupt or not a PyTorch file") from None
+    except Exception:  # noqa: BLE001 (any other unpickling failure means a bad file)
+        raise NeuralabError(
+            f"{what} {str(file)!r} is corrupt or not a PyTorch file (truncated, or another format)"
+        ) from None
 
 
 def load_model_state(model: torch.nn.Module, checkpoint: dict[str, Any], *, path: str = "") -> None:

@@ -84,14 +84,11 @@ def resnet18(
 
 
 def _load_backbone_weights(net: nn.Module, path: Path) -> None:
-    if not path.is_file():
-        raise NeuralabError(f"weights file {str(path)!r} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 (any unpickling failure means a bad file)
-        raise NeuralabError(
-            f"weights file {str(path)!r} cannot be read as PyTorch weights: {error}"
-        ) from None
+    from neuralab.paths import input_file
+    from neuralab.vision.checkpoint import safe_load
+
+    input_file(path, "weights file", expected="a .pth file of ResNet-18 weights")
+    state = safe_load(path, "weights file", "state dicts of tensors")
     if isinstance(state, dict):
         for key in ("model", "state_dict"):
             if isinstance(state.get(key), dict):
