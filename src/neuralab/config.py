@@ -164,12 +164,25 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         else:
             data = yaml.safe_load(text)
     except Exception as error:  # noqa: BLE001 (any parse error is the user's file)
-        raise NeuralabError(f"config file {str(file)!r} cannot be parsed: {error}") from None
+        raise NeuralabError(
+            f"config file {str(file)!r} cannot be parsed: {_parse_problem(error)}"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise NeuralabError(f"config file {str(file)!r} must hold a mapping of field: value")
     return data
+
+
+def _parse_problem(error: Exception) -> str:
+    """Return a YAML or TOML parse error in one line: the problem and where it is."""
+    problem = getattr(error, "problem", None)
+    mark = getattr(error, "problem_mark", None)
+    if problem:  # yaml.MarkedYAMLError: the message spans several lines with a code excerpt
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return f"{problem}{where}"
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ neuralab.errors.NeuralabError: npz file '/' is a directory, expected a .npz file
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from neuralab.atomic import WriteError, check_writable_target
@@ -75,11 +76,18 @@ def output_file(path: str | os.PathLike[str], what: str) -> Path:
         check_writable_target(target)
     except WriteError as error:
         raise NeuralabError(f"{what} {str(target)!r}: {error.reason}") from None
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise NeuralabError(
-            f"{what} {str(target)!r}: the folder {str(target.parent)!r} is not writable "
-            "(permission denied)"
+    # permissions do not tell (root, read-only mounts, /sys): try a temporary file there
+    try:
+        handle, probe = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
         )
+    except OSError as error:
+        raise NeuralabError(
+            f"{what} {str(target)!r}: cannot write in {str(target.parent)!r}: "
+            f"{error.strerror or error}"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
     return target
 
 

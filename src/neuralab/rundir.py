@@ -180,7 +180,7 @@ class RunDirectory:
         )
         if overwrite and folder.is_dir():
             clear_directory(folder)
-        directory = cls(folder)
+        directory = cls(make_directory(folder, kind))
         if config is not None:
             directory.write_config(config)
         return directory
@@ -215,7 +215,7 @@ class RunDirectory:
             if not differences:
                 return cls(folder), True
             raise NeuralabError(
-                f"{kind} directory {str(folder)!r} holds a {kind} with other settings "
+                f"{kind} directory {str(folder)!r} already holds a run with other settings "
                 f"({'; '.join(differences[:3])}); continue it with its own settings, pass "
                 f"--overwrite to replace it or choose another {option}"
             )

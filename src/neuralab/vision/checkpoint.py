@@ -250,7 +250,7 @@ def check_belongs(checkpoint: dict[str, Any], run_dir: str | os.PathLike[str], p
         )
     )
     own = config_to_dict(checkpoint_config(checkpoint))
-    differences = config_differences(saved, own)
+    differences = config_differences(own, saved)
     identity = checkpoint.get("identity") or {}
     if not differences and identity.get("config_hash") not in (None, config_hash(own)):
         differences = ["its config hash"]
