@@ -99,13 +99,13 @@ def _run(args: list[str], *, debug: bool) -> int:
         return 141
     except OSError as error:
         if error.filename is None:
-            return _crash(error, args, debug)
+            return _report_crash(error, args, debug)
         _traceback_if(debug)
         reason = error.strerror or type(error).__name__
         print_error(f"{str(error.filename)!r}: {reason}")
         return 2
     except Exception as error:  # noqa: BLE001 (the guard: no traceback reaches a user)
-        return _crash(error, args, debug)
+        return _report_crash(error, args, debug)
     return result if isinstance(result, int) else 0
 
 
@@ -138,7 +138,7 @@ def _global_options(args: list[str]) -> tuple[list[str], bool, str | None]:
     return rest, debug, max_memory
 
 
-def _crash(error: BaseException, args: list[str], debug: bool) -> int:
+def _report_crash(error: BaseException, args: list[str], debug: bool) -> int:
     from neuralab.cli._crash import one_line, write_crash_report
 
     if debug:
