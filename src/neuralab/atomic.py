@@ -164,12 +164,13 @@ def torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
     """``torch.save`` ``obj`` to ``path`` atomically."""
     import torch
 
-    with atomic_path(path) as temporary:
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         try:
-            torch.save(obj, temporary)
+            torch.save(obj, handle)
         except RuntimeError as error:
-            # torch's zip writer reports a full disk as a RuntimeError ("file write failed")
-            if "write" in str(error).lower():
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from error
+            # torch's zip writer turns a failed write (a full disk) into a RuntimeError about
+            # file positions; written through a Python file, the OSError is its context
+            if isinstance(error.__context__, OSError):
+                raise error.__context__ from None
             raise
     return Path(path)
