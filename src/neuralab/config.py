@@ -13,6 +13,7 @@ run directory always says exactly what produced it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -304,7 +305,7 @@ def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
             number = float(value) if not isinstance(value, int) else value
         except (TypeError, ValueError):
             raise NeuralabError(f"{name}={value!r} is not an integer") from None
-        if number != int(number):
+        if not math.isfinite(number) or number != int(number):
             raise NeuralabError(f"{name}={value!r} is not an integer")
         return int(number)
     if annotation is float:
