@@ -243,6 +243,8 @@ PARSERS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], Any]]] = {
 
 # inputs that once broke a parser (a traceback or a message of several lines), kept as they were
 FOUND: list[tuple[str, Any]] = [
+    ("--grid axis", "depth=1e310"),  # int(inf) overflowed in the field conversion
+    ("--set overrides", [("epochs", "nan")]),  # int(nan)
     ("matrix", "[[1,nan],[2,3]]"),  # named the bad entry only in the MATLAB form
     ("matrix", "[1, abc]"),
     ("YAML config text", "lr: [0.1\n"),  # the YAML error spanned eight lines
