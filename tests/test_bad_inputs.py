@@ -5,7 +5,8 @@ message that must answer it (after ``neuralab: error: ``), and the exit code. Ev
 the real command line in process (``run_cli``) in a fresh working directory, and checks that
 
 - the exit code is the expected one (2 for bad input) and stderr is exactly one line,
-  ``neuralab: error: <the expected start>...``: no traceback, no warning, nothing from torch;
+  ``neuralab: error: <the expected start>...``: no traceback, nothing from torch, and no
+  warning that Python would show a user;
 - no crash report was written (the top-level guard turns bugs into exit code 1 and a report);
 - nothing was written or changed on disk: the working directory and the shared files of the
   catalogue (runs, archives, configs) are snapshot before and after, file by file.
@@ -24,6 +25,7 @@ import hashlib
 import os
 import shlex
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,6 +144,9 @@ CASES = [
          "padding 2x2 is more than half the window 2x2"),
     case("pool-empty", "pool ''", "MATRIX is empty"),
     case("pool-letters", "pool 'a,b;c,d'", "MATRIX 'a,b;c,d' has the entry 'a', not a number"),
+    case("pool-python-warning", "pool '[[1for]]'", "MATRIX '[[1for]]' has the entry '1for'"),
+    case("logic-check-python-warning", "logic search XOR --check '[[1in 2]]'",
+         "--check '[[1in 2]]' is neither a JSON file nor a list of candidates"),
     # --- padding -------------------------------------------------------------------------------
     case("padding-huge", "padding --input 100000x100000",
          "a padding table of 100000x100000 = 10,000,000,000 cells needs about"),
@@ -432,6 +437,13 @@ CASES = [
 ]  # fmt: skip
 
 
+def _python_default_warnings() -> None:
+    """Filter warnings as Python does outside pytest: deprecations and the like stay hidden."""
+    warnings.simplefilter("default")
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
 def _fill(text: str, world: Path, here: Path) -> str:
     return text.replace("{w}", str(world)).replace("{t}", str(here))
 
@@ -565,12 +577,15 @@ def test_bad_input(
     for name, value in bad.env:
         monkeypatch.setenv(name, value)
     before = _snapshot(world, here)
-    result = run_cli(*[_fill(a, world, here) for a in shlex.split(bad.command)])
+    with warnings.catch_warnings(record=True) as caught:
+        _python_default_warnings()  # what a user's terminal shows
+        result = run_cli(*[_fill(a, world, here) for a in shlex.split(bad.command)])
     lines = result.stderr.splitlines()
     expected = "neuralab: error: " + _fill(bad.message, world, here)
     assert result.exit_code == bad.code, result.stderr
     assert len(lines) == bad.lines and lines[0].startswith(expected), result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+    assert not [str(w.message) for w in caught], "a warning reached stderr"
     assert not list(crash_folder.iterdir()), "a crash report was written"
     assert _snapshot(world, here) == before, "the command wrote or changed files"
     assert not Path("/nonexistent").exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,14 @@ PARSERS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], Any]]] = {
 # inputs that once broke a parser (a traceback or a message of several lines), kept as they were
 FOUND: list[tuple[str, Any]] = [
     ("--grid axis", "depth=1e310"),  # int(inf) overflowed in the field conversion
+    ("layer spec", "(\x1eA"),  # the caret display split at a control character
+    ("YAML config text", "99999999999999999999:"),  # an integer key: 'int' has no .replace
+    ("playground CSV", "\r0"),
+    (
+        "matrix",
+        "[[1for]]",
+    ),  # Python's SyntaxWarning from literal_eval reached stderr  # csv.Error: new-line character seen in unquoted field
+    ("playground CSV", 'x1,"x2\n1'),
     ("--set overrides", [("epochs", "nan")]),  # int(nan)
     ("matrix", "[[1,nan],[2,3]]"),  # named the bad entry only in the MATLAB form
     ("matrix", "[1, abc]"),
@@ -263,11 +272,15 @@ def _check_message(error: NeuralabError) -> None:
 
 
 def _run(parser: str, value: Any) -> None:
+    """Call the parser: a value or one clear error, and no warning (it would reach stderr)."""
     call = PARSERS[parser][1]
-    try:
-        call(value)
-    except NeuralabError as error:
-        _check_message(error)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call(value)
+        except NeuralabError as error:
+            _check_message(error)
+    assert not [str(w.message) for w in caught], "a warning reached the user"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -234,6 +234,11 @@ def convert_fields(config_class: type, values: Mapping[str, Any]) -> dict[str, A
     valid = config_fields(config_class)
     converted: dict[str, Any] = {}
     for key, value in values.items():
+        if not isinstance(key, str):  # a YAML key such as 12: or true:
+            raise NeuralabError(
+                f"{key!r} is not a field name of {config_class.__name__} "
+                f"(valid: {', '.join(valid)})"
+            )
         name = key.replace("-", "_")
         if name not in valid:
             raise unknown_name_error(f"{config_class.__name__} field", key, valid)

@@ -17,7 +17,9 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -52,8 +54,9 @@ def parse_points_csv(
     if order not in ("shuffled", "sorted"):
         raise NeuralabError(f"order={order!r} must be 'shuffled' or 'sorted'")
     rows: list[tuple[float, float, float]] = []
-    reader = csv.reader(io.StringIO(text))
-    for line, row in enumerate(reader, start=1):
+    # newline="": the reader itself takes \n, \r\n and a lone \r as the end of a row
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for line, row in enumerate(_rows(reader, name), start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
@@ -123,6 +126,14 @@ def _labels(labels: torch.Tensor, name: str) -> tuple[Task, torch.Tensor, int]:
             )
         return "classification", labels.long(), max(2, classes)
     return "regression", labels.float(), 0
+
+
+def _rows(reader: Any, name: str) -> Iterator[list[str]]:
+    """Yield the reader's rows; a malformed one (a stray quote) is one line naming where."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise NeuralabError(f"{name} line {reader.line_num}: not CSV ({error})") from None
 
 
 def read_points_csv(

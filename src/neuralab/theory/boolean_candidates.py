@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,9 @@ def _checked_list(check: str) -> list[Any]:
         data = json.loads(text)
     except ValueError as error:
         try:
-            data = ast.literal_eval(text.strip())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Python's SyntaxWarning is not for a user
+                data = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             if from_file:
                 raise NeuralabError(

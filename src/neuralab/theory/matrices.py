@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from numbers import Real
 from typing import Any
@@ -86,7 +87,9 @@ def _bad_entry(text: str, name: str, hint: str) -> NeuralabError | None:
 
 def _rows_from_literal(text: str, name: str, kind: str = "matrix") -> list[list[float]]:
     try:
-        value = ast.literal_eval(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Python's SyntaxWarning for '1for' is not ours
+            value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         found = _bad_entry(text, name, _HINTS[kind])
         if found is not None:  # nan, inf, a name: say which entry, as the other forms do
