@@ -5,12 +5,17 @@
 #   scripts/install-system-deps.sh --check  only report; exit 1 if something is missing
 #
 # Each entry below is "command-that-must-exist:debian-package". Add packages to REQUIRED (a later
-# need, e.g. slurm's "sbatch:slurm-wlm" or "munge:munge", is one more line). Nothing runs apt-get
+# need is one more line). Nothing runs apt-get
 # when everything is present, so `make test` stays fast and works offline on a ready machine.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # slurmctld, slurmd and munged live in sbin
 
 REQUIRED=(
   "chromium:chromium"  # the browser tests of `neuralab serve` (Playwright drives /usr/bin/chromium)
+  "sbatch:slurm-wlm"  # tests/test_slurm.py starts a real single-node Slurm (slurmctld, slurmd)
+  "slurmctld:slurm-wlm"
+  "slurmd:slurm-wlm"
+  "munged:munge"  # Slurm's authentication daemon
 )
 
 check_only=0
@@ -35,7 +40,7 @@ if [[ $check_only -eq 1 ]]; then
 fi
 if [[ $(id -u) -ne 0 ]]; then
   echo "run as root to install them: apt-get install -y ${missing[*]}" >&2
-  echo "(without them the browser tests skip; with CI=true they fail)" >&2
+  echo "(without them the browser and Slurm tests skip; with CI=true they fail)" >&2
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

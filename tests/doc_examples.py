@@ -215,18 +215,19 @@ def parse_examples(text: str, path: Path) -> list[Example]:
 def _mask_markdown_timing(lines: list[str]) -> list[str]:
     masked: list[str] = []
     columns: list[int] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         if not line.startswith("|"):
             columns = []
             masked.append(line)
             continue
         cells = line.split("|")
-        if not columns and not set(line) <= set("|-: "):
-            header = [cell.strip() for cell in cells]
+        if set(line) <= set("|-: "):
+            # a separator row: the row above is a header, also where two rendered tables touch
+            # (blank lines between them are dropped before masking)
+            header = [cell.strip() for cell in lines[index - 1].split("|")] if index else []
             columns = [i for i, name in enumerate(header) if name in TIMING_HEADERS]
-            if columns:
-                masked.append(line)
-                continue
+            masked.append(line)
+            continue
         for column in columns:
             if column < len(cells) and _NUMBER.match(cells[column].strip()):
                 cells[column] = " # "

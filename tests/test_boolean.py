@@ -9,16 +9,14 @@ import torch
 
 from neuralab.errors import NeuralabError
 from neuralab.theory.boolean import (
-    SEARCH_LIMIT,
     TWO_INPUT_NAMES,
     BooleanNetwork,
-    check_candidates,
     evaluate_network,
     input_combinations,
     name_boolean_function,
-    search_weights,
     target_bits,
 )
+from neuralab.theory.boolean_search import SEARCH_LIMIT, check_candidates, search_weights
 
 XOR_W1 = torch.tensor([[-1.0, 1.0], [1.0, -1.0]])
 XOR_W2 = torch.tensor([[1.0, 1.0]])

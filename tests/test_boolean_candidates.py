@@ -7,8 +7,8 @@ import json
 import pytest
 
 from neuralab.errors import NeuralabError
-from neuralab.theory.boolean import check_candidates
 from neuralab.theory.boolean_candidates import parse_candidates
+from neuralab.theory.boolean_search import check_candidates
 
 XOR = [[[-1, 1], [1, -1]], [[1, 1]]]
 

@@ -65,3 +65,16 @@ def test_toml_file(tmp_path):
 def test_override_without_equals_is_an_error():
     with pytest.raises(NeuralabError, match="field=value"):
         parse_overrides(["lr"])
+
+
+def test_model_label_says_where_resnet_weights_came_from():
+    from neuralab.vision.config import TrainConfig, model_label
+
+    assert model_label(TrainConfig(model="resnet18")) == "resnet18 (random init)"
+    assert model_label(TrainConfig(model="resnet18", pretrained=True)) == (
+        "resnet18 (ImageNet weights)"
+    )
+    assert model_label(TrainConfig(model="resnet18", weights="r18.pth")) == (
+        "resnet18 (weights from r18.pth)"
+    )
+    assert model_label(TrainConfig(model="cnn")) == "cnn"

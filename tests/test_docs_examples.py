@@ -1,4 +1,4 @@
-"""Every console example in README.md and docs/*.md runs, and prints what the page shows.
+"""Every console example in README.md, docs/*.md and docs/course/*.md runs, and prints what the page shows.
 
 The rules (what counts as an example, markers, ``...``, normalisation) are in
 ``tests/doc_examples.py``. Each page's examples run in order in one temporary directory, so
@@ -38,8 +38,14 @@ from doc_examples import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs" / "course").glob("*.md")),  # the course companion
+]
 FROZEN_NOW = datetime.datetime(2026, 11, 23, 13, 18, 14)
+DOC_WORK_DIR = "/home/student/nn"  # the examples' working directory, as the pages show it
+DOC_CHECKOUT = "/home/student/neuralab"  # this checkout, as the pages show it
 
 
 def _page_name(page: Path) -> str:
@@ -151,7 +157,10 @@ def run_example(example: Example) -> tuple[int, list[str]]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(argv[1:])
-    return code, (out.getvalue() + err.getvalue()).splitlines()
+    printed = out.getvalue() + err.getvalue()
+    # absolute paths (a Slurm script names them) as a reader's machine would show them
+    printed = printed.replace(str(Path.cwd()), DOC_WORK_DIR).replace(str(ROOT), DOC_CHECKOUT)
+    return code, printed.splitlines()
 
 
 def check(example: Example) -> tuple[str | None, list[str]]:

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from neuralab.errors import NeuralabError
 from neuralab.theory.perceptron import (
     Perceptron,
-    StepNetwork,
     boolean_dataset,
-    hyperplane_input,
     load_csv_dataset,
     repeated_state,
+)
+from neuralab.theory.step_network import (
+    StepNetwork,
+    hyperplane_input,
     scale_demo,
     sigmoid_limit,
     xor_step_network,

@@ -63,18 +63,53 @@ def test_dropout_study(tmp_path):
         overrides={"dropouts": "0.0,0.9", "seeds": 2, "final_epochs": 1},
     )
     rows = {row["dropout"]: row for row in result.tables[0].rows}
-    # after one epoch, dropping 90 % of the units has hardly learned (chance: 0.1)
-    assert rows[0.0]["val_mean"] > 0.9 and rows[0.9]["val_mean"] < 0.5
-    assert [len(row["per_seed_val"]) for row in rows.values()] == [2, 2]
-    measured = result.measurements
-    assert measured["chosen"] == 0.0 and rows[0.0]["status"] == "chosen (val)"
-    assert measured["single_choices"] == [0.0, 0.0]  # each seed alone picks the same p here
-    assert measured["test_pick"] == 0.0
-    # the seed-to-seed spread is far below the gap between p = 0 and p = 0.9
-    assert measured["spread"] < 0.1 < 0.4 < measured["gap"]
-    assert 0.9 < measured["final_test_acc"] <= 1
-    assert "Chosen on validation" in result.conclusion
-    _check_report(result, tmp_path)
+    # after one epoch, dropping 90 % of the units has learned nothing: both runs end within
+    # 0.03 of chance (1/10) and are failed, shown and never chosen
+    assert rows[0.0]["val_mean"] > 0.8 and rows[0.9]["val_mean"] is None
+    assert rows[0.9]["failed"] == 2 and rows[0.9]["status"] == "failed (2 chance level)"
+    assert sorted(rows[0.0]["per_seed_val"]) == [0, 1]
+    (summary,) = result.measurements["variants"]
+    assert summary["chosen"] == 0.0 and rows[0.0]["status"] == "chosen (val)"
+    assert summary["single_choices"] == [0.0, 0.0]  # each seed alone picks the same p here
+    assert summary["test_pick"] == 0.0 and summary["failed_runs"] == 2
+    assert 0.8 < summary["final_test"] <= 1
+    assert "Without batch norm: chosen on validation p = 0.0" in result.conclusion
+    assert "2 run(s) failed (2 chance level), excluded" in result.conclusion
+    _check_report(result, tmp_path, ("results-1.csv", "results-2.csv"))
+
+
+def test_dropout_study_with_batch_norm_and_the_longer_ranking(tmp_path):
+    result = run_study(
+        "dropout",
+        tmp_path,
+        quick=True,
+        overrides={
+            "dropouts": "0.0,0.3,0.6",
+            "seeds": 1,
+            "final_epochs": 1,
+            "batch_norms": "false,true",
+            "ranking_epochs": 2,
+        },
+    )
+    rows = result.tables[0].rows
+    assert [(r["batch_norm"], r["dropout"]) for r in rows] == [
+        (bn, p) for bn in (False, True) for p in (0.0, 0.3, 0.6)
+    ]
+    for bn in (False, True):
+        mine = [r for r in rows if r["batch_norm"] == bn]
+        # rank = 1 + how many rates did strictly better (ties share the better rank)
+        for key, rank in (("val_mean", "rank_short"), ("val_long", "rank_long")):
+            for row in mine:
+                assert row[rank] == 1 + sum(other[key] > row[key] for other in mine)
+        # two epochs learn more than one, for every rate
+        assert all(r["val_long"] > r["val_mean"] for r in mine)
+    summaries = {s["batch_norm"]: s for s in result.measurements["variants"]}
+    for summary in summaries.values():
+        assert -1 <= summary["spearman"] <= 1
+        assert summary["chosen_long_rank"] in (1, 2, 3)
+    assert "Batch norm + dropout: final test accuracy" in result.conclusion
+    assert (tmp_path / "sweep-bn-on" / "report.md").is_file()
+    assert (tmp_path / "ranking-bn-off" / "report.md").is_file()
 
 
 def test_sam_study(tmp_path):

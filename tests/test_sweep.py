@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,109 @@ def test_journal_storage_and_requeue_of_a_killed_workers_trial(tmp_path):
     assert requeue_running(directory) == 1
     run_worker(directory, train_function=trainer)
     assert sorted(c.lr for c in trainer.calls) == [0.01, 0.03, 0.1, 0.5]
+
+
+def test_queue_lock_excludes_another_process(tmp_path):
+    """The queue lock (filelock) is held across processes: another one times out, then gets it."""
+    import subprocess
+    import sys
+
+    from neuralab.studies.sweep.worker import _queue_lock
+
+    lock_file = tmp_path / ".queue.lock"
+    probe = (
+        "import sys\nfrom filelock import FileLock, Timeout\n"
+        "try:\n    FileLock(sys.argv[1], timeout=0.2).acquire()\n    print('acquired')\n"
+        "except Timeout:\n    print('timeout')\n"
+    )
+
+    def other_process() -> str:
+        command = [sys.executable, "-c", probe, str(lock_file)]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+    with _queue_lock(lock_file):
+        assert other_process() == "timeout"
+    assert other_process() == "acquired"
+
+
+# -- failed runs: diverged and chance level ------------------------------------------------------
+
+
+def test_a_diverged_run_is_recorded_as_failed_and_the_sweep_goes_on(tmp_path):
+    """The real trainer: lr = 1e6 makes the loss NaN in the first epoch (it raised out of the
+    sweep before); the trial is recorded as failed with its reason, never chosen, and shown."""
+    base = {
+        "data": "digits",
+        "model": "mlp",
+        "epochs": 1,
+        "seed": 0,
+        "optimizer": "sgd",
+        "schedule": "constant",
+    }
+    spec = SweepSpec.from_axes(
+        base, [parse_grid("lr=0.05,1e6", TrainConfig)], seeds=1, final_epochs=1
+    )
+    directory = tmp_path / "sweep"
+    outcome = run_sweep(spec, directory)
+    by_lr = {s.setting["lr"]: s for s in outcome.settings}
+    assert by_lr[1e6].values == [] and not by_lr[1e6].usable
+    assert by_lr[1e6].failed == ["failed: diverged (loss nan at epoch 1, batch 3)"]
+    assert outcome.chosen is not None and outcome.chosen.setting == {"lr": 0.05}
+    report = (directory / "report.md").read_text()
+    assert "diverged (loss nan at epoch 1, batch 3)" in report
+    assert "1 setting(s) failed and were excluded" in report
+    assert "chance level: 0.13 for K = 10 classes" in report
+    # a worker started again has nothing left to run and does not fail
+    assert run_worker(directory) == 0
+
+
+def test_a_run_at_chance_level_is_failed_with_the_stated_threshold(tmp_path):
+    """The course's dropout p = 0.2 run ended at 0.1009 on 10 classes: it guessed."""
+
+    def trainer(config: TrainConfig) -> FakeResult:
+        val_acc = 0.1009 if config.lr == 0.5 else 0.9
+        row = {"epoch": 1, "val_acc": val_acc, "val_loss": 2.3, "train_acc": val_acc}
+        return FakeResult(Path(str(config.run_dir)), [row], 1, val_acc)
+
+    outcome = run_sweep(_spec(seeds=1, final_epochs=None), tmp_path / "s", train_function=trainer)
+    failed = next(s for s in outcome.settings if s.setting == {"lr": 0.5})
+    assert failed.failed == ["failed: chance level (val acc 0.1009 <= 1/10 + 0.03 = 0.1300)"]
+    assert outcome.chosen is not None and outcome.chosen.setting != {"lr": 0.5}
+
+
+def test_an_interrupted_trial_keeps_its_finished_seeds_and_resumes_the_other(tmp_path):
+    """Ctrl-C during seed 1: the retried trial takes over the folders, seed 0 (finished) is not
+    trained again and seed 1 continues from its last.pt (epoch 1 of 2 kept)."""
+    from neuralab.vision.train import train
+
+    base = {"data": "digits", "model": "mlp", "epochs": 2, "seed": 0}
+    spec = SweepSpec.from_axes(base, [parse_grid("lr=0.003", TrainConfig)], seeds=2)
+    directory = tmp_path / "sweep"
+    start_sweep(spec, directory)
+    epochs_trained: list[tuple[int, int]] = []
+
+    def interrupted(config: TrainConfig, resume: bool = False):
+        if config.seed == 1:  # one epoch of seed 1, then Ctrl-C
+            train(dataclasses.replace(config, epochs=1), progress=False)
+            raise KeyboardInterrupt
+        return train(config, resume=resume, progress=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(directory, train_function=interrupted)
+    assert (directory / "runs" / "trial-0000" / "seed1" / "last.pt").is_file()
+
+    def counting(config: TrainConfig, resume: bool = False):
+        result = train(config, resume=resume, progress=False)
+        log = (Path(str(config.run_dir)) / "train.log").read_text()
+        epochs_trained.append((config.seed, log.count("resuming")))
+        return result
+
+    assert run_worker(directory, train_function=counting) == 1
+    assert not (directory / "runs" / "trial-0000").exists()  # taken over by the retry
+    retried = directory / "runs" / "trial-0001"
+    assert epochs_trained == [(0, 1), (1, 1)]  # both continued from their last.pt
+    for seed in (0, 1):
+        rows = (retried / f"seed{seed}" / "metrics.csv").read_text().splitlines()
+        assert len(rows) == 3  # header + epochs 1 and 2, each once
+    outcome = collect(directory)
+    assert outcome.chosen is not None and len(outcome.chosen.values) == 2

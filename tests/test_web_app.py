@@ -322,7 +322,7 @@ def test_presets_load_the_experiments_runs(client):
         tab.send(type="preset", experiment="initialization", a="relu, init small", b="nope")
         tab.until(lambda m: m["type"] == "error")
     expected = InitializationConfig()
-    assert from_yaml(json.dumps(a)) == playground_config(expected, "relu", expected.poor)
+    assert from_yaml(json.dumps(a)) == playground_config(expected, "relu", "small")  # first poor
     assert from_yaml(json.dumps(b)) == playground_config(expected, "relu", expected.proper)
     assert "unknown case of initialization 'nope'" in tab.errors[0]
 

@@ -63,29 +63,31 @@ if TYPE_CHECKING:  # the same names with their real signatures, for type checker
     from neuralab.theory.activation_properties import activation_properties as activation_properties
     from neuralab.theory.activations import get_activation as get_activation
     from neuralab.theory.activations import list_activations as list_activations
-    from neuralab.theory.boolean import check_candidates as check_candidates
     from neuralab.theory.boolean import evaluate_network as evaluate_network
     from neuralab.theory.boolean import name_boolean_function as name_boolean_function
-    from neuralab.theory.boolean import search_weights as search_weights
+    from neuralab.theory.boolean_search import check_candidates as check_candidates
+    from neuralab.theory.boolean_search import search_weights as search_weights
     from neuralab.theory.gradients import gradient_report as gradient_report
     from neuralab.theory.initialization import init_weights as init_weights
     from neuralab.theory.initialization import list_init_schemes as list_init_schemes
     from neuralab.theory.matrices import format_matrix as format_matrix
     from neuralab.theory.matrices import parse_matrix as parse_matrix
     from neuralab.theory.perceptron import Perceptron as Perceptron
-    from neuralab.theory.perceptron import StepNetwork as StepNetwork
-    from neuralab.theory.perceptron import scale_demo as scale_demo
-    from neuralab.theory.perceptron import sigmoid_limit as sigmoid_limit
     from neuralab.theory.pooling import padding_usage as padding_usage
     from neuralab.theory.pooling import pool_steps as pool_steps
+    from neuralab.theory.step_network import StepNetwork as StepNetwork
+    from neuralab.theory.step_network import scale_demo as scale_demo
+    from neuralab.theory.step_network import sigmoid_limit as sigmoid_limit
     from neuralab.vision.augment import augmentation_preset as augmentation_preset
     from neuralab.vision.checkpoint import load_checkpoint as load_checkpoint
     from neuralab.vision.config import TrainConfig as TrainConfig
     from neuralab.vision.datasets.registry import get_dataset as get_dataset
     from neuralab.vision.datasets.registry import list_datasets as list_datasets
     from neuralab.vision.engine import train_one_epoch as train_one_epoch
+    from neuralab.vision.export import export_run as export_run
     from neuralab.vision.inference import evaluate_run as evaluate_run
     from neuralab.vision.inference import predict_files as predict_files
+    from neuralab.vision.launch import launch_training as launch_training
     from neuralab.vision.loader import DeviceLoader as DeviceLoader
     from neuralab.vision.loader import Normalization as Normalization
     from neuralab.vision.models.registry import get_model as get_model
@@ -132,13 +134,13 @@ _PUBLIC: dict[str, str] = {
     "padding_usage": "neuralab.theory.pooling",
     "evaluate_network": "neuralab.theory.boolean",
     "name_boolean_function": "neuralab.theory.boolean",
-    "search_weights": "neuralab.theory.boolean",
-    "check_candidates": "neuralab.theory.boolean",
+    "search_weights": "neuralab.theory.boolean_search",
+    "check_candidates": "neuralab.theory.boolean_search",
     "activation_properties": "neuralab.theory.activation_properties",
     "Perceptron": "neuralab.theory.perceptron",
-    "StepNetwork": "neuralab.theory.perceptron",
-    "scale_demo": "neuralab.theory.perceptron",
-    "sigmoid_limit": "neuralab.theory.perceptron",
+    "StepNetwork": "neuralab.theory.step_network",
+    "scale_demo": "neuralab.theory.step_network",
+    "sigmoid_limit": "neuralab.theory.step_network",
     "gradient_report": "neuralab.theory.gradients",
     "PlaygroundConfig": "neuralab.playground.config",
     "PlaygroundResult": "neuralab.playground.session",
@@ -161,8 +163,10 @@ _PUBLIC: dict[str, str] = {
     "TrainResult": "neuralab.vision.train",
     "train": "neuralab.vision.train",
     "train_one_epoch": "neuralab.vision.engine",
+    "launch_training": "neuralab.vision.launch",
     "evaluate_run": "neuralab.vision.inference",
     "predict_files": "neuralab.vision.inference",
+    "export_run": "neuralab.vision.export",
     "load_checkpoint": "neuralab.vision.checkpoint",
     "lr_factor": "neuralab.vision.schedules",
     "get_model": "neuralab.vision.models.registry",

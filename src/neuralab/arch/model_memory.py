@@ -96,7 +96,8 @@ def build_within_limit(
     estimate = meta_memory(build, input_shape, batch_size=batch_size)
     if estimate is not None:
         shape = "x".join(str(s) for s in input_shape)
-        check_memory(estimate, f"{what} on input {shape}")
+        batch = f" (a batch of {batch_size:,})" if batch_size > 1 else ""
+        check_memory(estimate, f"{what} on input {shape}{batch}")
     return build()
 
 

@@ -72,13 +72,19 @@ def torchvision_model_names() -> list[str]:
 
 
 def load_model(
-    source: str | nn.Module, input_shape: Sequence[int] | int, *, check: bool = True
+    source: str | nn.Module,
+    input_shape: Sequence[int] | int,
+    *,
+    check: bool = True,
+    batch_size: int = 1,
 ) -> nn.Module:
     """Return the ``nn.Module`` named by ``source``, checked to run on one ``input_shape`` sample.
 
     ``source`` is an ``nn.Module`` (used as is), a spec string, a torchvision model name or
     ``package.module:factory``. With ``check`` the model runs once on zeros (:func:`checked_forward`)
-    so a wrong channel count or a too-small input is reported here, as a one-line error.
+    so a wrong channel count or a too-small input is reported here, as a one-line error. A spec or
+    a torchvision name is first built on the meta device and refused above the memory limit
+    (weights and a forward pass of ``batch_size`` samples; :mod:`neuralab.arch.model_memory`).
     """
     shape = check_input_shape(input_shape)
     if isinstance(source, nn.Module):
@@ -102,11 +108,16 @@ def load_model(
             from neuralab.arch.spec import build_model
 
             model = build_within_limit(
-                lambda: build_model(text, shape), shape, f"the spec {text[:60]!r}"
+                lambda: build_model(text, shape),
+                shape,
+                f"the spec {text[:60]!r}",
+                batch_size=batch_size,
             )
         else:
             _check_torchvision_name(text)
-            model = build_within_limit(lambda: _from_torchvision(text), shape, f"model {text}")
+            model = build_within_limit(
+                lambda: _from_torchvision(text), shape, f"model {text}", batch_size=batch_size
+            )
     if check:
         checked_forward(model, shape)
     return model

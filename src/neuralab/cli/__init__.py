@@ -32,11 +32,14 @@ COMMAND_MODULES = (
     "logic",  # logic eval / search
     "gradients",  # gradients
     "perceptron",  # perceptron fit / scale / sigmoid-limit
+    "claims",  # sam-step, softmax, receptive-field, translation, perceptron sigmoid-cases
     "playground",  # playground
     "experiment",  # experiment
     "train",  # train, evaluate, predict
+    "export",  # export (onnx, torchscript, safetensors)
     "sweep",  # sweep, sweep worker, sweep report
     "study",  # study
+    "slurm",  # slurm train / sweep / study
     "serve",  # serve (the playground in the browser)
 )
 for _module in COMMAND_MODULES:

@@ -106,8 +106,9 @@ def search_command(
     if limit < 0:
         raise NeuralabError(f"--limit {limit} must be >= 0")
     from neuralab.report.theory_tables import candidates_table, search_table
-    from neuralab.theory.boolean import check_candidates, search_weights, target_bits
+    from neuralab.theory.boolean import target_bits
     from neuralab.theory.boolean_candidates import parse_candidates
+    from neuralab.theory.boolean_search import check_candidates, search_weights
     from neuralab.theory.matrices import parse_vector
 
     if check is not None or candidate:

@@ -28,7 +28,7 @@ def _numbers(text: str, name: str) -> list[float]:
 
 def _network(w1: str, b1: str, w2: str, b2: str) -> Any:
     from neuralab.theory.matrices import parse_matrix, parse_vector
-    from neuralab.theory.perceptron import StepNetwork, xor_step_network
+    from neuralab.theory.step_network import StepNetwork, xor_step_network
 
     if not (w1.strip() or b1.strip() or w2.strip() or b2.strip()):
         return xor_step_network()
@@ -105,7 +105,7 @@ def scale_command(
     Example: neuralab perceptron scale --c -1,0,0.5,2,1000
     """
     from neuralab.report.theory_tables import scale_table
-    from neuralab.theory.perceptron import scale_demo
+    from neuralab.theory.step_network import scale_demo
 
     demo = scale_demo(_network(w1, b1, w2, b2), _numbers(c, "--c"), n_inputs, seed)
     emit(scale_table(demo), output_format)
@@ -129,7 +129,7 @@ def sigmoid_limit_command(
     Example: neuralab perceptron sigmoid-limit --c 1,10,100,1000
     """
     from neuralab.report.theory_tables import sigmoid_limit_table
-    from neuralab.theory.perceptron import sigmoid_limit
+    from neuralab.theory.step_network import sigmoid_limit
 
     result = sigmoid_limit(_network(w1, b1, w2, b2), _numbers(c, "--c"))
     emit(sigmoid_limit_table(result), output_format)

@@ -82,30 +82,16 @@ def sweep(
 ) -> None:
     if context.invoked_subcommand is not None:
         return
-    from neuralab.config import (
-        config_to_dict,
-        convert_fields,
-        make_config,
-        parse_overrides,
-        read_config_file,
-    )
     from neuralab.errors import NeuralabError
     from neuralab.rundir import default_run_path
-    from neuralab.studies.sweep.grid import parse_grid
     from neuralab.studies.sweep.runner import run_sweep
     from neuralab.studies.sweep.storage import describe_storage
 
-    if not grid:
-        raise NeuralabError(f"give at least one --grid field=values. {_EXAMPLE}")
-    values = {**SWEEP_DEFAULTS, **(read_config_file(config) if config else {})}
-    base = make_config(TrainConfig, {**values, **parse_overrides(set_values or []), **fields})
-    axes = [parse_grid(text, TrainConfig) for text in grid]
-    base_values = config_to_dict(base)
-    base_values.pop("run_dir", None)
-    spec = SweepSpec.from_axes(base_values, axes, **convert_fields(SweepSpec, spec_fields))
+    spec = sweep_spec(fields, spec_fields, grid, config, set_values)
     if workers < 0:
         raise NeuralabError(f"--workers {workers} must be >= 0 (0: create the sweep only)")
-    directory = sweep_dir or default_run_path("sweep", base.data, base.model)
+    data, model = str(spec.base["data"]), str(spec.base["model"])
+    directory = sweep_dir or default_run_path("sweep", data, model)
 
     def announce(size: int) -> None:  # every input checked, the sweep created
         stdout_console().print(
@@ -122,6 +108,37 @@ def sweep(
         on_start=announce,
     )
     _emit_outcome(outcome, directory, output_format)
+
+
+def sweep_spec(
+    fields: dict[str, Any],
+    spec_fields: dict[str, Any],
+    grid: list[str] | None,
+    config: Path | None,
+    set_values: list[str] | None,
+) -> SweepSpec:
+    """Return the SweepSpec of the sweep flags (``neuralab sweep`` and ``neuralab slurm sweep``).
+
+    The base config: SWEEP_DEFAULTS, then ``--config``, ``--set`` and the TrainConfig flags.
+    """
+    from neuralab.config import (
+        config_to_dict,
+        convert_fields,
+        make_config,
+        parse_overrides,
+        read_config_file,
+    )
+    from neuralab.errors import NeuralabError
+    from neuralab.studies.sweep.grid import parse_grid
+
+    if not grid:
+        raise NeuralabError(f"give at least one --grid field=values. {_EXAMPLE}")
+    values = {**SWEEP_DEFAULTS, **(read_config_file(config) if config else {})}
+    base = make_config(TrainConfig, {**values, **parse_overrides(set_values or []), **fields})
+    axes = [parse_grid(text, TrainConfig) for text in grid]
+    base_values = config_to_dict(base)
+    base_values.pop("run_dir", None)
+    return SweepSpec.from_axes(base_values, axes, **convert_fields(SweepSpec, spec_fields))
 
 
 @sweep_app.command("worker")

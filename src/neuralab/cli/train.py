@@ -33,6 +33,8 @@ Examples:
   neuralab train --model resnet18 --weights resnet18.pth --freeze-backbone --data gtsrb
 
   neuralab train --resume runs/digits-cnn-20260101-120000 --epochs 20
+
+  neuralab train --data npz:gtsrb-32.npz --nproc 2 --batch-size 128   (two processes, DDP)
 """
 
 
@@ -47,6 +49,16 @@ def train_command(
     ),
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
+    ),
+    nproc: int | None = typer.Option(
+        None,
+        "--nproc",
+        help="Train on N processes of this machine (torchrun, DDP; the batch size is the "
+        "global batch).",
+        show_default=False,
+    ),
+    max_restarts: int = typer.Option(
+        0, "--max-restarts", help="With --nproc: restarts after a process dies (each resumes)."
     ),
     overwrite: bool = typer.Option(
         False,
@@ -67,11 +79,25 @@ def train_command(
         resolved = load_config(TrainConfig, config, overrides)
     if resume is not None and overwrite:
         raise NeuralabError("give --resume RUN_DIR or --overwrite, not both")
-    train(
+    if nproc is None:
+        if max_restarts:
+            raise NeuralabError("--max-restarts restarts the processes of --nproc N: give both")
+        train(
+            resolved,
+            progress=progress,
+            resume=resume is not None,
+            console=stdout_console(),
+            overwrite=overwrite,
+        )
+        return
+    from neuralab.vision.launch import launch_training
+
+    launch_training(
         resolved,
-        progress=progress,
+        nproc=nproc,
         resume=resume is not None,
-        console=stdout_console(),
+        max_restarts=max_restarts,
+        progress=progress,
         overwrite=overwrite,
     )
 

@@ -21,7 +21,8 @@ from neuralab.playground.compare import CompareResult, compare_grid, grid_config
 from neuralab.playground.config import PlaygroundConfig
 from neuralab.playground.plan import load_data, make_plan
 from neuralab.playground.run import PlaygroundResult, resolve_log_every, train_playground
-from neuralab.report.playground_figures import compare_figure, save_run_figures
+from neuralab.report.compare_figures import compare_figure
+from neuralab.report.playground_figures import save_run_figures
 from neuralab.report.playground_tables import epoch_line, flatten_row, grid_metrics_csv, run_header
 from neuralab.report.tabular import Column, csv_table, row_keys
 from neuralab.rundir import RunDirectory, check_new_run_directory, default_run_path

@@ -94,6 +94,59 @@ def shuffling_figure(
     return figure
 
 
+def gd_scaling_figure(rows: Sequence[Mapping[str, Any]], *, target_loss: float) -> Figure:
+    """Return the cost of reaching ``target_loss`` against the data size n, one line per
+    variant: epochs (left) and training seconds (right), both on log scales; hollow markers:
+    the budget ran out first (a lower bound)."""
+    figure, axes = _figure(2, 1, width=4.2, height=3.2)
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        mine = [r for r in rows if r["variant"] == variant]
+        for ax, key in zip(axes[0], ("epochs", "seconds"), strict=True):
+            line = ax.plot([r["n"] for r in mine], [r[key] for r in mine], "-o", label=variant)
+            missed = [r for r in mine if not r["reached"]]
+            ax.scatter(
+                [r["n"] for r in missed],
+                [r[key] for r in missed],
+                s=80,
+                facecolors="white",
+                edgecolors=line[0].get_color(),
+                zorder=3,
+            )
+    for ax, label in zip(axes[0], ("epochs", "training seconds"), strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("examples n (half for training)")
+        ax.set_ylabel(f"{label} to reach loss {target_loss:g}")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    return figure
+
+
+def shuffling_trace_figure(
+    traces: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    data: str,
+    hidden: Sequence[int],
+    lr: float,
+) -> Figure:
+    """Return the mechanism over updates, sorted (red) vs shuffled (green): the dead fraction
+    of hidden ReLUs (left) and the share of training points predicted +1 (right)."""
+    figure, axes = _figure(2, 1, width=4.4, height=3.2)
+    for (label, points), colour in zip(traces.items(), ("tab:red", "tab:green"), strict=True):
+        steps = [p["step"] for p in points]
+        axes[0][0].plot(steps, [p["dead"] for p in points], color=colour, label=label)
+        axes[0][1].plot(steps, [p["positive"] for p in points], color=colour, label=label)
+    axes[0][0].set_ylabel("dead ReLUs (fraction of hidden units)")
+    axes[0][1].set_ylabel("training points predicted +1")
+    for ax in axes[0]:
+        ax.set_xlabel("updates (SGD, batch size 1)")
+        ax.set_ylim(-0.03, 1.03)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    figure.suptitle(f"ReLU {tuple(hidden)} on {data}, lr {lr:g}, seed 0")
+    return figure
+
+
 def gd_variants_loss_figure(
     histories: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
@@ -234,11 +287,13 @@ def _figure(
 __all__ = [
     "FIGURE_DPI",
     "activation_fit_figure",
+    "gd_scaling_figure",
     "gd_variants_escape_figure",
     "gd_variants_loss_figure",
     "initialization_figure",
     "regularization_figure",
     "shuffling_figure",
+    "shuffling_trace_figure",
     "vanishing_gradients_figure",
     "zero_init_figure",
 ]

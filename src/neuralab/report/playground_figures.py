@@ -6,8 +6,7 @@
 - :func:`loss_figure`: training and test loss per epoch (log scale);
 - :func:`grad_norm_figure`: ||dJ/dW_l||_F per layer and epoch (log scale): vanishing gradients
   show as the first layers' curves lying decades below the last one's;
-- :func:`compare_figure`: small multiples of a comparison grid, a boundary and a loss curve per
-  cell.
+- the comparison grid's small multiples: :mod:`neuralab.report.compare_figures`.
 
 Figures are built with matplotlib's object API (no pyplot state), saved through
 :func:`neuralab.atomic.save_figure`.
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from neuralab.playground.compare import CompareResult
     from neuralab.playground.session import PlaygroundResult
 
 ORANGE = "#f59322"  # TF Playground's class -1 colour
@@ -43,7 +41,7 @@ def _colormap() -> Any:
     return LinearSegmentedColormap.from_list("playground", [ORANGE, PALE, BLUE])
 
 
-def _figure(width: float, height: float, dpi: int = 100) -> Figure:
+def new_figure(width: float, height: float, dpi: int = 100) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=dpi, layout="constrained")
@@ -231,7 +229,7 @@ def _title(result: PlaygroundResult) -> str:
 
 def boundary_figure(result: PlaygroundResult, *, resolution: int = 120) -> Figure:
     """Return the TF Playground picture of a trained network (train filled, test hollow)."""
-    figure = _figure(4.4, 4.6)
+    figure = new_figure(4.4, 4.6)
     ax = figure.subplots()
     draw_boundary(ax, result, resolution=resolution)
     ax.set_title(_title(result), fontsize=9)
@@ -240,7 +238,7 @@ def boundary_figure(result: PlaygroundResult, *, resolution: int = 120) -> Figur
     return figure
 
 
-def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+def history_series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
     epochs, values = [], []
     for row in history:
         value = row.get(key)
@@ -253,7 +251,7 @@ def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[fl
 def draw_losses(ax: Axes, history: list[dict[str, Any]], *, legend: bool = True) -> None:
     """Draw training (solid) and test (dashed) loss against epochs on ``ax``."""
     for key, style, label in (("train_loss", "-", "train"), ("test_loss", "--", "test")):
-        epochs, values = _series(history, key)
+        epochs, values = history_series(history, key)
         if epochs:
             ax.plot(
                 epochs,
@@ -264,7 +262,7 @@ def draw_losses(ax: Axes, history: list[dict[str, Any]], *, legend: bool = True)
                 marker="o" if len(epochs) < 30 else None,  # a few points: show each one
                 markersize=3,
             )
-    _, values = _series(history, "train_loss")
+    _, values = history_series(history, "train_loss")
     if values and min(values) > 0 and max(values) / min(values) > 10:
         ax.set_yscale("log")  # only when the loss falls by more than a decade
     _epoch_axis(ax, history)
@@ -284,7 +282,7 @@ def _epoch_axis(ax: Axes, history: list[dict[str, Any]]) -> None:
 
 def loss_figure(result: PlaygroundResult) -> Figure:
     """Return the training and test loss curves of ``result``."""
-    figure = _figure(5.0, 3.2)
+    figure = new_figure(5.0, 3.2)
     ax = figure.subplots()
     draw_losses(ax, result.history)
     ax.set_xlabel("epoch")
@@ -296,7 +294,7 @@ def loss_figure(result: PlaygroundResult) -> Figure:
 
 def grad_norm_figure(result: PlaygroundResult) -> Figure:
     """Return ||dJ/dW_l||_F per layer against epochs (log scale)."""
-    figure = _figure(5.0, 3.2)
+    figure = new_figure(5.0, 3.2)
     ax = figure.subplots()
     layers = len(result.history[0]["grad_norm"])
     colors = _layer_colors(layers)
@@ -349,56 +347,3 @@ def save_run_figures(result: PlaygroundResult, directory: str | Path) -> dict[st
         "grad_norm": grad_norm_figure(result),
     }
     return {name: save_figure(figure, folder / f"{name}.png") for name, figure in made.items()}
-
-
-def compare_figure(grid: CompareResult, *, resolution: int = 60) -> Figure:
-    """Return small multiples of a comparison grid: per cell a boundary over its loss curves.
-
-    The last axis runs along the columns, the other axes' combinations down the rows. The
-    boundary is the first seed's network; the loss plot shows every seed's training loss, all
-    cells on one shared scale so that they can be compared at a glance.
-    """
-    columns = len(grid.axes[-1][1]) if grid.axes else 1
-    rows = math.ceil(len(grid.cells) / columns)
-    figure = _figure(2.1 * columns + 0.4, 3.05 * rows + 0.3, dpi=80)
-    outer = figure.add_gridspec(rows, columns)
-    loss_axes = []
-    low, high = math.inf, 0.0
-    for index, cell in enumerate(grid.cells):
-        spec = outer[index // columns, index % columns].subgridspec(2, 1, height_ratios=[2.2, 1])
-        top = figure.add_subplot(spec[0])
-        bottom = figure.add_subplot(spec[1])
-        first = cell.results[0]
-        draw_boundary(top, first, resolution=resolution, point_size=5)
-        title = cell.label
-        accuracy = cell.mean.get("test_acc")
-        if accuracy is not None and math.isfinite(accuracy):
-            title += f"\ntest acc {accuracy:.0%}"
-        elif cell.mean.get("test_loss") is not None:
-            title += f"\ntest loss {cell.mean['test_loss']:.3g}"
-        if cell.diverged:
-            title += f" ({cell.diverged} diverged)"
-        top.set_title(title, fontsize=7.5)
-        for result in cell.results:
-            epochs, values = _series(result.history, "train_loss")
-            if epochs:
-                bottom.plot(epochs, values, color=BLUE, linewidth=0.9, alpha=0.8)
-                positive = [v for v in values if v > 0]
-                if positive:
-                    low, high = min(low, min(positive)), max(high, max(positive))
-        bottom.tick_params(labelsize=6)
-        if index % columns == 0:
-            bottom.set_ylabel("train loss", fontsize=7)
-        bottom.grid(alpha=0.3)
-        loss_axes.append(bottom)
-    for ax in loss_axes:
-        if high > 0 and low < math.inf:
-            ax.set_yscale("log")
-            ax.set_ylim(low / 1.5, high * 1.5)
-    figure.suptitle(
-        f"{grid.base.data}: "
-        + " x ".join(name for name, _ in grid.axes)
-        + f" ({len(grid.seeds)} seed{'s' if len(grid.seeds) > 1 else ''}; training loss below)",
-        fontsize=9,
-    )
-    return figure

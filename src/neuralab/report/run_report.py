@@ -61,20 +61,24 @@ def format_header() -> str:
 
 
 class EpochTable:
-    """Prints the run's messages and epoch rows to a console and appends them to train.log."""
+    """Prints the run's messages and epoch rows to a console and appends them to train.log.
 
-    def __init__(self, console: Console, run: RunDirectory) -> None:
+    Without a run directory (the ranks other than 0 of a multi-process run) it only prints.
+    """
+
+    def __init__(self, console: Console, run: RunDirectory | None) -> None:
         self.console = console
         self.run = run
 
     def say(self, text: str) -> None:
         """Print ``text`` and append it to train.log."""
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
-        self.run.log(text)
+        self.log_only(text)
 
     def log_only(self, text: str) -> None:
         """Append ``text`` to train.log only (errors: the CLI prints them itself)."""
-        self.run.log(text)
+        if self.run is not None:
+            self.run.log(text)
 
     def header(self) -> None:
         """Print the header of the epoch table."""
@@ -139,6 +143,8 @@ def write_run_report(
 def _report_text(
     run: RunDirectory, result: Any, per_class: np.ndarray, classes: Sequence[str], config: Any
 ) -> str:
+    from neuralab.vision.config import model_label
+
     worst = np.argsort(np.nan_to_num(per_class, nan=2.0))[: min(5, len(classes))]
     worst_rows = [
         {"class": f"{i}: {classes[i]}", "acc": _percent(per_class[i])} for i in worst.tolist()
@@ -146,7 +152,7 @@ def _report_text(
     lines = [
         f"# Training run `{run.path.name}`",
         "",
-        f"{config.model} on {config.data}, {len(run.rows)} epochs of batch size "
+        f"{model_label(config)} on {config.data}, {len(run.rows)} epochs of batch size "
         f"{config.batch_size}, {config.optimizer}{' + SAM' if config.sam else ''} "
         f"with peak lr {config.lr:g} ({config.schedule} schedule), seed {config.seed}.",
         "",

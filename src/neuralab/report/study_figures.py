@@ -132,6 +132,67 @@ def sweep_figure(
     return figure
 
 
+def dropout_figure(
+    rows: Sequence[Mapping[str, Any]], *, short_epochs: int, long_epochs: int
+) -> Figure:
+    """Return validation accuracy against the dropout rate p, one line per batch-norm setting.
+
+    Solid with error bars: the ``short_epochs`` runs (mean +- std over seeds, ``val_mean`` and
+    ``val_std``); dashed: the ``long_epochs`` runs (``val_long``) where present; x on the bottom
+    edge: rates whose runs all failed; a ring marks each setting's chosen rate.
+    """
+    figure, axes = _figure(7, 4.2)
+    failed_x: list[float] = []
+    for bn in dict.fromkeys(bool(row["batch_norm"]) for row in rows):
+        mine = sorted((r for r in rows if bool(r["batch_norm"]) == bn), key=lambda r: r["dropout"])
+        label = f"batch norm {'on' if bn else 'off'}"
+        ok = [r for r in mine if r["val_mean"] is not None]
+        line = axes.errorbar(
+            [r["dropout"] for r in ok],
+            [r["val_mean"] for r in ok],
+            yerr=[r["val_std"] for r in ok],
+            marker="o",
+            capsize=4,
+            label=f"{label}, {short_epochs} epoch{'s' if short_epochs > 1 else ''}",
+        )
+        color = line.lines[0].get_color()
+        chosen = [r for r in ok if str(r.get("status", "")).startswith("chosen")]
+        axes.scatter(
+            [r["dropout"] for r in chosen],
+            [r["val_mean"] for r in chosen],
+            s=160,
+            facecolors="none",
+            edgecolors=color,
+            zorder=3,
+        )
+        long = [r for r in mine if r.get("val_long") is not None]
+        if long:
+            axes.plot(
+                [r["dropout"] for r in long],
+                [r["val_long"] for r in long],
+                "--s",
+                color=color,
+                markersize=4,
+                label=f"{label}, {long_epochs} epochs",
+            )
+        failed_x += [r["dropout"] for r in mine if r["val_mean"] is None]
+    if failed_x:
+        axes.scatter(
+            failed_x,
+            [axes.get_ylim()[0]] * len(failed_x),
+            marker="x",
+            color="crimson",
+            label="all runs failed (excluded)",
+            zorder=3,
+        )
+    axes.set_xlabel("dropout rate p")
+    axes.set_ylabel("validation accuracy")
+    axes.set_title("Dropout rate on validation data (ring: chosen)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure
+
+
 def _figure(width: float, height: float) -> tuple[Figure, Any]:
     from matplotlib.figure import Figure
 
@@ -139,4 +200,4 @@ def _figure(width: float, height: float) -> tuple[Figure, Any]:
     return figure, figure.subplots()
 
 
-__all__ = ["FIGURE_DPI", "curves_figure", "loss_profile_figure", "sweep_figure"]
+__all__ = ["FIGURE_DPI", "curves_figure", "dropout_figure", "loss_profile_figure", "sweep_figure"]

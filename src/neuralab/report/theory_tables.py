@@ -14,14 +14,11 @@ from neuralab.report.tabular import Column, Table
 
 if TYPE_CHECKING:
     from neuralab.theory.activation_properties import ActivationProperties
-    from neuralab.theory.boolean import (
-        BooleanNetwork,
-        CandidateCheck,
-        SearchResult,
-        TruthTableResult,
-    )
+    from neuralab.theory.boolean import BooleanNetwork, TruthTableResult
+    from neuralab.theory.boolean_search import CandidateCheck, SearchResult
     from neuralab.theory.gradients import GradientReport
-    from neuralab.theory.perceptron import Perceptron, ScaleDemo, SigmoidLimit
+    from neuralab.theory.perceptron import Perceptron
+    from neuralab.theory.step_network import ScaleDemo, SigmoidLimit
 
 
 def _number(value: float) -> str:

@@ -58,7 +58,8 @@ for _study in (
     ),
     Study(
         "dropout",
-        "dropout p = 0.0..0.9 for a CNN, chosen on validation over seeds, tested once",
+        "dropout p = 0.0..0.9 for a CNN without and with batch norm, chosen on validation "
+        "over seeds, tested once; 1- vs 10-epoch ranking",
         dropout_study.DropoutStudyConfig,
         dropout_study.QUICK,
         dropout_study.run_dropout_study,

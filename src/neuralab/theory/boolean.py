@@ -1,4 +1,6 @@
-"""Boolean networks: truth tables of two-layer networks, naming Boolean functions, weight search.
+"""Boolean networks: truth tables of two-layer networks, naming Boolean functions.
+
+The search over weight values and the check of proposed weights: :mod:`neuralab.theory.boolean_search`.
 
 The course's network for n inputs x = (A, B, ...) in {0, 1}^n:
 
@@ -17,9 +19,8 @@ is "not Boolean".
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -29,20 +30,20 @@ from neuralab.theory.activations import get_activation
 
 __all__ = [
     "BooleanNetwork",
-    "CandidateCheck",
-    "SearchResult",
+    "check_network_shapes",
+    "forward",
+    "input_combinations",
+    "input_names",
+    "output_tolerance",
     "TruthTableResult",
     "boolean_function_names",
-    "check_candidates",
     "evaluate_network",
     "name_boolean_function",
-    "search_weights",
     "target_bits",
 ]
 
 EXACT_TOLERANCE = 1e-6  # outputs this close to 0 or 1 count as 0 or 1
 SIGMOID_TOLERANCE = 0.05  # ... when the output unit is a sigmoid, which never reaches 0 or 1
-SEARCH_LIMIT = 10_000_000  # largest number of weight assignments search_weights enumerates
 MAX_INPUTS = 16  # 2^16 = 65,536 truth-table rows
 
 # The 16 two-input functions, indexed by their outputs on 00, 01, 10, 11 read as a binary number.
@@ -52,7 +53,7 @@ TWO_INPUT_NAMES = (
 )  # fmt: skip
 
 
-def _input_names(inputs: int) -> list[str]:
+def input_names(inputs: int) -> list[str]:
     return (
         [chr(ord("A") + i) for i in range(inputs)]
         if inputs <= 26
@@ -93,7 +94,7 @@ def _bits_table(inputs: int) -> dict[str, tuple[int, ...]]:
             "MAJORITY": 2 * ones > inputs,
             "MINORITY": 2 * ones < inputs,
         }
-    for i, name in enumerate(_input_names(inputs)):
+    for i, name in enumerate(input_names(inputs)):
         columns[name] = X[:, i]
         columns[f"NOT {name}"] = 1 - X[:, i]
     for k in range(2, inputs):
@@ -185,7 +186,7 @@ class BooleanNetwork:
     b2: torch.Tensor | None = None  # (outputs,)
 
 
-def _check_shapes(network: BooleanNetwork, inputs: int | None = None) -> None:
+def check_network_shapes(network: BooleanNetwork, inputs: int | None = None) -> None:
     W1, W2 = network.W1, network.W2
     if W1.dim() != 2 or W2.dim() != 2:
         raise NeuralabError(
@@ -209,7 +210,7 @@ def _check_shapes(network: BooleanNetwork, inputs: int | None = None) -> None:
             raise NeuralabError(f"{name} has {bias.numel()} entries; expected {what} = {size}")
 
 
-def _forward(
+def forward(
     X: torch.Tensor,
     W1: torch.Tensor,
     W2: torch.Tensor,
@@ -231,7 +232,7 @@ def _forward(
     return hidden, out
 
 
-def _tolerance(tolerance: float | None, output_activation: str | None) -> float:
+def output_tolerance(tolerance: float | None, output_activation: str | None) -> float:
     if tolerance is not None:
         if not 0 <= tolerance < 0.5:
             raise NeuralabError(f"tolerance {tolerance} must be in [0, 0.5)")
@@ -276,165 +277,17 @@ def evaluate_network(
         None if b1 is None else torch.as_tensor(b1, dtype=torch.float64).reshape(-1),
         None if b2 is None else torch.as_tensor(b2, dtype=torch.float64).reshape(-1),
     )
-    _check_shapes(network)
+    check_network_shapes(network)
     get_activation(activation)  # unknown names: the table's error, before any computation
     if output_activation is not None:
         get_activation(output_activation)
-    tol = _tolerance(tolerance, output_activation)
+    tol = output_tolerance(tolerance, output_activation)
     inputs = network.W1.shape[1]
     X = input_combinations(inputs)
-    hidden, out = _forward(
+    hidden, out = forward(
         X, network.W1, network.W2, network.b1, network.b2, activation, output_activation
     )
     names = [name_boolean_function(out[:, k], tol) for k in range(out.shape[1])]
     return TruthTableResult(
-        network, activation, output_activation, tol, _input_names(inputs), X, hidden, out, names
+        network, activation, output_activation, tol, input_names(inputs), X, hidden, out, names
     )
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Every weight assignment from a value set, and those that compute the target."""
-
-    target: str
-    target_outputs: torch.Tensor  # (2^inputs,)
-    values: tuple[float, ...]
-    inputs: int
-    hidden: int
-    bias: bool
-    activation: str
-    output_activation: str | None
-    tolerance: float
-    weights_per_network: int  # hidden inputs + hidden (+ hidden + 1 with bias)
-    space: int  # len(values) ** weights_per_network: every assignment was tried
-    count: int  # assignments computing the target
-    solutions: list[BooleanNetwork]  # the first ``keep`` of them, in enumeration order
-
-
-def _unpack(flat: torch.Tensor, inputs: int, hidden: int, bias: bool) -> tuple[torch.Tensor, ...]:
-    """Split (batch, weights) into W1, W2, b1, b2; order: W1 row-major, W2, b1, b2."""
-    batch = flat.shape[0]
-    at = hidden * inputs
-    W1 = flat[:, :at].reshape(batch, hidden, inputs)
-    W2 = flat[:, at : at + hidden].reshape(batch, 1, hidden)
-    if not bias:
-        return W1, W2, None, None  # type: ignore[return-value]
-    b1 = flat[:, at + hidden : at + 2 * hidden]
-    b2 = flat[:, at + 2 * hidden :]
-    return W1, W2, b1, b2
-
-
-def search_weights(
-    target: str,
-    values: Sequence[float] = (-1, 0, 1),
-    hidden: int = 2,
-    bias: bool = False,
-    inputs: int | None = None,
-    *,
-    activation: str = "relu",
-    output_activation: str | None = None,
-    tolerance: float | None = None,
-    keep: int = 100,
-    chunk: int = 65_536,
-    progress: Callable[[int, int], None] | None = None,
-) -> SearchResult:
-    """Return how many weight assignments with entries from ``values`` compute ``target``.
-
-    Every network with ``hidden`` hidden units (one output) whose weights (and biases with
-    ``bias``) are drawn from ``values`` is evaluated on the whole truth table: the search space
-    has len(values)^(number of weights) networks, enumerated in chunks with torch; above
-    ``SEARCH_LIMIT`` the search is refused, saying how large it would be. Networks that differ
-    only by the order of their hidden units are counted separately. ``progress(done, total)`` is
-    called after each chunk.
-    """
-    name, bits = target_bits(target, inputs)
-    n = bits.numel().bit_length() - 1
-    choices = sorted({float(v) for v in values})
-    if not choices or any(not math.isfinite(v) for v in choices):
-        raise NeuralabError(f"values {list(values)!r} must be a non-empty set of finite numbers")
-    if hidden < 1:
-        raise NeuralabError(f"hidden {hidden} must be >= 1")
-    get_activation(activation)
-    if output_activation is not None:
-        get_activation(output_activation)
-    count_weights = hidden * n + hidden + (hidden + 1 if bias else 0)
-    space = len(choices) ** count_weights
-    if space > SEARCH_LIMIT:
-        raise NeuralabError(
-            f"the search space has {len(choices)}^{count_weights} = {space:,} networks "
-            f"({count_weights} weights, {len(choices)} values each); the limit is "
-            f"{SEARCH_LIMIT:,}: use fewer values, fewer hidden units or no bias"
-        )
-    tol = _tolerance(tolerance, output_activation)
-    X = input_combinations(n)
-    table = torch.tensor(choices, dtype=torch.float64)
-    # digit d of an assignment's index picks the value of weight d (weight 0 varies slowest)
-    places = len(choices) ** torch.arange(count_weights - 1, -1, -1)
-    count, solutions = 0, list[BooleanNetwork]()
-    for start in range(0, space, chunk):
-        index = torch.arange(start, min(start + chunk, space)).unsqueeze(1)
-        flat = table[(index // places) % len(choices)]  # (chunk, weights)
-        W1, W2, b1, b2 = _unpack(flat, n, hidden, bias)
-        _, out = _forward(X, W1, W2, b1, b2, activation, output_activation)  # (chunk, rows, 1)
-        match = ((out[..., 0] - bits).abs() <= tol).all(dim=1)
-        count += int(match.sum())
-        for k in match.nonzero().flatten().tolist()[: max(0, keep - len(solutions))]:
-            solutions.append(
-                BooleanNetwork(
-                    W1[k], W2[k], None if b1 is None else b1[k], None if b2 is None else b2[k]
-                )
-            )
-        if progress is not None:
-            progress(min(start + chunk, space), space)
-    return SearchResult(
-        name, bits, tuple(choices), n, hidden, bias, activation, output_activation, tol,
-        count_weights, space, count, solutions,
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class CandidateCheck:
-    """Whether one candidate network computes the target, and what it computes instead."""
-
-    network: BooleanNetwork
-    outputs: torch.Tensor  # (2^inputs,)
-    computes_target: bool
-    computed: str  # the name of the function it computes (or "not Boolean")
-
-
-def check_candidates(
-    target: str,
-    candidates: Sequence[BooleanNetwork | tuple[torch.Tensor, ...]],
-    *,
-    inputs: int | None = None,
-    activation: str = "relu",
-    output_activation: str | None = None,
-    tolerance: float | None = None,
-) -> list[CandidateCheck]:
-    """Return, for each candidate (W1, W2[, b1, b2]), whether it computes ``target``.
-
-    Each candidate must have one output and as many inputs as the target's truth table.
-    """
-    _, bits = target_bits(target, inputs)
-    n = bits.numel().bit_length() - 1
-    tol = _tolerance(tolerance, output_activation)
-    checks = []
-    for number, candidate in enumerate(candidates, start=1):
-        network = candidate if isinstance(candidate, BooleanNetwork) else BooleanNetwork(*candidate)
-        try:
-            _check_shapes(network, n)
-        except NeuralabError as error:
-            raise NeuralabError(f"candidate {number}: {error}") from None
-        if network.W2.shape[0] != 1:
-            raise NeuralabError(
-                f"candidate {number}: W2 has {network.W2.shape[0]} rows; expected outputs x "
-                f"hidden = 1x{network.W2.shape[1]} (one output for one target function)"
-            )
-        result = evaluate_network(
-            network.W1, network.W2, network.b1, network.b2, activation,
-            output_activation=output_activation, tolerance=tol,
-        )  # fmt: skip
-        outputs = result.outputs[:, 0]
-        matches = bool(((outputs - bits).abs() <= tol).all())
-        checks.append(CandidateCheck(result.network, outputs, matches, result.names[0]))
-    return checks

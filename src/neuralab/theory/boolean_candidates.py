@@ -2,7 +2,7 @@
 
 A student's proposed weights, as ``neuralab logic search TARGET --check ... --candidate ...``
 takes them, become :class:`~neuralab.theory.boolean.BooleanNetwork` values for
-:func:`~neuralab.theory.boolean.check_candidates`.
+:func:`~neuralab.theory.boolean_search.check_candidates`.
 """
 
 from __future__ import annotations

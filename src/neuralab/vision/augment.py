@@ -71,11 +71,21 @@ class Augmentation:
         """Return whether any geometric transform (shift, rotation, zoom) is switched on."""
         return self.translate > 0 or self.rotate > 0 or self.scale != (1.0, 1.0)
 
-    def __call__(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def __call__(
+        self,
+        images: Tensor,
+        generator: torch.Generator | None = None,
+        *,
+        rows: tuple[int, int, int] | None = None,
+    ) -> Tensor:
         """Return a randomly transformed copy of ``images`` (float (N, C, H, W), same device).
 
         Random numbers come from ``generator`` (drawn on its device, so a generator on the
         images' device keeps everything there); ``None`` uses torch's global generator.
+        ``rows=(n, lo, hi)`` says the images are rows lo..hi-1 of a batch of n (one process's
+        shard of a global batch): the random numbers of all n images are drawn and rows lo..hi-1
+        of them applied, so each image is transformed as one process would transform it, and
+        the generators of all processes stay in step.
         """
         if images.dim() != 4 or not images.is_floating_point():
             raise NeuralabError(
@@ -83,48 +93,67 @@ class Augmentation:
                 f"{images.dtype} {tuple(images.shape)}"
             )
         n = images.shape[0]
-        if n == 0:
+        total, lo, hi = rows if rows is not None else (n, 0, n)
+        if hi - lo != n or not 0 <= lo <= hi <= total:
+            raise NeuralabError(f"augmentation rows {rows} do not fit a batch of {n} images")
+        if total == 0:
             return images
+        draw = _Draws(total, lo, hi, images, generator)
         out = images
         if self.is_geometric:
-            theta = self._affine_matrices(n, images, generator)
+            theta = self._affine_matrices(draw)
             out = affine_resample(images, theta, padding_mode=self.padding_mode)
         elif self.hflip:
-            flip = self._uniform(n, 0.0, 1.0, images, generator) < 0.5
+            flip = draw.uniform(0.0, 1.0) < 0.5
             out = torch.where(flip.view(n, 1, 1, 1), images.flip(-1), images)
         if self.brightness > 0 or self.contrast > 0:
-            out = self._colour_jitter(out, generator)
+            out = self._colour_jitter(out, draw)
         if self.noise > 0:
-            noise = torch.randn(out.shape, generator=generator, device=_device_of(generator, out))
+            noise = draw.normal(out.shape[1:])
             out = (out + self.noise * noise.to(out.device, out.dtype)).clamp_(0.0, 1.0)
         return out
 
-    def _affine_matrices(self, n: int, images: Tensor, generator: torch.Generator | None) -> Tensor:
+    def _affine_matrices(self, draw: _Draws) -> Tensor:
         """Return random (N, 2, 3) output-to-input matrices, see :func:`affine_matrices`."""
-        angle = self._uniform(n, -self.rotate, self.rotate, images, generator)
-        scale = self._uniform(n, self.scale[0], self.scale[1], images, generator)
-        shift = self._uniform(2 * n, -self.translate, self.translate, images, generator).view(n, 2)
+        angle = draw.uniform(-self.rotate, self.rotate)
+        scale = draw.uniform(self.scale[0], self.scale[1])
+        shift = draw.uniform(-self.translate, self.translate, per_image=2).view(-1, 2)
         flip = None
         if self.hflip:
-            flip = self._uniform(n, 0.0, 1.0, images, generator) < 0.5
+            flip = draw.uniform(0.0, 1.0) < 0.5
         return affine_matrices(angle, scale, shift, flip)
 
-    def _colour_jitter(self, images: Tensor, generator: torch.Generator | None) -> Tensor:
+    def _colour_jitter(self, images: Tensor, draw: _Draws) -> Tensor:
         # c (b x - mean(b x)) + mean(b x) = (b c) x + b (1 - c) mean(x): one pass over the pixels
         n = images.shape[0]
-        b = self._uniform(n, 1 - self.brightness, 1 + self.brightness, images, generator)
-        c = self._uniform(n, 1 - self.contrast, 1 + self.contrast, images, generator)
+        b = draw.uniform(1 - self.brightness, 1 + self.brightness)
+        c = draw.uniform(1 - self.contrast, 1 + self.contrast)
         mean = images.flatten(1).mean(1)
         shift = (b * (1 - c) * mean).view(n, 1, 1, 1)
         # mul + add_ rather than addcmul: the broadcast addcmul is ~3x slower on a CPU
         return images.mul((b * c).view(n, 1, 1, 1)).add_(shift).clamp_(0.0, 1.0)
 
-    @staticmethod
-    def _uniform(
-        n: int, low: float, high: float, images: Tensor, generator: torch.Generator | None
-    ) -> Tensor:
-        u = torch.rand(n, generator=generator, device=_device_of(generator, images))
-        return (low + (high - low) * u).to(images.device, images.dtype)
+
+class _Draws:
+    """Random numbers for a batch of ``total`` images, of which rows lo..hi-1 are returned."""
+
+    def __init__(
+        self, total: int, lo: int, hi: int, images: Tensor, generator: torch.Generator | None
+    ) -> None:
+        self.total, self.lo, self.hi = total, lo, hi
+        self.images, self.generator = images, generator
+        self.device = generator.device if generator is not None else images.device
+
+    def uniform(self, low: float, high: float, *, per_image: int = 1) -> Tensor:
+        """Return U(low, high) numbers, ``per_image`` for each of rows lo..hi-1 (flat)."""
+        u = torch.rand(self.total * per_image, generator=self.generator, device=self.device)
+        u = u[self.lo * per_image : self.hi * per_image]
+        return (low + (high - low) * u).to(self.images.device, self.images.dtype)
+
+    def normal(self, shape: torch.Size) -> Tensor:
+        """Return N(0, 1) numbers of shape (hi - lo, *shape)."""
+        z = torch.randn((self.total, *shape), generator=self.generator, device=self.device)
+        return z[self.lo : self.hi]
 
 
 def affine_matrices(
@@ -176,10 +205,6 @@ def _sampling_grid(theta: Tensor, h: int, w: int) -> Tensor:
         [xs.expand(h, w), ys.view(h, 1).expand(h, w), torch.ones_like(xs).expand(h, w)], -1
     )  # (H, W, 3)
     return torch.einsum("hwk,njk->nhwj", base, theta)
-
-
-def _device_of(generator: torch.Generator | None, images: Tensor) -> torch.device:
-    return generator.device if generator is not None else images.device
 
 
 _PRESETS: Registry[Augmentation | None] = Registry("augmentation preset")

@@ -28,7 +28,8 @@ MONITORS: tuple[str, ...] = typing.get_args(MonitorName)
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
 
 # fields a resumed run may change without breaking "same run": how long it runs and where
-RESUMABLE_CHANGES = ("epochs", "run_dir", "device")
+# (sync_bn, like the number of processes, only changes how batch statistics are gathered)
+RESUMABLE_CHANGES = ("epochs", "run_dir", "device", "sync_bn")
 
 _DATA, _MODEL, _OPTIMISATION, _RUN = "Data", "Model", "Optimisation", "Run"
 
@@ -161,6 +162,11 @@ class TrainConfig:
         help="Compile the model with torch.compile (a start-up cost; worth it on a GPU)",
         group=_RUN,
     )
+    sync_bn: bool = option(
+        False,
+        help="Several processes: batch-norm mean and variance over the global batch",
+        group=_RUN,
+    )
     seed: int = option(
         0, help="Seeds torch, numpy, python and the loader (CPU runs repeat exactly)", group=_RUN
     )
@@ -189,6 +195,21 @@ class TrainConfig:
                 freeze_backbone=self.freeze_backbone,
             )
         return options
+
+
+def model_label(config: TrainConfig) -> str:
+    """Return the model's name and, where it could start from trained weights, where its
+    weights came from: ``resnet18 (random init)``, ``resnet18 (ImageNet weights)``,
+    ``resnet18 (weights from FILE)``; other models by name alone."""
+    if config.model != "resnet18":
+        return config.model
+    if config.weights:
+        origin = f"weights from {config.weights}"
+    elif config.pretrained:
+        origin = "ImageNet weights"
+    else:
+        origin = "random init"
+    return f"{config.model} ({origin})"
 
 
 def validate(config: TrainConfig) -> None:

@@ -10,14 +10,18 @@ asks for a number.
 Cross-entropy with label smoothing epsilon over K classes, for one sample with logits z and
 label y: CE = -sum_k q_k log softmax(z)_k, with q_k = (1 - epsilon) [k = y] + epsilon / K.
 The reported loss is the mean over all samples of the epoch (not a mean of batch means).
+
+In a multi-process run (``ranks``, see :mod:`neuralab.vision.distributed`) each process runs
+the same loop on its shard of every global batch: its loss is its share of the global batch's
+mean, the sums behind every reported number are all-reduced, and the loss is checked for NaN at
+the same batches on every rank, so all of them stop together.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -26,26 +30,34 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from neuralab.errors import NeuralabError
+from neuralab.vision.progress import ProgressCallback
 from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
 from neuralab.vision.schedules import apply_lr
 
 if TYPE_CHECKING:
     from neuralab.vision.config import TrainConfig
+    from neuralab.vision.distributed import Ranks
 
-# progress(batches_done, images_done, mean_loss_so_far): called from the loop to draw a bar
-ProgressCallback = Callable[[int, int, float], None]
 REPORT_SECONDS = 0.5  # seconds between progress reports (each one a host-device sync point)
+# several processes check the loss at the same batches, not after the same seconds: it is a
+# collective every rank must join
+CHECK_BATCHES = 50
 
 
 class NonFiniteLossError(NeuralabError):
     """The loss became NaN or infinite: training stops, saying at which epoch and batch."""
 
-    def __init__(self, epoch: int, batch: int, value: float) -> None:
+    def __init__(self, epoch: int, batch: int, value: float, note: str = "") -> None:
         self.epoch, self.batch, self.value = epoch, batch, value
         super().__init__(
             f"the loss became {value} at epoch {epoch}, batch {batch}: training stopped "
-            "(lower the learning rate, turn on grad_clip, or check the data)"
+            "(lower the learning rate, turn on grad_clip, or check the data)" + note
         )
+
+    def with_note(self, note: str) -> NonFiniteLossError:
+        """Return the same error with ``note`` appended to its message (still this type, so a
+        sweep can tell a diverged run from any other error)."""
+        return NonFiniteLossError(self.epoch, self.batch, self.value, note)
 
 
 def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
@@ -71,6 +83,8 @@ def train_one_epoch(
     grad_clip: float | None = None,
     amp: bool = False,
     progress: ProgressCallback | None = None,
+    ranks: Ranks | None = None,
+    global_batch_sizes: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
 
@@ -83,16 +97,24 @@ def train_one_epoch(
     and backward passes, and batch-norm running statistics move only on the first.
     A NaN or infinite loss raises :class:`NonFiniteLossError` naming the epoch and the batch
     (checked, and ``progress`` called, every REPORT_SECONDS and at the end of the epoch).
+
+    With ``ranks`` of W > 1 processes, ``model`` is wrapped in DDP and ``loader`` yields this
+    rank's shard of global batches of ``global_batch_sizes``; rank r's loss for a global batch
+    of n images is (W / n) sum over its images of CE_i, whose gradient DDP's average over the
+    ranks turns into the global batch's mean gradient. The returned numbers are over all ranks.
     """
     device = torch.device(device)
     model.train()
     use_sam = isinstance(optimizer, SAM)
+    distributed = ranks is not None and ranks.active
+    if distributed and global_batch_sizes is None:
+        raise NeuralabError("a multi-process epoch needs the loader's global batch sizes")
     # checking the loss needs its value on the host, a sync point on a GPU: done (with the
     # progress bar) every REPORT_SECONDS, and for all remaining batches at the end
     last_report = time.perf_counter()
     loss_sum = torch.zeros((), device=device)  # sum over samples, kept on the device
     correct = torch.zeros((), device=device, dtype=torch.long)
-    batch_losses: list[Tensor] = []  # one 0-d tensor per batch, checked in chunks
+    batch_losses: list[Tensor] = []  # one 0-d tensor per batch (its CE sum), checked in chunks
     checked = 0
     seen = 0
     lr = optimizer.param_groups[0]["lr"]
@@ -103,6 +125,9 @@ def train_one_epoch(
         if upto <= checked:
             return
         values = torch.stack(batch_losses[checked:upto]).float()
+        if distributed:
+            assert ranks is not None
+            values = ranks.all_reduce_sum(values)  # every rank sees every rank's NaN
         finite = torch.isfinite(values)
         if not bool(finite.all()):
             bad = int((~finite).nonzero()[0, 0])
@@ -113,13 +138,18 @@ def train_one_epoch(
         batch = labels.shape[0]
         if lr_schedule is not None:
             lr = apply_lr(optimizer, lr_schedule(step))
+        # one process: the batch mean; W processes: W / n times this rank's sum (see docstring)
+        share = None
+        if distributed:
+            assert ranks is not None and global_batch_sizes is not None
+            share = ranks.world_size / global_batch_sizes[batch_index]
 
         # forward and loss
         with autocast(device, amp):
             logits = model(images)  # (B, K)
-            loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+            loss = _batch_loss(logits, labels, label_smoothing, share)
 
-        # backward and step
+        # backward and step (under DDP each backward all-reduces the gradients)
         loss.backward()
         if use_sam:
             assert isinstance(optimizer, SAM)
@@ -127,9 +157,7 @@ def train_one_epoch(
             disable_running_stats(model)  # the second pass must not move BN's running stats
             try:
                 with autocast(device, amp):
-                    second = F.cross_entropy(
-                        model(images).float(), labels, label_smoothing=label_smoothing
-                    )
+                    second = _batch_loss(model(images), labels, label_smoothing, share)
                 second.backward()
             finally:
                 enable_running_stats(model)
@@ -142,22 +170,27 @@ def train_one_epoch(
         step += 1
 
         # log: sums stay on the device until someone needs a number
-        detached = loss.detach()
-        if label_smoothing:
-            # report the plain cross-entropy, comparable with val and test (the smoothed one
-            # has a floor above 0); it costs one (B, K) log-softmax
-            with torch.no_grad():
-                detached = F.cross_entropy(logits.detach().float(), labels)
+        detached = _reported_loss_sum(loss, logits, labels, label_smoothing, share)
         batch_losses.append(detached)
-        loss_sum += detached * batch
+        loss_sum += detached
         correct += (logits.detach().argmax(dim=1) == labels).sum()
         seen += batch
-        if time.perf_counter() - last_report >= REPORT_SECONDS:
+        if distributed:
+            due = (batch_index + 1) % CHECK_BATCHES == 0
+        else:
+            due = time.perf_counter() - last_report >= REPORT_SECONDS
+        if due:
             last_report = time.perf_counter()
             check(batch_index + 1)
             if progress is not None:
-                progress(batch_index + 1, seen, float(loss_sum) / seen)
+                progress(batch_index + 1, seen, float(loss_sum) / max(seen, 1))
     check(len(batch_losses))
+    if distributed:
+        assert ranks is not None
+        totals = ranks.all_reduce_sum(
+            torch.stack([loss_sum.double(), correct.double(), loss_sum.new_tensor(seen).double()])
+        )
+        loss_sum, correct, seen = totals[0], totals[1].round().long(), int(totals[2].round())
     if progress is not None and seen:
         progress(len(batch_losses), seen, float(loss_sum) / seen)
     if seen == 0:
@@ -176,6 +209,37 @@ def train_one_epoch(
     }
 
 
+def _batch_loss(
+    logits: Tensor, labels: Tensor, label_smoothing: float, share: float | None
+) -> Tensor:
+    """Return the loss to differentiate: the batch's mean CE, or ``share`` times its sum."""
+    if share is None:
+        return F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+    summed = F.cross_entropy(
+        logits.float(), labels, label_smoothing=label_smoothing, reduction="sum"
+    )
+    return summed * share
+
+
+def _reported_loss_sum(
+    loss: Tensor, logits: Tensor, labels: Tensor, label_smoothing: float, share: float | None
+) -> Tensor:
+    """Return the plain cross-entropy summed over the batch (what the table reports).
+
+    Without label smoothing, which only shapes the gradient, one process's loss is already the
+    plain mean; otherwise it costs one (B, K) log-softmax. The plain one is comparable with val
+    and test (the smoothed one has a floor above 0).
+    """
+    batch = labels.shape[0]
+    if share is None and not label_smoothing:
+        return loss.detach() * batch
+    with torch.no_grad():
+        if share is None:
+            return F.cross_entropy(logits.detach().float(), labels) * batch
+        # a rank's shard of the last batch may be empty: a sum, never a mean of nothing
+        return F.cross_entropy(logits.detach().float(), labels, reduction="sum")
+
+
 def _clip(model: nn.Module, grad_clip: float | None) -> None:
     if grad_clip is not None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
@@ -188,13 +252,15 @@ def evaluate(
     device: torch.device | str = "cpu",
     amp: bool = False,
     return_predictions: bool = False,
+    ranks: Ranks | None = None,
 ) -> dict[str, Any]:
     """Return ``{"loss", "acc", "n"}``: mean cross-entropy and accuracy (0..1) over the loader.
 
     Runs in eval mode (dropout off, batch norm on its running statistics) under
     ``torch.inference_mode``; the model's mode is restored afterwards. With
     ``return_predictions`` the dict also holds ``predictions``, ``targets`` (CPU int64) and
-    ``probabilities`` (CPU float32, (n, K)).
+    ``probabilities`` (CPU float32, (n, K)). With ``ranks`` each process evaluates its shard
+    (the loader's) and the sums are all-reduced: every rank returns the numbers of the whole set.
     """
     device = torch.device(device)
     was_training = model.training
@@ -220,6 +286,13 @@ def evaluate(
                     probabilities.append(logits.softmax(dim=1).cpu())
     finally:
         model.train(was_training)
+    if ranks is not None and ranks.active:
+        if return_predictions:
+            raise NeuralabError("predictions are returned by one process, not a sharded one")
+        totals = ranks.all_reduce_sum(
+            torch.stack([loss_sum, correct.double(), loss_sum.new_tensor(seen)])
+        )
+        loss_sum, correct, seen = totals[0], totals[1].round().long(), int(totals[2].round())
     if seen == 0:
         raise NeuralabError("nothing to evaluate: the loader yielded no batches")
     result: dict[str, Any] = {"loss": float(loss_sum) / seen, "acc": int(correct) / seen, "n": seen}
@@ -236,49 +309,6 @@ def confusion_matrix(predictions: Tensor, targets: Tensor, num_classes: int) -> 
     return torch.bincount(index, minlength=num_classes * num_classes).reshape(
         num_classes, num_classes
     )
-
-
-@contextlib.contextmanager
-def epoch_progress(
-    enabled: bool, epoch: int, epochs: int, batches: int
-) -> Iterator[ProgressCallback | None]:
-    """Yield a progress callback drawing a live bar on stderr (batches, loss, images/s, ETA).
-
-    The bar disappears when the epoch ends (the epoch's table row replaces it). Disabled, or
-    with stderr not a terminal (a log file), it yields ``None`` and the loop skips the calls.
-    """
-    if not enabled or not sys.stderr.isatty():  # a live bar only where someone watches it
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from neuralab.console import stderr_console
-
-    bar = Progress(
-        TextColumn(f"epoch {epoch}/{epochs}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TextColumn("{task.fields[speed]:,.0f} img/s"),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-        transient=True,
-    )
-    task = bar.add_task("train", total=batches, loss=float("nan"), speed=0.0)
-    start = time.perf_counter()
-
-    def update(done: int, images: int, loss: float) -> None:
-        elapsed = max(time.perf_counter() - start, 1e-9)
-        bar.update(task, completed=done, loss=loss, speed=images / elapsed)
-
-    with bar:
-        yield update
 
 
 def fitting_batch_size(

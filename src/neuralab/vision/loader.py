@@ -6,6 +6,11 @@ permutation of the indices; a batch is ``images[perm[i : i + B]]``, converted to
 augmented and normalised in a few vectorised tensor operations. There is no per-sample Python,
 no worker process and no host-to-device copy per batch, which is what makes this loop faster
 than a ``DataLoader`` over the same tensors.
+
+Sharded (``shard=(rank, world_size)``, one process of a multi-process run) the loader still
+walks the global batches of one process, with the same permutation and the same augmentation
+draws, and yields this rank's rows of each (:func:`neuralab.vision.distributed.shard_bounds`):
+the ranks' shards of a step together are exactly one process's batch.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from torch import Tensor
 
 from neuralab.errors import NeuralabError
 from neuralab.vision.augment import Augmentation
+from neuralab.vision.distributed import shard_bounds
 
 NORMALIZATION_MODES = ("per_channel", "per_image", "none")
 
@@ -150,7 +156,9 @@ class DeviceLoader:
     Every epoch (every ``iter``) draws a fresh permutation from ``generator`` when ``shuffle``;
     each batch is float32, augmented (if given), normalised and optionally channels_last; labels
     are int64. Random numbers are drawn on the generator's device: pass a generator on the
-    training device to keep everything there.
+    training device to keep everything there. ``batch_size`` is the global batch; with
+    ``shard=(rank, world_size)`` each batch is this rank's rows of it (every rank needs a
+    generator seeded alike).
     """
 
     def __init__(
@@ -166,6 +174,7 @@ class DeviceLoader:
         generator: torch.Generator | None = None,
         drop_last: bool = False,
         channels_last: bool = False,
+        shard: tuple[int, int] = (0, 1),
     ) -> None:
         if images.dim() != 4 or images.dtype != torch.uint8:
             raise NeuralabError(
@@ -179,6 +188,9 @@ class DeviceLoader:
             )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise NeuralabError(f"batch size must be a positive integer, got {batch_size!r}")
+        rank, world_size = shard
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise NeuralabError(f"shard {shard} is not (rank, world_size) with 0 <= rank < size")
         self.device = torch.device(device)
         # one copy to the device for the whole run; no-op if it is already there
         self.images = images.to(self.device)
@@ -190,6 +202,7 @@ class DeviceLoader:
         self.generator = generator
         self.drop_last = drop_last
         self.channels_last = channels_last
+        self.shard = shard
         self.num_samples = int(images.shape[0])
 
     def __len__(self) -> int:
@@ -198,30 +211,45 @@ class DeviceLoader:
             return self.num_samples // self.batch_size
         return math.ceil(self.num_samples / self.batch_size)
 
+    def global_batch_sizes(self) -> list[int]:
+        """Return the number of images in each global batch of an epoch (all ranks together)."""
+        return [
+            min(self.batch_size, self.num_samples - batch * self.batch_size)
+            for batch in range(len(self))
+        ]
+
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         order: Tensor | None = None
         if self.shuffle:
             rng_device = self.generator.device if self.generator is not None else self.device
             order = torch.randperm(self.num_samples, generator=self.generator, device=rng_device)
             order = order.to(self.device)
-        for batch in range(len(self)):
+        rank, world_size = self.shard
+        for batch, n in enumerate(self.global_batch_sizes()):
+            lo, hi = shard_bounds(n, rank, world_size)  # this rank's rows of the global batch
             start = batch * self.batch_size
-            stop = min(start + self.batch_size, self.num_samples)
             if order is None:
-                x, y = self.images[start:stop], self.labels[start:stop]
+                x, y = self.images[start + lo : start + hi], self.labels[start + lo : start + hi]
             else:
-                index = order[start:stop]
+                index = order[start + lo : start + hi]
                 x, y = self.images.index_select(0, index), self.labels.index_select(0, index)
-            yield self.transform(x), y
+            yield self.transform(x, rows=(n, lo, hi)), y
 
-    def transform(self, images_uint8: Tensor) -> Tensor:
-        """Return float32 network inputs for a uint8 batch: /255, augment, normalise."""
+    def transform(
+        self, images_uint8: Tensor, *, rows: tuple[int, int, int] | None = None
+    ) -> Tensor:
+        """Return float32 network inputs for a uint8 batch: /255, augment, normalise.
+
+        ``rows=(n, lo, hi)``: the images are rows lo..hi-1 of a global batch of n (see
+        :class:`~neuralab.vision.augment.Augmentation`).
+        """
         return to_inputs(
             images_uint8,
             self.normalization,
             self.augmentation,
             self.generator,
             channels_last=self.channels_last,
+            rows=rows,
         )
 
 
@@ -232,11 +260,15 @@ def to_inputs(
     generator: torch.Generator | None = None,
     *,
     channels_last: bool = False,
+    rows: tuple[int, int, int] | None = None,
 ) -> Tensor:
-    """Return float32 network inputs for a uint8 batch (N, C, H, W): x / 255, augment, normalise."""
+    """Return float32 network inputs for a uint8 batch (N, C, H, W): x / 255, augment, normalise.
+
+    ``rows=(n, lo, hi)``: the batch is rows lo..hi-1 of a global batch of n images.
+    """
     x = images_uint8.to(torch.float32).div_(255.0)
     if augmentation is not None:
-        x = augmentation(x, generator)
+        x = augmentation(x, generator, rows=rows)
     x = normalization(x)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)

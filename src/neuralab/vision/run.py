@@ -117,12 +117,18 @@ class Run:
         return self.data.split(name)
 
     def loader(
-        self, split: str, *, batch_size: int, generator: torch.Generator | None = None
+        self,
+        split: str,
+        *,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+        shard: tuple[int, int] = (0, 1),
     ) -> DeviceLoader:
         """Return batches of ``split`` on the run's device, normalised as in training.
 
         With ``generator`` they are training batches: shuffled and augmented (``config.augment``)
-        with its random numbers; without, in order and unaugmented.
+        with its random numbers; without, in order and unaugmented. ``shard=(rank, world_size)``
+        yields this process's rows of every global batch of ``batch_size``.
         """
         images, labels = self.split(split)
         training = generator is not None
@@ -136,6 +142,7 @@ class Run:
             augmentation=augmentation_preset(augmentation_name(self.config)) if training else None,
             generator=generator,
             channels_last=uses_channels_last(self.config, self.device),
+            shard=shard,
         )
 
 

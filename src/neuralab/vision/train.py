@@ -9,10 +9,15 @@ look at the validation metric alone. At the end: figures and ``report.md`` of th
 A run interrupted after epoch k continues with ``train(overrides, resume=RUN_DIR)`` (the CLI's
 ``--resume RUN_DIR``) and, on the CPU with the same seed, ends with the same metrics and the same
 weights, bit for bit, as a run that was never interrupted.
+
+Started by torchrun, the same function runs in every process (:mod:`neuralab.vision.distributed`):
+``batch_size`` is the global batch, each rank trains on its shard, the table's numbers are
+all-reduced, and rank 0 alone prints and writes the run directory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from collections.abc import Mapping
@@ -26,7 +31,6 @@ from rich.console import Console
 
 from neuralab.atomic import WriteError, remove_temporaries
 from neuralab.config import config_to_dict
-from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
 from neuralab.rundir import RunDirectory
@@ -37,7 +41,12 @@ from neuralab.vision.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from neuralab.vision.config import TrainConfig, check_names
+from neuralab.vision.config import TrainConfig, check_names, model_label
+from neuralab.vision.distributed import (
+    join_process_group,
+    per_rank_batch_size,
+    restarted_with_checkpoint,
+)
 from neuralab.vision.early_stopping import (
     BestEpoch,
     EarlyStopping,
@@ -47,16 +56,16 @@ from neuralab.vision.early_stopping import (
 from neuralab.vision.engine import (
     NonFiniteLossError,
     build_optimizer,
-    epoch_progress,
     evaluate,
     fitting_batch_size,
     train_one_epoch,
 )
-from neuralab.vision.loader import DeviceLoader
+from neuralab.vision.progress import epoch_progress
 from neuralab.vision.resolve import resolve_train_config
 from neuralab.vision.run import Run, build_run
 from neuralab.vision.sam import SAM
 from neuralab.vision.schedules import make_schedule, set_base_lr
+from neuralab.vision.sync_batchnorm import convert_sync_batchnorm
 
 
 @dataclass
@@ -91,26 +100,41 @@ def train(
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
     report.md at the end (sweeps of many runs may leave them out). A new run refuses a run
     directory that already holds something, unless ``overwrite`` (its old files are removed).
-
     A file that cannot be written during training (a full disk) stops the run with one line
     naming the last good checkpoint, which stays loadable.
+
+    Under torchrun every process calls this (:mod:`neuralab.vision.distributed`); rank 0 returns
+    the full result, the other ranks one with an empty history and no test.
     """
     config, resuming = resolve_train_config(config, resume)
-    console = console or Console(highlight=False)
     check_names(config)
-    device, run_dir = resolve_device(config.device), Path(str(config.run_dir))
+    # one process, or one of torchrun's W: rank 0 prints and writes the run directory
+    ranks = join_process_group(config.device)
+    config = dataclasses.replace(config, run_dir=ranks.broadcast(config.run_dir))  # rank 0's
+    per_rank_batch_size(config.batch_size, ranks.world_size)  # a batch that does not divide: out
+    console = (console or Console(highlight=False)) if ranks.is_main else Console(quiet=True)
+    device, run_dir = ranks.device, Path(str(config.run_dir))
+    resuming = resuming or restarted_with_checkpoint(ranks, run_dir)
+    # a restarted attempt that died before its first checkpoint replaces its own first try
+    overwrite = overwrite or (ranks.restart > 0 and not resuming)
     checkpoint = checkpoint_to_resume(run_dir, config, resuming, overwrite=overwrite)
 
     # data, model, optimiser, schedule
     seed_everything(config.seed)
-    run = build_run(config, device)
-    # the generator draws on the device the batches live on; MPS keeps it on the CPU
+    with ranks.main_first():  # rank 0 downloads and caches the data, then the others read it
+        run = build_run(config, device)
+    if config.sync_bn and ranks.active:
+        run.model = convert_sync_batchnorm(run.model)
+    # the generator draws on the device the batches live on; MPS keeps it on the CPU. Every
+    # rank seeds it alike: same permutation, same augmentation, each takes its shard
     generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
     generator.manual_seed(config.seed)
-    train_loader = run.loader("train", batch_size=config.batch_size, generator=generator)
+    train_loader = run.loader(
+        "train", batch_size=config.batch_size, generator=generator, shard=ranks.shard
+    )
     eval_batch_size = max(config.batch_size, 256)  # no gradients: larger batches fit
-    val_loader = run.loader("val", batch_size=eval_batch_size)
-    test_loader = run.loader("test", batch_size=eval_batch_size)
+    val_loader = run.loader("val", batch_size=eval_batch_size, shard=ranks.shard)
+    test_loader = run.loader("test", batch_size=eval_batch_size, shard=ranks.shard)
     optimizer = build_optimizer(config, run.model)
     steps_per_epoch = len(train_loader)
     schedule = make_schedule(
@@ -121,39 +145,46 @@ def train(
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
     amp = config.amp and device.type == "cuda"
 
-    best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
-    start_epoch, step = 1, 0
-    if checkpoint is None:  # every input checked: the directory is claimed, its config first
+    directory = None  # rank 0 alone writes
+    if ranks.is_main and checkpoint is None:  # every input checked: claimed, config first
         directory = RunDirectory.create(run_dir, config, overwrite=overwrite)
-    else:
+    elif ranks.is_main:
         directory = RunDirectory(run_dir)
         remove_temporaries(run_dir)  # what a writer killed mid-checkpoint left
+    best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
+    start_epoch, step = 1, 0
+    if checkpoint is not None:  # every rank reads it
         load_model_state(run.model, checkpoint, path=str(run_dir / "last.pt"))
         optimizer.load_state_dict(checkpoint["optimizer"])
         set_rng_states(checkpoint["rng"], generator)
         best, stopping = restore_selection(checkpoint["best"], config.monitor, config.patience)
         start_epoch, step = int(checkpoint["epoch"]) + 1, int(checkpoint["step"])
-        directory.truncate_metrics(int(checkpoint["epoch"]))
-        directory.write_config(config)
+        if directory is not None:
+            directory.truncate_metrics(int(checkpoint["epoch"]))
+            directory.write_config(config)
     table = EpochTable(console, directory)
     if checkpoint is None:
         assert run.data is not None
+        processes = f" x {ranks.world_size} processes" if ranks.active else ""
         table.say(
-            f"training {config.model} on {config.data}: {run.data.sizes()} on {device}; "
-            f"run directory {run_dir}"
+            f"training {model_label(config)} on {config.data}: {run.data.sizes()} on "
+            f"{device}{processes}; run directory {run_dir}"
         )
     else:
         table.say(f"resuming {run_dir} after epoch {start_epoch - 1} of {config.epochs}")
     table.header()
-    for row in directory.rows:
+    for row in directory.rows if directory is not None else []:
         table.row(row)
+    model = ranks.wrap(run.model)  # DDP: gradients all-reduced during backward
 
     epoch = start_epoch
     try:
         while epoch <= config.epochs and not stopping.stopped:
-            with epoch_progress(progress, epoch, config.epochs, steps_per_epoch) as bar:
+            ranks.seed_epoch(config.seed, epoch)  # dropout masks differ between ranks
+            bar_shown = progress and ranks.is_main
+            with epoch_progress(bar_shown, epoch, config.epochs, steps_per_epoch) as bar:
                 trained = train_one_epoch(
-                    run.model,
+                    model,
                     optimizer,
                     train_loader,
                     epoch=epoch,
@@ -164,32 +195,36 @@ def train(
                     grad_clip=config.grad_clip,
                     amp=amp,
                     progress=bar,
+                    ranks=ranks,
+                    global_batch_sizes=train_loader.global_batch_sizes(),
                 )
             step = trained["steps"]
-            val = evaluate(run.model, val_loader, device=device, amp=amp)
+            ranks.broadcast_buffers(run.model)  # evaluate the model rank 0 saves
+            val = evaluate(run.model, val_loader, device=device, amp=amp, ranks=ranks)
             # the test set is reported, never used; sweeps switch it off entirely
             test = (
-                evaluate(run.model, test_loader, device=device, amp=amp)
+                evaluate(run.model, test_loader, device=device, amp=amp, ranks=ranks)
                 if config.evaluate_test
                 else None
             )
             row = epoch_row(epoch, trained, val, test)
             better = best.update(epoch, row)
             stopping.update(better)
-            # metrics first, then the checkpoint: a crash between them is undone by resume
-            directory.append_metrics(row)
-            for name in ("best.pt", "last.pt") if better else ("last.pt",):
-                save_checkpoint(
-                    run_dir / name,
-                    model=run.model,
-                    optimizer=optimizer,
-                    epoch=epoch,
-                    step=step,
-                    config=config_to_dict(config),
-                    best=selection_state(best, stopping),
-                    extra=run.inputs.to_dict(),
-                    loader_generator=generator,
-                )
+            if directory is not None:
+                # metrics first, then the checkpoint: a crash between them is undone by resume
+                directory.append_metrics(row)
+                for name in ("best.pt", "last.pt") if better else ("last.pt",):
+                    save_checkpoint(
+                        run_dir / name,
+                        model=run.model,
+                        optimizer=optimizer,
+                        epoch=epoch,
+                        step=step,
+                        config=config_to_dict(config),
+                        best=selection_state(best, stopping),
+                        extra=run.inputs.to_dict(),
+                        loader_generator=generator,
+                    )
             table.row(row)
             epoch += 1
     except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt, WriteError) as error:
@@ -200,7 +235,9 @@ def train(
             f"early stopping: {config.monitor} has not improved for {config.patience} epochs "
             f"(best {best.value:.4f} at epoch {best.epoch})"
         )
-    return _finish(run, test_loader, directory, table, best, stopping.stopped, report)
+    if directory is None:  # another rank: rank 0 tests best.pt and reports
+        return _result(run_dir, [], best, config, stopping.stopped)
+    return _finish(run, directory, table, best, stopping.stopped, report)
 
 
 def epoch_row(
@@ -233,11 +270,12 @@ def seed_everything(seed: int) -> None:
 
 def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> BaseException:
     """Return what to raise for a run stopped during ``epoch``, after logging why."""
-    config, last = run.config, table.run.path / "last.pt"
+    config = run.config
+    last = Path(str(config.run_dir)) / "last.pt"
     if isinstance(error, KeyboardInterrupt):
         table.say(
             f"interrupted during epoch {epoch}; epoch {epoch - 1} is saved in {last}. "
-            f"Continue with: neuralab train --resume {table.run.path}"
+            f"Continue with: neuralab train --resume {config.run_dir}"
             if epoch > 1
             else f"interrupted during epoch {epoch}; no epoch completed, nothing to resume"
         )
@@ -251,15 +289,18 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
         return NeuralabError(message)
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
-        message = f"{error}; last good checkpoint: {kept}"
-    else:  # out of memory
-        suggestion = fitting_batch_size(
-            run.model, run.inputs.input_shape, config.batch_size, run.device
-        )
-        message = (
-            f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
-            f"try --batch-size {suggestion}"
-        )
+        # still a NonFiniteLossError: a sweep records the run as diverged and goes on
+        diverged = error.with_note(f"; last good checkpoint: {kept}")
+        table.log_only(f"error: {diverged}")
+        return diverged
+    # out of memory
+    suggestion = fitting_batch_size(
+        run.model, run.inputs.input_shape, config.batch_size, run.device
+    )
+    message = (
+        f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
+        f"try --batch-size {suggestion}"
+    )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
 
@@ -274,9 +315,26 @@ def _last_good(last: Path) -> str:
         return f"none ({last} cannot be read)"
 
 
+def _result(
+    run_dir: Path,
+    history: list[dict[str, Any]],
+    best: BestEpoch,
+    config: TrainConfig,
+    stopped_early: bool,
+) -> TrainResult:
+    """Return the result of a run before its test (rank 0 then evaluates best.pt)."""
+    return TrainResult(
+        run_dir=run_dir,
+        history=history,
+        best_epoch=best.epoch,
+        best_value=float("nan") if best.value is None else best.value,
+        monitor=config.monitor,
+        stopped_early=stopped_early,
+    )
+
+
 def _finish(
     run: Run,
-    test_loader: DeviceLoader,
     directory: RunDirectory,
     table: EpochTable,
     best: BestEpoch,
@@ -287,14 +345,7 @@ def _finish(
     from neuralab.report.run_report import write_run_report
 
     config = run.config
-    result = TrainResult(
-        run_dir=directory.path,
-        history=list(directory.rows),
-        best_epoch=best.epoch,
-        best_value=float("nan") if best.value is None else best.value,
-        monitor=config.monitor,
-        stopped_early=stopped_early,
-    )
+    result = _result(directory.path, list(directory.rows), best, config, stopped_early)
     if not config.evaluate_test:  # a sweep run: choices see validation data only
         table.say(
             f"best epoch {best.epoch} by {config.monitor} ({result.best_value:.4f}); "
@@ -304,6 +355,8 @@ def _finish(
     best_file = directory.file("best.pt")
     load_model_state(run.model, load_checkpoint(best_file), path=str(best_file))
     amp = config.amp and run.device.type == "cuda"
+    # the whole test set, in this process (the epochs' test loader was this rank's shard)
+    test_loader = run.loader("test", batch_size=max(config.batch_size, 256))
     test = evaluate(run.model, test_loader, device=run.device, amp=amp, return_predictions=True)
     result.test = {k: test[k] for k in ("loss", "acc", "n")}
     if report:

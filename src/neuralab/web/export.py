@@ -148,3 +148,36 @@ def model_weights(session: PlaygroundSession) -> dict[str, Any]:
 def weights_json(session: PlaygroundSession) -> str:
     """Return ``weights.json`` of the network as it is now."""
     return json.dumps(model_weights(session), separators=(",", ":"))
+
+
+def export_files(
+    net: Any, what: str, suffix: str, upload: tuple[str, str] | None
+) -> list[dict[str, str]]:
+    """Return the files of one network's export: ``config`` (its config.yaml, and the uploaded
+    CSV it trains on) or ``model`` (the model as PyTorch code and its weights as JSON)."""
+    from neuralab.web.urlstate import to_command, to_yaml
+
+    if what == "config":
+        text = to_yaml(net.config)
+        if net.edited:
+            text = (
+                "# Settings or weights were changed during training in the browser: this file\n"
+                "# trains the final settings from the start.\n" + text
+            )
+        files = [{"name": f"config{suffix}.yaml", "text": text, "type": "application/yaml"}]
+        if upload is not None and net.config.data.startswith("csv:"):
+            files.append({"name": upload[0], "text": upload[1], "type": "text/csv"})
+        return files
+    command = to_command(net.config)
+    return [
+        {
+            "name": f"model{suffix}.py",
+            "text": model_source(net.session, command),
+            "type": "text/x-python",
+        },
+        {
+            "name": f"weights{suffix}.json",
+            "text": weights_json(net.session),
+            "type": "application/json",
+        },
+    ]

@@ -25,18 +25,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from neuralab.config import config_to_dict
 from neuralab.errors import NeuralabError
 from neuralab.playground.config import PlaygroundConfig
-from neuralab.web import frames
+from neuralab.web import messages
 from neuralab.web.limits import Limits, check_config
+from neuralab.web.network import DATA_FIELDS, Network, share_data
 from neuralab.web.protocol import Command
 from neuralab.web.urlstate import (
     TabState,
     changed_fields,
     config_from_values,
     from_query,
-    to_command,
     to_query,
 )
 
@@ -44,42 +43,10 @@ log = logging.getLogger("neuralab.web")
 
 CHUNK_SECONDS = 0.03  # training between two frames: about 30 frames per second
 FRAMES_IN_FLIGHT = 2  # frames sent but not yet drawn by the page
-DATA_FIELDS = ("data", "n", "noise", "train_ratio", "classes", "data_seed")  # shared by A and B
 # changes that only say when to stop: the trajectory stays the one the config describes
 STOP_FIELDS = frozenset({"epochs", "iterations", "log_every", "target_loss"})
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class Network:
-    """One network of a tab: its config, its engine session, and what the page was sent."""
-
-    def __init__(self, name: str, config: PlaygroundConfig, run: int, data: Any = None) -> None:
-        from neuralab.playground.session import PlaygroundSession
-
-        self.name = name
-        self.config = config
-        self.session = PlaygroundSession(config, data=data)
-        self.run = run  # a new number for every new session: the page restarts its chart
-        self.sent_rows = 0  # history rows already sent
-        self.edited = False  # trained with settings or weights the config does not describe
-
-    @property
-    def started(self) -> bool:
-        return self.session.steps > 0
-
-    def done_message(self) -> str | None:
-        """Return why training stopped (stop condition reached), or None while it can go on."""
-        session = self.session
-        if session.stopped is not None or not session.done:
-            return None
-        if self.config.iterations > 0 and session.steps >= self.config.iterations:
-            return f"done: {session.steps} updates (iterations={self.config.iterations})"
-        target = getattr(self.config, "target_loss", 0.0)
-        last = session.history[-1].get("test_loss")
-        if target and last is not None and last <= target:
-            return f"done: test loss {last:.4f} <= {target:g} at epoch {session.epoch}"
-        return f"done: {session.epoch} epochs (raise epochs to train on)"
 
 
 class Tab:
@@ -384,35 +351,10 @@ class Tab:
         return [*self._playing(), *self._state(), self._frame()]
 
     def _on_export(self, net: str, what: str) -> list[dict[str, Any]]:
-        from neuralab.web.export import model_source, weights_json
-        from neuralab.web.urlstate import to_yaml
+        from neuralab.web.export import export_files
 
-        target = self._net(net)
         suffix = f"-{net}" if len(self.nets) == 2 else ""
-        if what == "config":
-            text = to_yaml(target.config)
-            if target.edited:
-                text = (
-                    "# Settings or weights were changed during training in the browser: this file\n"
-                    "# trains the final settings from the start.\n" + text
-                )
-            files = [{"name": f"config{suffix}.yaml", "text": text, "type": "application/yaml"}]
-            if self.upload is not None and target.config.data.startswith("csv:"):
-                files.append({"name": self.upload[0], "text": self.upload[1], "type": "text/csv"})
-        else:
-            command = to_command(target.config)
-            files = [
-                {
-                    "name": f"model{suffix}.py",
-                    "text": model_source(target.session, command),
-                    "type": "text/x-python",
-                },
-                {
-                    "name": f"weights{suffix}.json",
-                    "text": weights_json(target.session),
-                    "type": "application/json",
-                },
-            ]
+        files = export_files(self._net(net), what, suffix, self.upload)
         return [{"type": "export", "files": files}]
 
     def _on_view(self, discretize: bool, hide_test: bool) -> list[dict[str, Any]]:
@@ -425,99 +367,15 @@ class Tab:
         return to_query(TabState(self.nets[0].config, b, self.view))
 
     def _state(self) -> list[dict[str, Any]]:
-        from neuralab.playground.session import LIVE_FIELDS, plot_extent
-
-        first = self.nets[0].session
-        extent = plot_extent(first.data)
-        data = frames.data_picture(
-            first.data,
-            list(frames.usable_features(first.data)),
-            extent,
-            self.limits.neuron_grid,
-            version=self.data_version,
-            uploaded=self.upload[0]
-            if self.upload and self.nets[0].config.data.startswith("csv:")
-            else None,
+        upload = (
+            self.upload[0] if self.upload and self.nets[0].config.data.startswith("csv:") else None
         )
-        nets = []
-        for net in self.nets:
-            plan = net.session.plan
-            nets.append(
-                {
-                    "id": net.name,
-                    "run": net.run,
-                    "config": config_to_dict(net.config),
-                    "command": to_command(net.config),
-                    "edited": net.edited,
-                    "plan": {
-                        "task": plan.task,
-                        "num_classes": plan.num_classes,
-                        "features": list(plan.features),
-                        "hidden": list(plan.hidden),
-                        "activations": list(plan.activations),
-                        "output": plan.output,
-                        "loss": plan.loss,
-                        "out_features": plan.out_features,
-                        "n_train": plan.n_train,
-                        "n_test": plan.n_test,
-                        "batch_size": plan.batch_size,
-                        "epochs": plan.epochs,
-                        "total_steps": plan.total_steps,
-                    },
-                    "live_fields": sorted(LIVE_FIELDS),
-                }
-            )
-        message = {
-            "type": "state",
-            "query": self._query(),
-            "compare": len(self.nets) == 2,
-            "view": self.view,
-            "data": data,
-            "nets": nets,
-            "notice": self.notice,
-        }
+        message = messages.state_message(
+            self.nets, self.limits, self._query(), self.view, self.data_version, upload, self.notice
+        )
         self.notice = None
         return [message]
 
     def _frame(self) -> dict[str, Any]:
-        from neuralab.playground.session import plot_extent
-
         self.frame_number += 1
-        extent = plot_extent(self.nets[0].session.data)
-        nets = []
-        for net in self.nets:
-            session = net.session
-            history = session.history
-            weights, biases = frames.parameters_of(session)
-            nets.append(
-                {
-                    "id": net.name,
-                    "run": net.run,
-                    "epoch": session.epoch,
-                    "steps": session.steps,
-                    "examples": session.examples,
-                    "stopped": session.stopped,
-                    "done": net.done_message(),
-                    "metrics": frames.metrics_of(history[-1]),
-                    "rows": [frames.chart_row(row) for row in history[net.sent_rows :]],
-                    "output": frames.output_picture(session, self.limits.grid, extent),
-                    "neurons": frames.neuron_pictures(session, self.limits.neuron_grid, extent),
-                    "neuron_grid": self.limits.neuron_grid,
-                    "weights": weights,
-                    "biases": biases,
-                }
-            )
-            net.sent_rows = len(history)
-        return {"type": "frame", "frame": self.frame_number, "playing": self.playing, "nets": nets}
-
-
-def share_data(a: PlaygroundConfig, b: PlaygroundConfig) -> PlaygroundConfig:
-    """Return ``b`` with A's data: the same data set, size, noise, split and data seed.
-
-    When the two seeds differ, B's data seed is set to A's (effective) data seed, so each
-    network's config alone regenerates the data both trained on.
-    """
-    values: dict[str, Any] = {k: getattr(a, k) for k in DATA_FIELDS}
-    a_seed = a.seed if a.data_seed is None else a.data_seed
-    values["data_seed"] = None if (a.data_seed is None and b.seed == a.seed) else a_seed
-    return config_from_values(values, base=b)
+        return messages.frame_message(self.nets, self.limits, self.frame_number, self.playing)

@@ -38,7 +38,8 @@ for _experiment in (
     Experiment(
         "initialization",
         "Proper vs poor initialization",
-        "a poorly initialised network (s = 0.01) stalls; s = 1 learns",
+        "a poorly initialised network (s = 0.01 too small, s = 100 too large) stalls or "
+        "fails; s = 1 learns",
         initialization.InitializationConfig,
         initialization.run,
         initialization.quick,
@@ -66,7 +67,8 @@ for _experiment in (
     Experiment(
         "gd-variants",
         "Batch GD vs SGD vs mini-batch",
-        "SGD makes more progress per epoch, and its noise leaves a local minimum GD stays in",
+        "SGD makes more progress per epoch, reaches a training loss sooner in wall time on "
+        "large data, and its noise leaves a local minimum GD stays in",
         gd_variants.GDVariantsConfig,
         gd_variants.run,
         gd_variants.quick,
@@ -84,7 +86,8 @@ for _experiment in (
     Experiment(
         "vanishing-gradients",
         "Vanishing gradients in deep networks",
-        "in a deep sigmoid network the first layer's gradient is orders of magnitude smaller",
+        "in a deep network of saturating units (sigmoid, tanh) the first layer's gradient is "
+        "orders of magnitude smaller than the last layer's; with ReLU it is not",
         vanishing_gradients.VanishingGradientsConfig,
         vanishing_gradients.run,
         vanishing_gradients.quick,

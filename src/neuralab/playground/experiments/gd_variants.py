@@ -5,6 +5,9 @@ N updates per epoch) and b (mini-batch) at the same learning rate, and plots the
 against epochs, against gradient evaluations (per-example gradients computed) and against wall
 time.
 
+Part 3 (:mod:`~neuralab.playground.experiments.gd_scaling`) grows the data and counts what it
+costs each variant to reach one training loss: epochs, gradient evaluations, wall-clock seconds.
+
 Part 2 is the course's picture of why SGD's noise helps: a finite-sample loss in one weight,
 
     J(w) = 1/N sum_i f_i(w),   f_i(w) = w^4 - 3 w^2 + w + xi_i w,   sum_i xi_i = 0,
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import save
+from neuralab.playground.experiments.gd_scaling import scaling_conclusion, scaling_rows
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
 
@@ -53,6 +57,9 @@ class GDVariantsConfig:
     lr_1d: float = 0.01  # learning rate of part 2
     steps_1d: int = 2000  # parameter updates of part 2 (the same for every batch size)
     seeds: int = 200  # independent runs of part 2 (vectorised: cheap)
+    data_sizes: tuple[int, ...] = (200, 2000, 20000)  # part 3: examples n (half for training)
+    target_loss: float = 0.3  # part 3: the training loss every variant has to reach
+    budget_seconds: float = 10.0  # part 3: training seconds allowed per variant and size
 
 
 def quick(config: GDVariantsConfig) -> GDVariantsConfig:
@@ -63,6 +70,8 @@ def quick(config: GDVariantsConfig) -> GDVariantsConfig:
         epochs=min(config.epochs, 15),
         steps_1d=min(config.steps_1d, 1000),
         seeds=min(config.seeds, 100),
+        data_sizes=(config.data_sizes[0], config.data_sizes[-1]),
+        budget_seconds=min(config.budget_seconds, 5.0),
     )
 
 
@@ -173,7 +182,8 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
         Column("crossed", "1-D: left local min", ".0%"),
         Column("ended_global", "1-D: ended in global", ".0%"),
     ]
-    figures = [] if figures_dir is None else _figures(config, curves, escapes, figures_dir)
+    scaling = scaling_rows(config)
+    figures = [] if figures_dir is None else _figures(config, curves, escapes, scaling, figures_dir)
 
     full, sgd, mini = rows
     per_epoch = sgd["train_loss"] < full["train_loss"] and mini["train_loss"] < full["train_loss"]
@@ -186,31 +196,59 @@ def run(config: GDVariantsConfig, figures_dir: Path | None) -> ExperimentResult:
         f"{config.seeds} runs, mini-batch in {mini['crossed']:.0%}, full-batch GD in "
         f"{full['crossed']:.0%}" + ("" if escaped else " (SGD's noise did NOT help here)")
     )
+    scaling_sentence, scales = scaling_conclusion(config, scaling)
+    sentence += "; " + scaling_sentence
     return ExperimentResult(
         name="gd-variants",
         title="Batch GD vs SGD vs mini-batch",
-        tables=[Table(rows, columns)],
+        tables=[
+            Table(rows, columns, title="Parts 1 and 2: one data size, and the 1-D loss"),
+            Table(
+                scaling,
+                _SCALING_COLUMNS,
+                title=f"Part 3: cost to reach training loss {config.target_loss:g} as n grows",
+                notes=[
+                    f"Training seconds exclude the loss checks; a blank cost: not reached "
+                    f"within {config.budget_seconds:g} s. Wall time depends on the machine and "
+                    "its load; epochs and gradient evaluations do not."
+                ],
+            ),
+        ],
         conclusion=sentence,
-        holds=per_epoch and escaped,
+        holds=per_epoch and escaped and scales,
         measurements={
             "train_loss": {r["variant"]: r["train_loss"] for r in rows},
             "crossed": {r["variant"]: r["crossed"] for r in rows},
             "ended_global": {r["variant"]: r["ended_global"] for r in rows},
+            "scaling": scaling,
         },
         figures=figures,
         config=config,
     )
 
 
+_SCALING_COLUMNS = [
+    Column("n", "n", ",d"),
+    Column("variant", "variant", justify="left"),
+    Column("epochs", "epochs", ".3g"),
+    Column("gradient_evaluations", "gradient evals", ",d"),
+    Column("updates", "updates", ",d"),
+    Column("seconds", "train seconds", ".3f"),
+    Column("reached", "reached", lambda v: "yes" if v else "no", justify="center"),
+]
+
+
 def _figures(
     config: GDVariantsConfig,
     histories: dict[str, list[dict[str, Any]]],
     escapes: dict[str, dict[str, Any]],
+    scaling: list[dict[str, Any]],
     folder: Path,
 ) -> list[Path]:
     import torch
 
     from neuralab.report.experiment_figures import (
+        gd_scaling_figure,
         gd_variants_escape_figure,
         gd_variants_loss_figure,
     )
@@ -228,6 +266,11 @@ def _figures(
     return [
         save(loss, folder, "experiment-gd-variants-loss.png"),
         save(escape, folder, "experiment-gd-variants-escape.png"),
+        save(
+            gd_scaling_figure(scaling, target_loss=config.target_loss),
+            folder,
+            "experiment-gd-variants-scaling.png",
+        ),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Proper vs poor initialization: the poorly initialised network stalls.
+"""Proper vs poor initialization: too small stalls, too large fails, where the numbers say so.
 
 Weights drawn from N(0, s / fan_in): s = 1 ("appropriate") keeps the variance of the signal
 roughly constant from layer to layer; s = 0.01 ("too small") shrinks it by a factor 10 per layer,
@@ -33,7 +33,6 @@ class InitializationConfig:
     n: int = 400  # examples (half for training)
     hidden: tuple[int, ...] = (8, 8, 8)  # hidden layer sizes
     schemes: tuple[str, ...] = ("small", "appropriate", "large")  # s = 0.01, 1, 100
-    poor: str = "small"  # the poor scheme the conclusion is about
     proper: str = "appropriate"  # the proper one
     relu_iterations: int = 250  # parameter updates of the ReLU network
     relu_lr: float = 0.1  # its learning rate
@@ -50,9 +49,55 @@ def quick(config: InitializationConfig) -> InitializationConfig:
         n=min(config.n, 200),
         sigmoid_iterations=min(config.sigmoid_iterations, 1500),
         seeds=min(config.seeds, 2),
-        schemes=tuple(s for s in config.schemes if s in (config.poor, config.proper))
-        or config.schemes,
     )
+
+
+# a poor scheme "fails" when it ends this far behind the proper one (loss, test accuracy)
+LOSS_MARGIN, ACCURACY_MARGIN = 0.05, 0.05
+
+
+def initialization_conclusion(
+    config: InitializationConfig, rows: list[dict[str, Any]]
+) -> tuple[str, bool, dict[str, str]]:
+    """Return the sentence, whether the claim holds and a verdict per ``activation/scheme``.
+
+    Every scheme other than ``proper`` is judged against ``proper`` for the same activation: it
+    *stalls* when its final loss is above the proper one's by more than LOSS_MARGIN and it kept
+    over 80 % of its loss at initialization; it *fails* when it ends that far above in loss or
+    ACCURACY_MARGIN below in test accuracy without stalling; otherwise it *learns*. The claim
+    (every poor scheme stalls or fails) holds only if no row learns.
+    """
+    by_key = {(r["activation"], r["scheme"]): r for r in rows}
+    parts, verdicts = [], {}
+    for activation in dict.fromkeys(r["activation"] for r in rows):
+        proper = by_key[(activation, config.proper)]
+        judged = []
+        for scheme in config.schemes:
+            if scheme == config.proper:
+                continue
+            row = by_key[(activation, scheme)]
+            behind = (
+                row["final_loss"] > proper["final_loss"] + LOSS_MARGIN
+                or row["test_acc"] < proper["test_acc"] - ACCURACY_MARGIN
+            )
+            if behind and row["final_loss"] > 0.8 * row["initial_loss"]:
+                verdict = "it stalls"
+            elif behind:
+                verdict = "it fails"
+            else:
+                verdict = "it does NOT fail"
+            verdicts[f"{activation}/{scheme}"] = verdict
+            judged.append(
+                f"{scheme} (s={_SCALE.get(scheme, float('nan')):g}) goes from loss "
+                f"{row['initial_loss']:.3g} to {row['final_loss']:.3f}, test acc "
+                f"{row['test_acc']:.3f} ({verdict})"
+            )
+        parts.append(
+            f"{activation} after {proper['iterations']} iterations: {config.proper} ends at loss "
+            f"{proper['final_loss']:.3f}, test acc {proper['test_acc']:.3f}; " + "; ".join(judged)
+        )
+    holds = all(v != "it does NOT fail" for v in verdicts.values())
+    return ". ".join(p[0].upper() + p[1:] for p in parts), holds, verdicts
 
 
 _SCALE = {"zero": 0.0, "small": 0.01, "appropriate": 1.0, "large": 100.0}
@@ -82,8 +127,10 @@ def playground_config(
 
 
 def playground_cases(config: InitializationConfig) -> dict[str, PlaygroundConfig]:
-    """Return every case at seed 0 by label; the first two are the claim's: ReLU, poor vs proper."""
-    schemes = [config.poor, config.proper]
+    """Return every case at seed 0 by label; the first two are the claim's: ReLU with the first
+    poor scheme (one other than ``proper``) vs ReLU with the proper one."""
+    poor = [s for s in config.schemes if s != config.proper]
+    schemes = [*poor[:1], config.proper]
     schemes += [s for s in config.schemes if s not in schemes]
     return {
         f"{activation}, init {scheme}": playground_config(config, activation, scheme)
@@ -100,10 +147,9 @@ def _train(config: InitializationConfig, activation: str, scheme: str, seed: int
 
 def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentResult:
     """Return initial and final losses per (activation, scheme) and the conclusion."""
-    if config.poor not in config.schemes or config.proper not in config.schemes:
+    if config.proper not in config.schemes:
         raise NeuralabError(
-            f"poor={config.poor!r} and proper={config.proper!r} must be among schemes "
-            f"{list(config.schemes)}"
+            f"proper={config.proper!r} must be among schemes {list(config.schemes)}"
         )
     if config.seeds < 1:
         raise NeuralabError(f"seeds={config.seeds} must be at least 1")
@@ -153,19 +199,7 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
         )
         figures.append(save(figure, figures_dir, "experiment-initialization.png"))
 
-    parts, holds = [], True
-    for activation in ("relu", "sigmoid"):
-        poor, proper = final[(activation, config.poor)], final[(activation, config.proper)]
-        # stalled: ends well above the proper network and kept most of its initial loss
-        stalled = poor > proper + 0.05 and poor > 0.8 * start[(activation, config.poor)]
-        holds = holds and stalled
-        iterations = config.relu_iterations if activation == "relu" else config.sigmoid_iterations
-        parts.append(
-            f"{activation}: {config.poor} init ends at loss {poor:.3f} vs {proper:.3f} for "
-            f"{config.proper} after {iterations} iterations"
-            + (" (it stalls)" if stalled else " (it does NOT stall)")
-        )
-    sentence = "; ".join(parts)
+    sentence, holds, verdicts = initialization_conclusion(config, rows)
     return ExperimentResult(
         name="initialization",
         title="Proper vs poor initialization",
@@ -173,6 +207,7 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
         conclusion=sentence,
         holds=holds,
         measurements={
+            "verdicts": verdicts,
             "final_loss": {f"{a}/{s}": v for (a, s), v in final.items()},
             "initial_loss": {f"{a}/{s}": v for (a, s), v in start.items()},
         },

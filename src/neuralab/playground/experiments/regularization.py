@@ -96,6 +96,28 @@ def _train(config: RegularizationConfig, l2: float, dropout: float, seed: int) -
     return train_playground(playground_config(config, l2, dropout, seed))
 
 
+# overfitting: the test loss at least this many times the training loss, and the test error
+# at least this many points above the training error
+OVERFIT_LOSS_RATIO, OVERFIT_ERROR_GAP = 2.0, 0.05
+
+
+def overfitting_statement(row: dict[str, Any]) -> tuple[str, bool]:
+    """Return the sentence on whether the unregularised network overfits, and the verdict:
+    it does when test loss >= OVERFIT_LOSS_RATIO x train loss and test error - train error >=
+    OVERFIT_ERROR_GAP."""
+    ratio = row["test_loss"] / row["train_loss"] if row["train_loss"] > 0 else float("inf")
+    gap = row["test_error"] - row["train_error"]
+    overfits = ratio >= OVERFIT_LOSS_RATIO and gap >= OVERFIT_ERROR_GAP
+    return (
+        f"without regularization the network {'overfits' if overfits else 'does NOT overfit'}: "
+        f"train loss {row['train_loss']:.3f} vs test loss {row['test_loss']:.3f} ({ratio:.3g}x; "
+        f"overfitting: >= {OVERFIT_LOSS_RATIO:g}x), train error {row['train_error']:.1%} vs test "
+        f"error {row['test_error']:.1%} ({100 * gap:.1f} points; overfitting: >= "
+        f"{100 * OVERFIT_ERROR_GAP:g})",
+        overfits,
+    )
+
+
 def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentResult:
     """Return train/test loss and error per setting (mean +- std over seeds) and the conclusion."""
     if config.seeds < 1 or config.epochs < 1:
@@ -134,14 +156,13 @@ def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentRes
         figures.append(save(figure, figures_dir, "experiment-regularization.png"))
 
     none, l2_row, dropout_row = rows
+    overfitting, overfits = overfitting_statement(none)
     l2_helps = l2_row["test_loss"] < none["test_loss"]
     dropout_helps = dropout_row["test_loss"] < none["test_loss"]
-    overfits = none["test_loss"] > none["train_loss"]
     sentence = (
-        f"without regularization the network reaches train loss {none['train_loss']:.3f} but "
-        f"test loss {none['test_loss']:.3f} (test error {none['test_error']:.1%}); L2 gives test "
-        f"loss {l2_row['test_loss']:.3f} ({l2_row['test_error']:.1%}) and dropout "
-        f"{dropout_row['test_loss']:.3f} ({dropout_row['test_error']:.1%}): "
+        f"{overfitting}; L2 gives test loss {l2_row['test_loss']:.3f} "
+        f"({l2_row['test_error']:.1%}) and dropout {dropout_row['test_loss']:.3f} "
+        f"({dropout_row['test_error']:.1%}): "
         + (
             "both lower the test loss"
             if l2_helps and dropout_helps
@@ -151,11 +172,16 @@ def run(config: RegularizationConfig, figures_dir: Path | None) -> ExperimentRes
             if dropout_helps
             else "NEITHER lowers the test loss here"
         )
+        + "; the test error "
+        + ", ".join(
+            f"{'falls' if r['test_error'] < none['test_error'] else 'does not fall'} with {name}"
+            for name, r in (("L2", l2_row), ("dropout", dropout_row))
+        )
     )
     return ExperimentResult(
         name="regularization",
         title="No regularization vs L2 vs dropout",
-        tables=[Table(rows, columns)],
+        tables=[Table(rows, columns, notes=[overfitting[0].upper() + overfitting[1:] + "."])],
         conclusion=sentence,
         holds=overfits and l2_helps and dropout_helps,
         measurements={"none": none, "l2": l2_row, "dropout": dropout_row},

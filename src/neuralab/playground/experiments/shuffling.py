@@ -3,15 +3,28 @@
 With batch size 1 every update follows one example. When the training set is sorted (all -1
 first, then all +1) and never reshuffled, SGD first sees only one class for half an epoch and
 learns "everything is -1", then only the other class and swings to "everything is +1": the
-network chases the most recent examples instead of the whole set. Large, one-sided updates can
-also push a ReLU's bias so far down that z <= 0 on every input: the unit is dead (its gradient
-is zero for good). Measured over several seeds: the fraction of dead ReLUs and the final
-accuracy, mean and standard deviation.
+network chases the most recent examples instead of the whole set. The course adds that large,
+one-sided updates push a ReLU's bias so far down that z <= 0 on every input: the unit is dead
+(its gradient is zero for good).
+
+Three measurements, each over several seeds:
+
+1. sorted vs shuffled at the base setting: the final fraction of dead ReLUs and accuracy;
+2. the search for the setting where sorted data does kill ReLUs: learning rate x width x depth,
+   the dead fraction sorted vs shuffled, a difference counted only when it exceeds two standard
+   errors (sqrt(s_sorted^2 / n + s_shuffled^2 / n));
+3. the mechanism over time (seed 0, every ``trace_every`` updates): the dead fraction and the
+   share of training points predicted as class +1; *recency* is the share predicted as the class
+   the sorted order showed last, where it switches class (class -1) and at the end (class +1)
+   of every epoch: 0.5 for a network that is not biased by the order, 1 for one that always predicts the
+   class it saw last.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +33,8 @@ from neuralab.errors import NeuralabError
 from neuralab.playground.experiments._base import mean_std, save
 from neuralab.report.result import ExperimentResult
 from neuralab.report.tabular import Column, Table
+
+ORDERS = (("sorted, never shuffled", True), ("shuffled every epoch", False))
 
 if TYPE_CHECKING:
     from neuralab.playground.config import PlaygroundConfig
@@ -38,22 +53,33 @@ class ShufflingConfig:
     lr: float = 0.03  # learning rate of SGD
     epochs: int = 10  # passes over the training set
     seeds: int = 5  # repetitions (data, initialization)
+    search_lrs: tuple[float, ...] = (0.03, 0.1, 0.3)  # learning rates searched for dead ReLUs
+    search_widths: tuple[int, ...] = (4, 8)  # units per hidden layer searched
+    search_depths: tuple[int, ...] = (2, 4)  # hidden layers searched
+    trace_every: int = 10  # updates between two points of the mechanism trace
 
 
 def quick(config: ShufflingConfig) -> ShufflingConfig:
     """Return the config at small sizes."""
     return dataclasses.replace(
-        config, n=min(config.n, 100), epochs=min(config.epochs, 5), seeds=min(config.seeds, 4)
+        config,
+        n=min(config.n, 100),
+        epochs=min(config.epochs, 5),
+        seeds=min(config.seeds, 4),
+        search_lrs=config.search_lrs[::2],
     )
 
 
-ORDERS = (("sorted, never shuffled", True), ("shuffled every epoch", False))
-
-
 def playground_config(
-    config: ShufflingConfig, sorted_data: bool, seed: int = 0
+    config: ShufflingConfig,
+    sorted_data: bool,
+    seed: int = 0,
+    *,
+    lr: float | None = None,
+    hidden: tuple[int, ...] | None = None,
 ) -> PlaygroundConfig:
-    """Return the playground run of one case: sorted and never reshuffled, or shuffled."""
+    """Return the playground run of one case: sorted and never reshuffled, or shuffled (the
+    config's learning rate and hidden layers unless the search gives others)."""
     from neuralab.playground.config import PlaygroundConfig
 
     return PlaygroundConfig(
@@ -61,12 +87,12 @@ def playground_config(
         n=config.n,
         order="sorted" if sorted_data else "shuffled",
         shuffle=not sorted_data,
-        hidden=tuple(config.hidden),
+        hidden=tuple(config.hidden) if hidden is None else hidden,
         activation="relu",
         output=config.output,
         loss=config.loss,
         init=config.init,
-        lr=config.lr,
+        lr=config.lr if lr is None else lr,
         batch_size=1,
         epochs=config.epochs,
         seed=seed,
@@ -78,77 +104,229 @@ def playground_cases(config: ShufflingConfig) -> dict[str, PlaygroundConfig]:
     return {label: playground_config(config, sorted_data) for label, sorted_data in ORDERS}
 
 
-def _train(config: ShufflingConfig, sorted_data: bool, seed: int) -> Any:
+def _final_rows(
+    config: ShufflingConfig, *, lr: float, hidden: tuple[int, ...]
+) -> dict[bool, dict[str, Any]]:
+    """Return per order (sorted: True) the mean +- std over seeds of the final dead fraction,
+    test accuracy and training loss, and the per-seed test accuracy curves."""
     from neuralab.playground.run import train_playground
 
-    return train_playground(playground_config(config, sorted_data, seed))
+    found = {}
+    for _, sorted_data in ORDERS:
+        histories = [
+            train_playground(
+                playground_config(config, sorted_data, seed, lr=lr, hidden=hidden)
+            ).history
+            for seed in range(config.seeds)
+        ]
+        dead = [sum(h[-1]["dead_fraction"]) / len(h[-1]["dead_fraction"]) for h in histories]
+        dead_mean, dead_std = mean_std(dead)
+        acc_mean, acc_std = mean_std([h[-1]["test_acc"] for h in histories])
+        found[sorted_data] = {
+            "dead": dead_mean,
+            "dead_std": dead_std,
+            "test_acc": acc_mean,
+            "test_acc_std": acc_std,
+            "train_loss": mean_std([h[-1]["train_loss"] for h in histories])[0],
+            "curves": [[row["test_acc"] for row in h] for h in histories],
+        }
+    return found
+
+
+def kills_more(sorted_row: dict[str, Any], shuffled_row: dict[str, Any], seeds: int) -> bool:
+    """Return whether the sorted order ends with more dead ReLUs by more than two standard
+    errors of the difference, 2 sqrt(s_sorted^2 / n + s_shuffled^2 / n)."""
+    error = math.sqrt((sorted_row["dead_std"] ** 2 + shuffled_row["dead_std"] ** 2) / seeds)
+    return sorted_row["dead"] - shuffled_row["dead"] > 2 * error
+
+
+def trace_mechanism(config: ShufflingConfig, sorted_data: bool) -> list[dict[str, Any]]:
+    """Return, every ``trace_every`` updates of seed 0 at the base setting (and where the
+    sorted order switches class, and at each epoch's end), the update count, the dead fraction
+    of all hidden units, the share of training points predicted +1 and where in the epoch."""
+    import torch
+
+    from neuralab.playground.session import PlaygroundSession
+
+    session = PlaygroundSession(
+        playground_config(config, sorted_data, 0, lr=config.lr, hidden=tuple(config.hidden))
+    )
+    n_train = session.plan.n_train
+    # the sorted order shows every class -1 (or 0) example first: it switches class here
+    switch = int((session.tensors.t_train <= 0).sum())
+    threshold = 0.5 if config.output == "sigmoid" else 0.0
+    points = []
+    while not session.done:
+        session.step()
+        where = {switch: "switch", 0: "end"}.get(session.steps % n_train, "")
+        if session.steps % config.trace_every and not where:
+            continue
+        row = session.evaluate()
+        session.model.eval()
+        with torch.no_grad():
+            output = session.model(session.tensors.x_train)
+        points.append(
+            {
+                "step": session.steps,
+                "dead": sum(row["dead_fraction"]) / len(row["dead_fraction"]),
+                "positive": float((output > threshold).float().mean()),
+                "where": where,
+            }
+        )
+    return points
+
+
+def recency(points: list[dict[str, Any]]) -> float:
+    """Return the mean share predicted as the class the sorted order showed last: class -1
+    where it switches class, class +1 at the end of each epoch (0.5: no bias from the order)."""
+    shares = [1 - p["positive"] for p in points if p["where"] == "switch"]
+    shares += [p["positive"] for p in points if p["where"] == "end"]
+    return sum(shares) / len(shares)
 
 
 def run(config: ShufflingConfig, figures_dir: Path | None) -> ExperimentResult:
-    """Return dead-ReLU fraction and accuracy (mean +- std over seeds) for sorted vs shuffled."""
-    if config.seeds < 1 or config.epochs < 1:
-        raise NeuralabError("seeds and epochs must be at least 1")
-    rows: list[dict[str, Any]] = []
-    curves: dict[str, list[list[float]]] = {}
-    for label, sorted_data in ORDERS:
-        histories = [_train(config, sorted_data, seed).history for seed in range(config.seeds)]
-        curves[label] = [[row["test_acc"] for row in h] for h in histories]
-        dead = [sum(h[-1]["dead_fraction"]) / len(h[-1]["dead_fraction"]) for h in histories]
-        accuracy = [h[-1]["test_acc"] for h in histories]
-        loss = [h[-1]["train_loss"] for h in histories]
-        dead_mean, dead_std = mean_std(dead)
-        acc_mean, acc_std = mean_std(accuracy)
-        loss_mean, _ = mean_std(loss)
-        rows.append(
+    """Return sorted vs shuffled (dead ReLUs, accuracy), the search for a setting where sorted
+    data kills ReLUs, and the mechanism over time; the conclusion uses all three."""
+    if config.seeds < 1 or config.epochs < 1 or config.trace_every < 1:
+        raise NeuralabError("seeds, epochs and trace_every must be at least 1")
+    hidden = tuple(config.hidden)
+    base = _final_rows(config, lr=config.lr, hidden=hidden)
+    rows = [
+        {
+            "order": label,
+            **{k: v for k, v in base[s].items() if k != "curves"},
+            "seeds": config.seeds,
+        }
+        for label, s in ORDERS
+    ]
+    search = []
+    for lr, width, depth in itertools.product(
+        config.search_lrs, config.search_widths, config.search_depths
+    ):
+        shape = (width,) * depth
+        found = (
+            base if (lr, shape) == (config.lr, hidden) else _final_rows(config, lr=lr, hidden=shape)
+        )
+        search.append(
             {
-                "order": label,
-                "dead": dead_mean,
-                "dead_std": dead_std,
-                "test_acc": acc_mean,
-                "test_acc_std": acc_std,
-                "train_loss": loss_mean,
-                "seeds": config.seeds,
+                "lr": lr,
+                "hidden": "x".join(str(h) for h in shape),
+                "dead_sorted": found[True]["dead"],
+                "dead_shuffled": found[False]["dead"],
+                "acc_sorted": found[True]["test_acc"],
+                "acc_shuffled": found[False]["test_acc"],
+                "kills": kills_more(found[True], found[False], config.seeds),
             }
         )
-    columns = [
-        Column("order", "training order", justify="left"),
-        Column("dead", "dead ReLUs", ".1%"),
-        Column("dead_std", "± std", ".1%"),
-        Column("test_acc", "test acc", ".3f"),
-        Column("test_acc_std", "± std", ".3f"),
-        Column("train_loss", "train loss", ".3f"),
-        Column("seeds", "seeds", "d"),
-    ]
+    traces = {label: trace_mechanism(config, s) for label, s in ORDERS}
+    recencies = {label: recency(points) for label, points in traces.items()}
+
     figures: list[Path] = []
     if figures_dir is not None:
-        from neuralab.report.experiment_figures import shuffling_figure
+        from neuralab.report.experiment_figures import shuffling_figure, shuffling_trace_figure
 
-        figure = shuffling_figure(
-            curves, data=config.data, hidden=config.hidden, seeds=config.seeds
-        )
+        curves = {label: base[s]["curves"] for label, s in ORDERS}
+        figure = shuffling_figure(curves, data=config.data, hidden=hidden, seeds=config.seeds)
         figures.append(save(figure, figures_dir, "experiment-shuffling.png"))
+        figure = shuffling_trace_figure(traces, data=config.data, hidden=hidden, lr=config.lr)
+        figures.append(save(figure, figures_dir, "experiment-shuffling-trace.png"))
 
+    sentence, holds = shuffling_conclusion(config, rows, search, recencies)
+    return ExperimentResult(
+        name="shuffling",
+        title="Sorted vs shuffled training data",
+        tables=[
+            Table(rows, _COLUMNS, title=f"Base setting: lr {config.lr:g}, hidden {hidden}"),
+            Table(
+                search,
+                _SEARCH_COLUMNS,
+                title="Where does sorted data kill ReLUs? (learning rate x width x depth)",
+                notes=[
+                    "kills: sorted ends with more dead ReLUs than shuffled by more than two "
+                    "standard errors of the difference."
+                ],
+            ),
+        ],
+        conclusion=sentence,
+        holds=holds,
+        measurements={
+            "test_acc": {"sorted": rows[0]["test_acc"], "shuffled": rows[1]["test_acc"]},
+            "dead": {"sorted": rows[0]["dead"], "shuffled": rows[1]["dead"]},
+            "search": search,
+            "recency": {"sorted": recencies[ORDERS[0][0]], "shuffled": recencies[ORDERS[1][0]]},
+            "traces": traces,
+        },
+        figures=figures,
+        config=config,
+    )
+
+
+def shuffling_conclusion(
+    config: ShufflingConfig,
+    rows: list[dict[str, Any]],
+    search: list[dict[str, Any]],
+    recencies: dict[str, float],
+) -> tuple[str, bool]:
+    """Return the sentence and whether the course's claim holds: sorted data ends worse AND
+    kills more ReLUs (by two standard errors) at the base setting."""
     ordered, shuffled = rows
     worse = ordered["test_acc"] < shuffled["test_acc"]
-    more_dead = ordered["dead"] > shuffled["dead"]
+    more_dead = kills_more(ordered, shuffled, config.seeds)
     sentence = (
         f"over {config.seeds} seeds, SGD on sorted data ends at test accuracy "
         f"{ordered['test_acc']:.3f} ± {ordered['test_acc_std']:.3f} vs "
         f"{shuffled['test_acc']:.3f} ± {shuffled['test_acc_std']:.3f} when shuffled every epoch "
         f"({'worse' if worse else 'NOT worse'}), with {ordered['dead']:.1%} vs "
-        f"{shuffled['dead']:.1%} dead ReLUs"
-        + (" (more dead units when sorted)" if more_dead else " (NOT more dead units when sorted)")
+        f"{shuffled['dead']:.1%} dead ReLUs ("
+        + ("more dead units when sorted" if more_dead else "NOT more dead units when sorted")
+        + ")"
     )
-    return ExperimentResult(
-        name="shuffling",
-        title="Sorted vs shuffled training data",
-        tables=[Table(rows, columns)],
-        conclusion=sentence,
-        holds=worse,
-        measurements={
-            "test_acc": {"sorted": ordered["test_acc"], "shuffled": shuffled["test_acc"]},
-            "dead": {"sorted": ordered["dead"], "shuffled": shuffled["dead"]},
-        },
-        figures=figures,
-        config=config,
+    killers = [s for s in search if s["kills"]]
+    # a setting where neither order learns (both within 0.1 of chance) explains nothing
+    learning = [s for s in killers if max(s["acc_sorted"], s["acc_shuffled"]) > 0.6]
+    if learning:
+        where = ", ".join(
+            f"lr {s['lr']:g} hidden {s['hidden']} ({s['dead_sorted']:.1%} vs "
+            f"{s['dead_shuffled']:.1%}, test acc {s['acc_sorted']:.3f} vs {s['acc_shuffled']:.3f})"
+            for s in learning
+        )
+        sentence += f"; of {len(search)} settings searched, sorted data kills more ReLUs at {where}"
+    elif killers:
+        sentence += (
+            f"; of {len(search)} settings searched, sorted data kills more ReLUs only where "
+            "neither order learns ("
+            + ", ".join(f"lr {s['lr']:g} hidden {s['hidden']}" for s in killers)
+            + ")"
+        )
+    else:
+        sentence += (
+            f"; in none of the {len(search)} settings searched does sorted data kill more ReLUs"
+        )
+    sorted_recency, shuffled_recency = recencies[ORDERS[0][0]], recencies[ORDERS[1][0]]
+    sentence += (
+        f"; what does hurt is recency: where the sorted order switches class and at the end of "
+        "each epoch the sorted run "
+        f"predicts the class it saw last for {sorted_recency:.0%} of the training points "
+        f"(shuffled: {shuffled_recency:.0%}; 50% is no bias)"
     )
+    return sentence, worse and more_dead
+
+
+_COLUMNS = [
+    Column("order", "training order", justify="left"),
+    Column("dead", "dead ReLUs", ".1%"),
+    Column("dead_std", "± std", ".1%"),
+    Column("test_acc", "test acc", ".3f"),
+    Column("test_acc_std", "± std", ".3f"),
+    Column("train_loss", "train loss", ".3f"),
+    Column("seeds", "seeds", "d"),
+]
+_SEARCH_COLUMNS = [
+    Column("lr", "lr", "g"),
+    Column("hidden", "hidden", justify="left"),
+    Column("dead_sorted", "dead, sorted", ".1%"),
+    Column("dead_shuffled", "dead, shuffled", ".1%"),
+    Column("acc_sorted", "test acc, sorted", ".3f"),
+    Column("acc_shuffled", "test acc, shuffled", ".3f"),
+    Column("kills", "kills", lambda v: "yes" if v else "no", justify="center"),
+]

@@ -177,8 +177,9 @@ def run(config: ZeroInitConfig, figures_dir: Path | None) -> ExperimentResult:
         f"({'exactly zero: the weights never move' if zero_gradient else 'NOT zero'}) and "
         f"test accuracy stays {zero['test_acc']:.2f}; bias {config.relu_bias:g} makes "
         f"{zero_bias['active_at_init']:.0%} of the ReLUs active at the start instead of "
-        f"{zero['active_at_init']:.0%} (He init: {rows[4]['active_at_init']:.0%} vs "
-        f"{rows[3]['active_at_init']:.0%})"
+        f"{zero['active_at_init']:.0%}"
+        + ("" if kept_active else " (NOT more)")
+        + f" (He init: {rows[4]['active_at_init']:.0%} vs {rows[3]['active_at_init']:.0%})"
     )
     return ExperimentResult(
         name="zero-init",

@@ -16,6 +16,7 @@ from neuralab.report.result import ExperimentResult
 from neuralab.report.result_report import report_html, report_markdown
 from neuralab.report.tabular import Column, Table, csv_table
 from neuralab.studies.sweep.results import SweepOutcome, conclusion
+from neuralab.studies.sweep.trial import FAILURE_RULE
 
 
 def write_report(outcome: SweepOutcome, directory: str | os.PathLike[str]) -> ExperimentResult:
@@ -84,6 +85,7 @@ def summary_table(outcome: SweepOutcome) -> Table:
                 "seeds": len(summary.values),
                 "failed": len(summary.failed),
                 "status": status,
+                "why": "; ".join(dict.fromkeys(w.removeprefix("failed: ") for w in summary.failed)),
             }
         )
     metric = outcome.spec.select
@@ -93,8 +95,11 @@ def summary_table(outcome: SweepOutcome) -> Table:
         Column("seeds", "seeds ok"),
         Column("failed", "seeds failed"),
         Column("status", justify="left"),
+        Column("why", "why seeds failed", justify="left"),
     ]
-    return Table(rows, columns, title="Sweep: validation metric per setting")
+    return Table(
+        rows, columns, title="Sweep: validation metric per setting", notes=[FAILURE_RULE + "."]
+    )
 
 
 def draw_sweep_figure(outcome: SweepOutcome, path: str | os.PathLike[str]) -> Path:

@@ -17,6 +17,21 @@ from neuralab.studies.sweep.spec import SELECTS, SweepSpec
 CHANCE_MARGIN = 0.03  # a run within 3 points of 1 / classes has learned nothing: failed
 
 
+def chance_threshold(classes: int) -> float:
+    """Return the validation accuracy at or below which a run counts as failed: 1/K + 0.03.
+
+    For K = 10 classes that is 0.13: a run ending at 0.1009 (the course's dropout p = 0.2 run)
+    guessed, it did not learn.
+    """
+    return 1.0 / classes + CHANCE_MARGIN
+
+
+FAILURE_RULE = (
+    "a run fails when its loss became NaN or infinite (diverged) or its best validation "
+    f"accuracy is at most 1/K + {CHANCE_MARGIN:g} (chance level: 0.13 for K = 10 classes)"
+)
+
+
 @dataclass
 class SeedRun:
     """One training run of a trial."""
@@ -30,7 +45,10 @@ class SeedRun:
     train_loss: float | None = None
 
 
-TrainFunction = Callable[[Any], Any]
+# train(config) -> TrainResult; called as train(config, resume=True) to continue a run whose
+# directory already holds a last.pt (a retried trial's seed), train(config, overwrite=True) to
+# start again one stopped before its first checkpoint
+TrainFunction = Callable[..., Any]
 
 
 def run_setting(
@@ -63,9 +81,17 @@ def _run_one(config: Any, seed: int, run_dir: Path, train_function: TrainFunctio
     from neuralab.vision.engine import NonFiniteLossError
 
     try:
-        result = train_function(config)
+        if (run_dir / "last.pt").is_file():  # left by an interrupted attempt: continue it
+            result = train_function(config, resume=True)
+        elif run_dir.is_dir() and any(run_dir.iterdir()):
+            # an attempt stopped before its first checkpoint: nothing to keep, start it again
+            result = train_function(config, overwrite=True)
+        else:
+            result = train_function(config)
     except NonFiniteLossError as error:
-        return SeedRun(seed, str(run_dir), f"failed: diverged ({error})")
+        # recorded, never raised: one diverged run must not stop the sweep
+        why = f"loss {error.value} at epoch {error.epoch}, batch {error.batch}"
+        return SeedRun(seed, str(run_dir), f"failed: diverged ({why})")
     history = result.history
     best = next(r for r in history if r["epoch"] == result.best_epoch)
     run = SeedRun(
@@ -80,8 +106,11 @@ def _run_one(config: Any, seed: int, run_dir: Path, train_function: TrainFunctio
     classes = getattr(result, "num_classes", None) or _classes_of(config)
     if run.val_loss is None or not _finite(run.val_loss):
         run.status = "failed: diverged (validation loss is not finite)"
-    elif classes and run.val_acc is not None and run.val_acc <= 1.0 / classes + CHANCE_MARGIN:
-        run.status = f"failed: chance level (val acc {run.val_acc:.3f} vs 1/{classes})"
+    elif classes and run.val_acc is not None and run.val_acc <= chance_threshold(classes):
+        run.status = (
+            f"failed: chance level (val acc {run.val_acc:.4f} <= 1/{classes} + "
+            f"{CHANCE_MARGIN:g} = {chance_threshold(classes):.4f})"
+        )
     return run
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from neuralab.errors import NeuralabError
@@ -38,7 +41,22 @@ def run_worker(
     train_function: TrainFunction | None = None,
     max_trials: int | None = None,
 ) -> int:
-    """Train waiting trials of the sweep in ``directory`` until none is left; return how many."""
+    """Train waiting trials of the sweep in ``directory`` until none is left; return how many.
+
+    SIGTERM (Slurm's scancel, pre-emption and time limit; a parent stopping its workers) gives
+    the trial being trained back to the queue at once, as Ctrl-C does, and stops the worker.
+    """
+    sigterm = _Sigterm()
+    with _handling_sigterm(sigterm):
+        return _work(directory, train_function, max_trials, sigterm)
+
+
+def _work(
+    directory: str | os.PathLike[str],
+    train_function: TrainFunction | None,
+    max_trials: int | None,
+    sigterm: _Sigterm,
+) -> int:
     from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
 
@@ -48,6 +66,7 @@ def run_worker(
     lock_file = Path(directory) / ".queue.lock"
     trained = 0
     while max_trials is None or trained < max_trials:
+        sigterm.raise_pending()  # a SIGTERM between trials stops the worker here
         fail_stale_trials(study)
         with _queue_lock(lock_file):
             action = _next_action(spec, study)
@@ -63,15 +82,17 @@ def run_worker(
             continue
         with _heartbeat(study, trial):
             try:
-                setting = {
-                    name: trial.suggest_categorical(name, values)
-                    for name, values in spec.grid.items()
-                }
-                trial.set_user_attr("setting", setting)
-                run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
-                runs = run_setting(spec, setting, run_root, train_function)
-                trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
-                value = objective_value(spec, runs)
+                with sigterm.training():  # a SIGTERM from here on gives the trial back
+                    setting = {
+                        name: trial.suggest_categorical(name, values)
+                        for name, values in spec.grid.items()
+                    }
+                    trial.set_user_attr("setting", setting)
+                    run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
+                    _adopt_previous_attempt(study, trial.number, run_root)
+                    runs = run_setting(spec, setting, run_root, train_function)
+                    trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
+                    value = objective_value(spec, runs)
             except BaseException:
                 study.tell(trial, state=TrialState.FAIL)
                 # give the trial back at once (Ctrl-C, an error): a later worker reruns it
@@ -82,20 +103,87 @@ def run_worker(
     return trained
 
 
-@contextlib.contextmanager
-def _queue_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (POSIX ``flock``; no lock where it does not exist)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: one worker per machine is safe without it
-        yield
-        return
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop like Ctrl-C (the trial goes back to the queue, exit code 130)."""
+
+
+class _Sigterm:
+    """SIGTERM handling of a worker: Slurm's scancel, pre-emption and time limit send it.
+
+    Python would die on the spot, leaving the trial marked running (until its heartbeat goes
+    stale, or for good on a journal file). Here SIGTERM raises :class:`Terminated` while a trial
+    trains (inside :meth:`training`, whose caller gives the trial back); anywhere else (between
+    ``ask`` and the training, between trials) it is remembered and raised at the next of those
+    points, so no trial is ever left marked running.
+    """
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.armed = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.pending = True
+        if self.armed:
+            self.raise_pending()
+
+    def raise_pending(self) -> None:
+        if self.pending:
+            what = "the trial in training goes back to the queue" if self.armed else "stopping"
+            print(f"neuralab: SIGTERM: {what}", file=sys.stderr)
+            raise Terminated("SIGTERM")
+
+    @contextlib.contextmanager
+    def training(self) -> Iterator[None]:
+        """Mark the block where SIGTERM raises at once (a SIGTERM already here, too)."""
+        self.armed = True
         try:
+            self.raise_pending()
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            self.armed = False
+
+
+@contextlib.contextmanager
+def _handling_sigterm(handler: _Sigterm) -> Iterator[None]:
+    """Let ``handler`` take SIGTERM while the block runs (only the main thread gets signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _adopt_previous_attempt(study: Any, number: int, run_root: Path) -> None:
+    """Move the run folders of the attempt trial ``number`` retries to ``run_root``.
+
+    A worker killed or interrupted mid-trial leaves its seeds' run directories behind; the
+    retry (a new trial, see :func:`neuralab.studies.sweep.storage.retry_callback`) takes them
+    over, so finished seeds are not trained again and a half-trained one resumes from its
+    ``last.pt`` (:func:`neuralab.studies.sweep.trial.run_setting`).
+    """
+    frozen = study.get_trials(deepcopy=False)[number]
+    history = frozen.system_attrs.get("retry_history", [])
+    if not history or run_root.exists():
+        return
+    previous = run_root.parent / f"trial-{int(history[-1]):04d}"
+    if previous.is_dir():
+        os.replace(previous, run_root)
+
+
+@contextlib.contextmanager
+def _queue_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` while the block runs, on every platform.
+
+    ``filelock`` (a dependency of torch) takes ``flock`` on POSIX and ``msvcrt`` locks on
+    Windows; the lock dies with its process, so a killed worker never leaves the queue locked.
+    """
+    from filelock import FileLock
+
+    with FileLock(str(path)):
+        yield
 
 
 @contextlib.contextmanager
