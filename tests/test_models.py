@@ -113,7 +113,7 @@ def test_resnet18_bad_weights_files(tmp_path):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(missing))
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")
-    with pytest.raises(NeuralabError, match="cannot be read"):
+    with pytest.raises(NeuralabError, match="corrupt or not a PyTorch file"):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(garbage))
     foreign = tmp_path / "foreign.pt"
     torch.save(nn.Linear(2, 2).state_dict(), foreign)

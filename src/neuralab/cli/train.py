@@ -73,6 +73,11 @@ def train_command(
     max_restarts: int = typer.Option(
         0, "--max-restarts", help="With --nproc: restarts after a process dies (each resumes)."
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace the run in --run-dir if it holds one (its files are removed).",
+    ),
 ) -> None:
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
@@ -90,13 +95,21 @@ def train_command(
         resolved = recipe_config(recipe, config, overrides)
     else:
         resolved = load_config(TrainConfig, config, overrides)
+    if resume is not None and overwrite:
+        raise NeuralabError("give --resume RUN_DIR or --overwrite, not both")
     check_names(resolved)  # every mistyped name or value is refused before torch is imported
     if nproc is None:
         if max_restarts:
             raise NeuralabError("--max-restarts restarts the processes of --nproc N: give both")
         from neuralab.vision.train import train
 
-        train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+        train(
+            resolved,
+            progress=progress,
+            resume=resume is not None,
+            console=stdout_console(),
+            overwrite=overwrite,
+        )
         return
     from neuralab.vision.launch import launch_training
 
@@ -106,6 +119,7 @@ def train_command(
         resume=resume is not None,
         max_restarts=max_restarts,
         progress=progress,
+        overwrite=overwrite,
     )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from neuralab.arch.shapes import as_pair
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
 
 if TYPE_CHECKING:
     import torch
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["PaddingUsage", "PoolResult", "PoolWindow", "padding_usage", "pool_steps"]
 
 POOL_OPS = ("max", "avg")
+# what one cell of the padding table costs on its way to the terminal (counts, masks, text)
+PADDING_CELL_BYTES = 250
+# what one value read by a pooling window costs (the list entry, its text in the computation)
+POOL_READ_BYTES = 100
 
 
 def _number(value: float) -> str:
@@ -126,6 +131,12 @@ def pool_steps(
             f"the {kernel[0]}x{kernel[1]} window does not fit the {height}x{width} input "
             f"padded by {pads[0]}x{pads[1]}"
         )
+    check_memory(
+        8 * (height + 2 * pads[0]) * (width + 2 * pads[1])
+        + POOL_READ_BYTES * out_h * out_w * kernel[0] * kernel[1],
+        f"pooling a {height}x{width} matrix with a {kernel[0]}x{kernel[1]} window "
+        f"({out_h * out_w:,} windows)",
+    )
     fill = -math.inf if op == "max" else 0.0
     padded = torch.full((height + 2 * pads[0], width + 2 * pads[1]), fill, dtype=torch.float64)
     padded[pads[0] : pads[0] + height, pads[1] : pads[1] + width] = values
@@ -249,6 +260,11 @@ def padding_usage(
             f"the {k[0]}x{k[1]} kernel does not fit the {hw[0]}x{hw[1]} input padded by "
             f"{p[0]}x{p[1]}: no output position"
         )
+    cells = (hw[0] + 2 * p[0]) * (hw[1] + 2 * p[1])
+    check_memory(
+        PADDING_CELL_BYTES * cells,
+        f"a padding table of {hw[0] + 2 * p[0]}x{hw[1] + 2 * p[1]} = {cells:,} cells",
+    )
     counts = _usage_grid(hw, k, s, p)
     padded = [
         [not (p[0] <= r < p[0] + hw[0] and p[1] <= c < p[1] + hw[1]) for c in range(len(row))]

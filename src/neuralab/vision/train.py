@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from rich.console import Console
 
+from neuralab.atomic import WriteError, remove_temporaries
 from neuralab.config import config_to_dict
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
@@ -99,6 +100,7 @@ def train(
     report: bool = True,
     callbacks: Sequence[Any] = (),
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
@@ -112,6 +114,10 @@ def train(
     (:mod:`neuralab.vision.callbacks`); returning True or raising ``StopTraining`` stops the run.
     ``on_epoch(row)``, the shortest callback, is called with each epoch's metrics row once it is
     saved (benchmarks interleave a baseline there).
+    A new run refuses a run
+    directory that already holds something, unless ``overwrite`` (its old files are removed).
+    A file that cannot be written during training (a full disk) stops the run with one line
+    naming the last good checkpoint, which stays loadable.
 
     Under torchrun every process calls this (:mod:`neuralab.vision.distributed`); rank 0 returns
     the full result, the other ranks one with an empty history and no test.
@@ -119,7 +125,9 @@ def train(
     config, resuming = resolve_train_config(config, resume)
     with deterministic_algorithms(config.deterministic):
         epoch_rows = [_EpochRows(on_epoch)] if on_epoch is not None else []
-        return _train(config, resuming, progress, console, report, [*callbacks, *epoch_rows])
+        return _train(
+            config, resuming, progress, console, report, [*callbacks, *epoch_rows], overwrite
+        )
 
 
 class _EpochRows:
@@ -139,6 +147,7 @@ def _train(
     console: Console | None,
     report: bool,
     callbacks: Sequence[Any],
+    overwrite: bool = False,
 ) -> TrainResult:
     """Run the training of the resolved ``config`` (see :func:`train`)."""
     config, resuming = resolve_train_config(config, resume)
@@ -150,7 +159,9 @@ def _train(
     console = (console or Console(highlight=False)) if ranks.is_main else Console(quiet=True)
     device, run_dir = ranks.device, Path(str(config.run_dir))
     resuming = resuming or restarted_with_checkpoint(ranks, run_dir)
-    checkpoint = checkpoint_to_resume(run_dir, config, resuming)
+    # a restarted attempt that died before its first checkpoint replaces its own first try
+    overwrite = overwrite or (ranks.restart > 0 and not resuming)
+    checkpoint = checkpoint_to_resume(run_dir, config, resuming, overwrite=overwrite)
 
     # data, model, optimiser, schedule
     seed_everything(config.seed)
@@ -182,7 +193,12 @@ def _train(
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
     amp = uses_amp(config, device)
 
-    directory = RunDirectory(run_dir) if ranks.is_main else None  # rank 0 alone writes
+    directory = None  # rank 0 alone writes
+    if ranks.is_main and checkpoint is None:  # every input checked: claimed, config first
+        directory = RunDirectory.create(run_dir, config, overwrite=overwrite)
+    elif ranks.is_main:
+        directory = RunDirectory(run_dir)
+        remove_temporaries(run_dir)  # what a writer killed mid-checkpoint left
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
     start_epoch, step = 1, 0
     if checkpoint is not None:  # every rank reads it
@@ -195,8 +211,7 @@ def _train(
         start_epoch, step = int(checkpoint["epoch"]) + 1, int(checkpoint["step"])
         if directory is not None:
             directory.truncate_metrics(int(checkpoint["epoch"]))
-    if directory is not None:
-        directory.write_config(config)
+            directory.write_config(config)
     table = EpochTable(console, directory)
     if checkpoint is None:
         assert run.data is not None
@@ -275,7 +290,7 @@ def _train(
             if trained["stopped"] and hooks.stop_reason is not None:
                 hooks.stop_reason += f" (after batch {state.batch} of {len(train_loader)})"
             epoch += 1
-    except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt) as error:
+    except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt, WriteError) as error:
         raise _stop(error, table, run, epoch) from None
 
     if stopping.stopped and epoch <= config.epochs:
@@ -334,6 +349,13 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
             else f"interrupted during epoch {epoch}; no epoch completed, nothing to resume"
         )
         return error
+    if isinstance(error, WriteError):
+        message = f"{error}; last good checkpoint: {_last_good(last)}"
+        try:  # the log may be on the full disk too
+            table.log_only(f"error: {message}")
+        except WriteError:
+            pass
+        return NeuralabError(message)
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
         # still a NonFiniteLossError: a sweep records the run as diverged and goes on
@@ -350,6 +372,16 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
     )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
+
+
+def _last_good(last: Path) -> str:
+    """Return ``last.pt`` with its epoch, read back (so it is known to load), or ``none``."""
+    if not last.is_file():
+        return "none (no epoch completed)"
+    try:
+        return f"{last} (epoch {int(load_checkpoint(last)['epoch'])})"
+    except NeuralabError:
+        return f"none ({last} cannot be read)"
 
 
 def _result(

@@ -36,6 +36,7 @@ from typing import Any
 
 from torch import nn
 
+from neuralab.arch.model_memory import build_within_limit
 from neuralab.errors import NeuralabError, unknown_name_error
 from neuralab.registry import Registry
 from neuralab.theory.initialization import init_weights
@@ -116,7 +117,14 @@ def get_model(
                 f"model {name!r} has no option {', '.join(map(repr, unknown))} "
                 f"(valid: {', '.join(valid) or 'none'})"
             )
-        model = builder(num_classes=num_classes, input_shape=shape, **options)
+        if options.get("pretrained") or options.get("weights"):
+            model = builder(num_classes=num_classes, input_shape=shape, **options)
+        else:  # a width or an image size typed wrong is refused before it is allocated
+            model = build_within_limit(
+                lambda: builder(num_classes=num_classes, input_shape=shape, **options),
+                shape,
+                f"model {name}",
+            )
     if init is not None:
         if options.get("pretrained") or options.get("weights"):
             raise NeuralabError("init cannot be combined with pretrained weights")
