@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from neuralab.errors import NeuralabError
@@ -72,12 +71,9 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
             f"weights file {str(path)!r} does not exist (give a file or a torchvision weights "
             "name such as ResNet50_Weights.IMAGENET1K_V2)"
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 (any unpickling failure means a bad file)
-        raise NeuralabError(
-            f"weights file {str(path)!r} cannot be read as PyTorch weights: {error}"
-        ) from None
+    from neuralab.vision.checkpoint import safe_load
+
+    state = safe_load(path, "weights file", "state dicts of tensors")
     if isinstance(state, dict):
         for key in ("model", "state_dict"):
             if isinstance(state.get(key), dict):
