@@ -114,8 +114,11 @@ def summary_command(
     fc(10)" --input 1x28x28 --hwc
     """
     from neuralab.arch.model_names import source_kind
+    from neuralab.arch.shapes import parse_shape
 
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
+    for text in inputs:  # so is a malformed shape (its dtype, after ':', is checked with torch)
+        parse_shape(text.strip().partition(":")[0], what="--input", expected="")
     from neuralab.arch.summary_inputs import parse_input
     from neuralab.paths import output_file
     from neuralab.report.summary_columns import parse_columns
