@@ -21,7 +21,6 @@ from matplotlib.patches import Polygon, Rectangle
 from neuralab.arch.diagram import Block, DiagramLayout, diagram_layout
 from neuralab.atomic import save_figure
 from neuralab.errors import NeuralabError
-from neuralab.paths import output_file
 from neuralab.report.summary_render import human_count
 
 FIGURE_SUFFIXES = (".svg", ".png", ".pdf")
@@ -40,15 +39,14 @@ _COLOURS = {
 
 
 def check_figure_path(path: str | os.PathLike[str]) -> Path:
-    """Return ``path`` if its suffix is .svg, .png or .pdf and a file can be written there,
-    else raise :class:`NeuralabError` (checked before anything is drawn)."""
+    """Return ``path`` if its suffix is .svg, .png or .pdf, else raise :class:`NeuralabError`."""
     target = Path(path)
     if target.suffix.lower() not in FIGURE_SUFFIXES:
         raise NeuralabError(
             f"diagram file {str(target)!r} has suffix {target.suffix or '(none)'!r}; "
             f"use one of {', '.join(FIGURE_SUFFIXES)}"
         )
-    return output_file(target, "diagram file")
+    return target
 
 
 def _draw_block(ax: Any, x: float, block: Block, colour: str) -> tuple[float, float, float]:

@@ -17,8 +17,7 @@ from typing import Any
 
 from neuralab.config import make_config, read_config_file
 from neuralab.errors import NeuralabError
-from neuralab.paths import input_dir
-from neuralab.rundir import default_run_path
+from neuralab.rundir import default_run_name
 from neuralab.vision.config import TrainConfig
 
 
@@ -33,9 +32,7 @@ def resolve_resume_config(
     ``overrides`` (field -> value; None values are left out, strings converted to the field's
     type), with ``run_dir`` set to ``run_dir``.
     """
-    folder = input_dir(
-        run_dir, "cannot resume: run directory", expected="a run directory of neuralab train"
-    )
+    folder = Path(run_dir)
     saved = folder / "config.yaml"
     if not saved.is_file():
         raise NeuralabError(f"cannot resume: {str(folder)!r} has no config.yaml (not a run?)")
@@ -79,4 +76,4 @@ def resolve_run_dir(config: TrainConfig) -> Path:
     if ":" in data:  # npz:/path/gtsrb-32.npz -> gtsrb-32
         data = Path(data.split(":", 1)[1]).stem or data.split(":", 1)[0]
     model = config.model.split(":", 1)[0]
-    return default_run_path(data, model)
+    return Path("runs") / default_run_name(data, model)
