@@ -173,7 +173,7 @@ def test_sigterm_gives_the_trial_in_training_back(tmp_path):
         _, error = worker.communicate(timeout=60)
     finally:
         worker.kill()
-    assert worker.returncode == 130  # stopped like Ctrl-C, not killed
+    assert worker.returncode == 130, error  # stopped like Ctrl-C, not killed
     assert "SIGTERM: the trial in training goes back to the queue" in error
     states = trials_by_state(directory)
     assert states["FAIL"] == [0] and sorted(states["WAITING"]) == [0, 1, 2], states

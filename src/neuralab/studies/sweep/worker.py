@@ -82,17 +82,19 @@ def _work(
             continue
         with _heartbeat(study, trial):
             try:
+                # the storage is written outside the armed block: a SIGTERM in the middle of a
+                # journal write would leave a torn record that no later read could parse
+                setting = {
+                    name: trial.suggest_categorical(name, values)
+                    for name, values in spec.grid.items()
+                }
+                trial.set_user_attr("setting", setting)
+                run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
+                _adopt_previous_attempt(study, trial.number, run_root)
                 with sigterm.training():  # a SIGTERM from here on gives the trial back
-                    setting = {
-                        name: trial.suggest_categorical(name, values)
-                        for name, values in spec.grid.items()
-                    }
-                    trial.set_user_attr("setting", setting)
-                    run_root = Path(directory) / "runs" / f"trial-{trial.number:04d}"
-                    _adopt_previous_attempt(study, trial.number, run_root)
                     runs = run_setting(spec, setting, run_root, train_function)
-                    trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
-                    value = objective_value(spec, runs)
+                trial.set_user_attr("runs", [dataclasses.asdict(r) for r in runs])
+                value = objective_value(spec, runs)
             except BaseException:
                 study.tell(trial, state=TrialState.FAIL)
                 # give the trial back at once (Ctrl-C, an error): a later worker reruns it
