@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from neuralab.atomic import atomic_path, write_text
+from neuralab.atomic import WriteError, atomic_path, write_text
 
 
 def test_write_then_replace(tmp_path):
     target = tmp_path / "a" / "out.txt"
+    with pytest.raises(WriteError, match="the folder .*a' does not exist"):
+        write_text(target, "first")  # a mistyped folder is never created on the way
+    assert not target.parent.exists()
+    target.parent.mkdir()
     write_text(target, "first")
     write_text(target, "second")
     assert target.read_text() == "second"

@@ -85,7 +85,7 @@ def test_corrupt_foreign_and_missing_files(tmp_path):
         load_checkpoint(foreign)
     pickled = tmp_path / "pickled.pt"
     torch.save({"format": "neuralab-checkpoint", "object": NeuralabError("x")}, pickled)
-    with pytest.raises(NeuralabError, match="corrupt or not a PyTorch file"):
+    with pytest.raises(NeuralabError, match="holds Python objects other than tensors"):
         load_checkpoint(pickled)  # weights_only refuses arbitrary Python objects
     with pytest.raises(NeuralabError, match="does not exist"):
         load_checkpoint(tmp_path / "absent.pt")
@@ -113,9 +113,8 @@ def test_full_disk_leaves_no_half_written_file(tmp_path, monkeypatch):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     save(tmp_path / "last.pt", model, optimizer, epoch=1)
 
-    def full_disk(obj, path):
-        with open(path, "wb") as handle:
-            handle.write(b"half")
+    def full_disk(obj, handle):  # neuralab.atomic.torch_save hands torch.save an open file
+        handle.write(b"half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(torch, "save", full_disk)

@@ -86,6 +86,10 @@ def test_summary_of_a_vector_input(run_cli):
 def test_summary_csv_and_markdown_to_a_file(run_cli, tmp_path):
     target = tmp_path / "out" / "cnn.md"
     result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "markdown", "-o", target)
+    assert result.exit_code == 2 and "the folder" in result.stderr  # a mistyped folder
+    assert not target.parent.exists()  # is never created
+    target.parent.mkdir()
+    result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "markdown", "-o", target)
     assert result.exit_code == 0, result.stderr
     assert "| fc1 | Linear | 100 | 288,100 | 2,880 |" in target.read_text()
     result = run_cli("summary", COURSE_CNN, "-i", "1x28x28", "-f", "csv")

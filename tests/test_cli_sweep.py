@@ -75,8 +75,9 @@ def test_two_sweeps_in_one_directory_are_refused(run_cli, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_worker_loses_only_its_trial_which_is_rerun(tmp_path):
-    """SIGKILL a worker mid-trial: its heartbeat stops, the trial is failed and rerun."""
+def test_four_workers_one_killed_mid_trial_every_trial_runs_exactly_once(tmp_path):
+    """Four workers on one SQLite storage; one is SIGKILLed mid-trial: its heartbeat stops, the
+    trial is failed and put back, and every grid point is trained to the end exactly once."""
     import os
     import signal
     import subprocess
@@ -87,31 +88,47 @@ def test_a_killed_worker_loses_only_its_trial_which_is_rerun(tmp_path):
     from neuralab.studies.sweep.grid import parse_grid
     from neuralab.studies.sweep.runner import finish_sweep, start_sweep
     from neuralab.studies.sweep.spec import SweepSpec
-    from neuralab.studies.sweep.worker import run_worker
     from neuralab.vision.config import TrainConfig
 
     directory = tmp_path / "sweep"
+    lrs = "0.0005,0.001,0.002,0.005,0.01,0.02,0.05,0.1"
     base = {"data": "digits", "model": "mlp", "epochs": 8, "batch_size": 16}
-    spec = SweepSpec.from_axes(base, [parse_grid("lr=0.001,0.01", TrainConfig)])
+    spec = SweepSpec.from_axes(base, [parse_grid(f"lr={lrs}", TrainConfig)])
     start_sweep(spec, directory)
     source = str(Path(__file__).resolve().parents[1] / "src")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "neuralab", "sweep", "worker", str(directory)],
-        env={**os.environ, "PYTHONPATH": source},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = {**os.environ, "PYTHONPATH": source, "NEURALAB_THREADS": "1", "NEURALAB_SWEEP_POLL": "1"}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "neuralab", "sweep", "worker", str(directory)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     study = open_study(spec, directory)
-    deadline = time.time() + 120
-    while time.time() < deadline and not any(
-        t.state.name == "RUNNING" for t in study.get_trials(deepcopy=False)
-    ):
-        time.sleep(0.5)
-    time.sleep(3)  # well inside the first trial's 8 epochs
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
-    run_worker(directory)  # waits for the silent trial to go stale, then reruns it
-    trials = [t for t in open_study(spec, directory).get_trials() if "runs" in t.user_attrs]
-    assert sorted(t.params["lr"] for t in trials if t.state.name == "COMPLETE") == [0.001, 0.01]
-    assert any(t.state.name == "FAIL" for t in open_study(spec, directory).get_trials())
+
+    def running() -> int:
+        return sum(t.state.name == "RUNNING" for t in study.get_trials(deepcopy=False))
+
+    deadline = time.time() + 180
+    while time.time() < deadline and running() < 4:
+        time.sleep(0.2)
+    assert running() == 4, "four trials should run at once"
+    time.sleep(2)  # well inside the trials' 8 epochs
+    victim = workers[0]
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    for worker in workers[1:]:  # they wait for the silent trial to go stale, then rerun it
+        assert worker.wait(timeout=600) == 0, worker.stderr.read() if worker.stderr else ""
+    trials = open_study(spec, directory).get_trials()
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert sorted(t.params["lr"] for t in complete) == sorted(float(v) for v in lrs.split(","))
+    points = [t.user_attrs["grid_point"] for t in complete]
+    assert len(points) == len(set(points)) == 8  # none lost, none trained twice to the end
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert len(failed) == 1  # the killed worker's trial, given back to the queue
+    assert failed[0].user_attrs["grid_point"] in points
+    assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
     assert finish_sweep(directory).chosen is not None

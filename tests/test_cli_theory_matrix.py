@@ -83,7 +83,7 @@ def test_conv_matrix_groups_dilation_stride_markdown(run_cli) -> None:
     [
         (["--input", "3"], "--input '3' must be HxW"),
         (["--input", "3x3", "--kernel", "0"], "--kernel '0' must be >= 1"),
-        (["--input", "3x3", "--padding", "-1"], "--padding '-1' is not an integer"),
+        (["--input", "3x3", "--padding", "-1"], "--padding '-1' must be >= 0"),
         (["--input", "3x3", "--kernel", "4"], "the output would be empty"),
         (["--input", "4x5x5", "--groups", "3"], "groups=3 must divide"),
         (["--input", "3x3", "--symbolic", "--out-channels", "2"], "symbolic takes one input"),
@@ -93,8 +93,10 @@ def test_conv_matrix_groups_dilation_stride_markdown(run_cli) -> None:
         (["--input", "3x40x40", "--out-channels", "8", "--show-dense"], "show-dense: A is"),
         (["--input", "30x30", "--symbolic"], "at most 400"),
         (
-            ["--input", "64x64x64", "--kernel", "3", "--padding", "1", "--out-channels", "64"],
-            "A would have 147,865,600 non-zeros",
+            ["--input", "64x64x64", "--kernel", "3", "--padding", "1", "--out-channels", "64"]
+            + ["--max-memory", "2GB"],
+            "A with 147,865,600 non-zeros (conv_parameter_counts gives the counts alone) needs "
+            "about 3.3 GiB of memory, more than the limit of 1.9 GiB",
         ),
     ],
 )

@@ -46,6 +46,7 @@ def test_activations_json_and_csv(run_cli):
 
 def test_activations_plot(run_cli, tmp_path):
     target = tmp_path / "figs" / "act.png"
+    target.parent.mkdir()
     result = run_cli(
         "activations", "--plot", "relu,sigmoid,tanh", "--range", "-4", "4", "-o", str(target)
     )

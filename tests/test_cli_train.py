@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from neuralab.vision import train as train_module
+from neuralab.vision.checkpoint import load_checkpoint
 
 SMALL = ("--set", "widths=8,16", "--batch-size", "128", "--device", "cpu", "--no-progress")
 
@@ -122,7 +123,7 @@ def test_corrupt_checkpoint_and_resume_mismatch(finished_run, run_cli, tmp_path)
     assert result.exit_code == 2
     assert "different config: lr: 0.003 -> 0.5" in result.stderr
     result = run_cli("train", "--resume", tmp_path / "nowhere")
-    assert result.exit_code == 2 and "has no config.yaml" in result.stderr
+    assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
 def test_resume_continues_through_the_cli(run_cli, tmp_path, monkeypatch):
@@ -171,16 +172,27 @@ def test_out_of_memory_suggests_a_batch_size(run_cli, tmp_path, monkeypatch):
 
 
 def test_full_disk_leaves_no_half_written_checkpoint(run_cli, tmp_path, monkeypatch):
-    def full_disk(obj, path):
-        with open(path, "wb") as handle:
-            handle.write(b"half")
+    real_save, calls = torch.save, []
+
+    def full_disk_after_epoch_1(obj, handle):
+        calls.append(obj["epoch"])
+        if obj["epoch"] == 1:  # best.pt and last.pt of epoch 1 are written
+            return real_save(obj, handle)
+        handle.write(b"half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(torch, "save", full_disk)
+    monkeypatch.setattr(torch, "save", full_disk_after_epoch_1)
     run_dir = tmp_path / "full"
-    result = run_cli("train", "--epochs", "1", "--run-dir", run_dir, *SMALL)
-    assert result.exit_code == 2 and "no space left on the disk" in result.stderr
-    assert not list(run_dir.glob("*.pt")) and not list(run_dir.glob(".*.tmp"))
+    result = run_cli("train", "--epochs", "3", "--run-dir", run_dir, *SMALL)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"neuralab: error: cannot write '{run_dir}/")
+    assert "no space left on the device; last good checkpoint: " in result.stderr
+    assert result.stderr.endswith(f"{run_dir / 'last.pt'} (epoch 1)\n")
+    assert calls[:2] == [1, 1] and calls[2] == 2
+    monkeypatch.setattr(torch, "save", real_save)
+    assert load_checkpoint(run_dir / "last.pt")["epoch"] == 1  # loadable, the epoch before
+    assert not list(run_dir.glob(".*.tmp"))  # no half-written file left
+    assert "no space left" in (run_dir / "train.log").read_text()
 
 
 def test_help_teaches(run_cli):

@@ -193,14 +193,17 @@ def test_symbolic_stride_and_padding_match_numeric() -> None:
     assert [[int(v) for v in row] for row in substituted.tolist()] == numeric.int().tolist()
 
 
-def test_bad_inputs_raise_neuralab_errors() -> None:
+def test_bad_inputs_raise_neuralab_errors(monkeypatch) -> None:
     with pytest.raises(NeuralabError, match="padding_mode 'reflect'"):
         conv_to_matrix(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), (5, 5))
     with pytest.raises(NeuralabError, match="output would be empty"):
         conv_to_matrix(nn.Conv2d(1, 1, 5), (3, 3))
     with pytest.raises(NeuralabError, match="expects in_channels = 3"):
         conv_to_matrix(nn.Conv2d(3, 1, 3), (1, 5, 5))
-    with pytest.raises(NeuralabError, match="non-zeros \\(more than 100,000,000"):
+    # 64 x 64 x 190^2 = 147,865,600 non-zeros (per axis the 3 taps are valid for 63, 64, 63 of
+    # the 64 positions: 190) of 24 bytes each: 3.3 GiB, above a limit of 2 GB
+    monkeypatch.setenv("NEURALAB_MAX_MEMORY", "2GB")
+    with pytest.raises(NeuralabError, match="A with 147,865,600 non-zeros .* needs about 3.3 GiB"):
         conv_to_matrix(nn.Conv2d(64, 64, 3, padding=1, bias=False, device="meta"), (64, 64))
     with pytest.raises(NeuralabError, match="expected an nn.Conv2d"):
         conv_to_matrix(nn.Linear(2, 2), (5, 5))  # type: ignore[arg-type]

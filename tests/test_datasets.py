@@ -281,7 +281,7 @@ def test_npz_missing_or_corrupt_file(tmp_path):
         get_dataset(f"npz:{tmp_path / 'absent.npz'}")
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(NeuralabError, match="not a readable .npz"):
+    with pytest.raises(NeuralabError, match="not a valid .npz archive"):
         get_dataset(f"npz:{broken}")
 
 

@@ -221,8 +221,8 @@ def test_fitting_batch_size_halves_until_it_fits():
 
 def test_build_optimizer_gives_the_backbone_a_lower_lr():
     from neuralab.vision.config import TrainConfig
-    from neuralab.vision.engine import build_optimizer
     from neuralab.vision.models import get_model
+    from neuralab.vision.optimizer import build_optimizer
 
     model = get_model("cnn", num_classes=3, input_shape=(1, 8, 8), widths=(4,))
     fine_tune = TrainConfig(weights="backbone.pt", lr=0.01, backbone_lr_factor=0.1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import warnings
 
 import pytest
 import torch
@@ -118,6 +119,27 @@ def test_normalized_model_matches_every_normalization():
     for normalization in (per_channel, Normalization(mode="per_image"), Normalization(mode="none")):
         wrapped = NormalizedModel(normalization, model)
         assert torch.allclose(wrapped(images), model(normalization(images)), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cnn", "mlp", "plain", "residual", "resnet18", "spec:conv(4,3) -> relu -> flatten -> fc(10)"],
+)
+def test_every_registry_model_traces(name):
+    """torch.jit.trace (the torchscript export) takes every model of the registry (1x8x8 digits);
+    resnet18 upsamples small images, by a size that must be Python ints to be traced."""
+    from neuralab.vision.models import get_model
+
+    torch.manual_seed(0)
+    model = get_model(name, num_classes=10, input_shape=(1, 8, 8)).eval()
+    wrapped = NormalizedModel(Normalization(mode="per_image"), model)
+    images = torch.rand(3, 1, 8, 8)
+    with torch.no_grad():
+        expected = wrapped(images)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(wrapped, images[:1])
+        assert torch.allclose(traced(images), expected, atol=1e-5)
 
 
 def test_bad_requests_are_one_line(finished, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ The layers, top to bottom (DESIGN.md):
     studies, cluster
     vision, playground
     arch, theory
-    kernel: errors, registry, config, rundir, atomic, device, console
+    kernel: errors, registry, config, rundir, atomic, paths, limits, device, console
 
 A module may import its own layer and the ones below. ``report`` renders results of any layer:
 it may import every layer but cli, web and the root, and every layer above arch and theory may
@@ -31,7 +31,17 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "neuralab"
 
-KERNEL = ("errors", "registry", "config", "rundir", "atomic", "device", "console")
+KERNEL = (
+    "errors",
+    "registry",
+    "config",
+    "rundir",
+    "atomic",
+    "paths",
+    "limits",
+    "device",
+    "console",
+)
 RANK = {
     "kernel": 0,
     "arch": 1,

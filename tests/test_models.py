@@ -113,11 +113,11 @@ def test_resnet18_bad_weights_files(tmp_path):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(missing))
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")
-    with pytest.raises(NeuralabError, match="cannot be read"):
+    with pytest.raises(NeuralabError, match="corrupt or not a PyTorch file"):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(garbage))
     foreign = tmp_path / "foreign.pt"
     torch.save(nn.Linear(2, 2).state_dict(), foreign)
-    with pytest.raises(NeuralabError, match="not a ResNet-18 backbone"):
+    with pytest.raises(NeuralabError, match="do not fit ResNet"):
         get_model("resnet18", num_classes=3, input_shape=(3, 32, 32), weights=str(foreign))
 
 
@@ -144,3 +144,18 @@ def test_spec_models_from_the_layer_language():
         get_model("spec:conv(8,3) -> flatten -> fc(10)", num_classes=43, input_shape=(3, 32, 32))
     with pytest.raises(NeuralabError, match="spec models take no options"):
         get_model("spec:flatten -> fc(10)", num_classes=10, input_shape=(1, 8, 8), dropout=0.5)
+
+
+def test_fast_cnn_pools_after_each_blocks_first_conv():
+    model = get_model("fast", num_classes=43, input_shape=(3, 32, 32))
+    names = [name for name, _ in model.features.named_children()]
+    assert names[:7] == ["conv1_1", "pool1", "bn1_1", "act1_1", "conv1_2", "bn1_2", "act1_2"]
+    # MACs of the convolutions, C_in * 9 * C_out * H * W: 9,953,280 (the docstring's 10M)
+    sizes = {"conv1_1": 32, "conv1_2": 16, "conv2_1": 16, "conv2_2": 8, "conv3_1": 8, "conv3_2": 4}
+    macs = sum(
+        m.in_channels * 9 * m.out_channels * sizes[n] ** 2
+        for n, m in model.features.named_children()
+        if n.startswith("conv")
+    )
+    assert macs == 9_953_280
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 43)

@@ -35,8 +35,11 @@ def test_resume_merges_saved_config_then_file_then_overrides(tmp_path):
     assert resolve_resume_config(run_dir).epochs == 2
     with pytest.raises(NeuralabError, match="not two different folders"):
         resolve_resume_config(run_dir, None, {"run_dir": str(tmp_path / "other")})
-    with pytest.raises(NeuralabError, match="has no config.yaml"):
+    with pytest.raises(NeuralabError, match="nowhere' does not exist"):
         resolve_resume_config(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NeuralabError, match="has no config.yaml"):
+        resolve_resume_config(tmp_path / "empty")
     with pytest.raises(NeuralabError, match="unknown TrainConfig field 'colour'"):
         resolve_resume_config(run_dir, None, {"colour": "red"})
 

@@ -40,3 +40,70 @@ def test_log_appends(tmp_path):
 def test_default_name_is_safe():
     name = default_run_name("npz:/data/x.npz", "spec:conv(3,3)")
     assert "/" not in name and ":" not in name and "(" not in name
+
+
+def test_a_directory_that_holds_a_run_is_refused_and_overwrite_replaces_it(tmp_path):
+    import pytest
+
+    from neuralab.errors import NeuralabError
+    from neuralab.playground.config import PlaygroundConfig
+    from neuralab.rundir import check_new_run_directory
+
+    folder = tmp_path / "run"
+    old = RunDirectory.create(folder, PlaygroundConfig(data="xor"))
+    old.figure("old.png").write_bytes(b"old figure")
+    with pytest.raises(NeuralabError, match="already holds a run .*pass --overwrite"):
+        RunDirectory.create(folder, PlaygroundConfig(data="circle"))
+    assert "xor" in old.config_path.read_text()  # nothing lost
+    new = RunDirectory.create(folder, PlaygroundConfig(data="circle"), overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["config.yaml"]  # no old figure left
+    assert "circle" in new.config_path.read_text()
+    # a folder of other files is never emptied, not even with --overwrite
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "thesis.tex").write_text("mine")
+    with pytest.raises(NeuralabError, match="holds files that neuralab did not write"):
+        RunDirectory.create(tmp_path / "thesis", PlaygroundConfig(), overwrite=True)
+    assert (tmp_path / "thesis" / "thesis.tex").read_text() == "mine"
+    # an empty directory, or a new one with missing parents, is taken
+    (tmp_path / "empty").mkdir()
+    assert check_new_run_directory(tmp_path / "empty") == tmp_path / "empty"
+    RunDirectory.create(tmp_path / "a" / "b" / "c", PlaygroundConfig())
+    assert (tmp_path / "a" / "b" / "c" / "config.yaml").is_file()
+
+
+def test_continue_the_same_settings_refuse_others(tmp_path):
+    import pytest
+
+    from neuralab.errors import NeuralabError
+    from neuralab.playground.config import PlaygroundConfig
+
+    folder = tmp_path / "study"
+    _, continued = RunDirectory.create_or_continue(folder, PlaygroundConfig(lr=0.1))
+    assert not continued
+    (folder / "runs").mkdir()
+    _, continued = RunDirectory.create_or_continue(folder, PlaygroundConfig(lr=0.1))
+    assert continued and (folder / "runs").is_dir()
+    with pytest.raises(NeuralabError, match=r"other settings \(lr: 0.1 -> 0.2\)"):
+        RunDirectory.create_or_continue(folder, PlaygroundConfig(lr=0.2))
+    RunDirectory.create_or_continue(folder, PlaygroundConfig(lr=0.2), overwrite=True)
+    assert not (folder / "runs").exists()
+
+
+def test_default_paths_take_a_suffix_when_taken(tmp_path, monkeypatch):
+    from neuralab.rundir import default_run_path
+
+    monkeypatch.chdir(tmp_path)
+    first = default_run_path("digits", "cnn")
+    first.mkdir(parents=True)
+    second = default_run_path("digits", "cnn")
+    assert second.name in (first.name + "-2", default_run_path("digits", "cnn").name)
+    assert not second.exists()
+
+
+def test_stale_temporaries_are_removed(tmp_path):
+    from neuralab.atomic import remove_temporaries
+
+    (tmp_path / ".last.pt.abc123.tmp").write_bytes(b"half")
+    (tmp_path / "last.pt").write_bytes(b"whole")
+    assert [p.name for p in remove_temporaries(tmp_path)] == [".last.pt.abc123.tmp"]
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]

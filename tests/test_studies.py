@@ -179,3 +179,50 @@ def test_initialization_study_zero_gradients(tmp_path):
         row["he_normal"] for row in gradients
     )
     _check_report(result, tmp_path, ("results-1.csv", "results-2.csv"))
+
+
+def test_a_study_writes_its_config_first_and_refuses_other_settings(tmp_path, monkeypatch):
+    from neuralab.studies import study as study_module
+
+    def interrupted(config, folder):
+        assert (folder / "config.yaml").is_file()  # recorded before anything ran
+        raise KeyboardInterrupt
+
+    original = study_module.get_study("degradation")
+    monkeypatch.setattr(
+        study_module, "get_study", lambda name: study_module.Study(
+            original.name, original.summary, original.config_class, original.quick, interrupted
+        ),
+    )  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        run_study("degradation", tmp_path / "d", quick=True, overrides={"depths": "8"})
+    saved = yaml.safe_load((tmp_path / "d" / "config.yaml").read_text())
+    assert saved["depths"] == [8]
+    with pytest.raises(NeuralabError, match=r"other settings \(depths: \[8\] -> \[14\]\)"):
+        run_study("degradation", tmp_path / "d", quick=True, overrides={"depths": "14"})
+
+
+@pytest.mark.slow
+def test_an_interrupted_study_continues_from_its_directory(tmp_path, monkeypatch):
+    """Ctrl-C in the second network's second epoch; the same command again resumes it from its
+    last.pt and keeps the first network: the numbers are those of an uninterrupted study."""
+    from neuralab.vision import train as train_module
+
+    settings = {"depths": "8", "epochs": 2}
+    reference = run_study("degradation", tmp_path / "reference", quick=True, overrides=settings)
+    real_epoch, calls = train_module.train_one_epoch, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(kwargs["epoch"])
+        if len(calls) == 4:  # plain-8 epochs 1, 2; residual-8 epoch 1; then Ctrl-C in epoch 2
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_study("degradation", tmp_path / "study", quick=True, overrides=settings)
+    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
+    assert (tmp_path / "study" / "runs" / "residual-8" / "last.pt").is_file()
+    result = run_study("degradation", tmp_path / "study", quick=True, overrides=settings)
+    assert result.measurements["rows"] == reference.measurements["rows"]
+    _check_report(result, tmp_path / "study")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from torch import nn
 
 from neuralab.arch.summary import summary
@@ -80,3 +81,24 @@ def test_torchinfo_counts_twice_the_outputs_of_layers_with_parameters():
     assert theirs.total_output_bytes == 2 * (20 * 24 * 24 + 100 + 10) * 4 == 93_040
     assert theirs.total_param_bytes == ours.param_bytes
     assert ours.memory is not None and ours.memory.saved_bytes == 81_040
+
+
+def test_a_model_that_only_runs_without_gradients_is_summarised_without_memory():
+    """A forward that changes a parameter in place fails under autograd: rows, no memory."""
+
+    class InPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.scale = nn.Parameter(torch.ones(4))
+
+        def forward(self, x):
+            self.scale.mul_(1.0)  # a leaf that requires grad, changed in place
+            return self.fc(x) * self.scale
+
+    result = summary(InPlace(), (4,))
+    assert result.memory is None and result.total_params == 24
+    assert [(row.name, row.params, row.macs) for row in result.rows] == [
+        ("fc", 20, 16),
+        ("InPlace", 4, 0),
+    ]

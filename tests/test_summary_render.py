@@ -125,3 +125,19 @@ def test_the_public_summary_renders_itself_with_the_numbers_of_arch():
     Console(file=buffer, width=120, color_system=None, highlight=False).print(rendered)
     assert buffer.getvalue() == str(rendered) == summary_text(computed)
     assert rendered.table(hwc=True).columns[2].header == "output (HxWxC)"
+
+
+def test_python_summary_shows_chosen_columns_and_hides_repeats():
+    from neuralab.arch.summary_examples import SharedLinear
+
+    result = neuralab.summary(
+        SharedLinear(), (10,), columns=["input_size", "num_params", "params_percent"]
+    )
+    text = str(result)
+    assert "(recursive)" in text and "params %" in text and "100.0" in text
+    assert "fan-in" not in text and "RF" not in text
+    hidden = neuralab.summary(SharedLinear(), (10,), hide_recursive=True)
+    assert "fc#2" not in str(hidden) and "fc#2" not in hidden.to_markdown()
+    assert "1 repeated call of shared modules hidden" in hidden.to_markdown()
+    assert [row.name for row in hidden.rows] == ["fc", "fc#2"]  # the numbers keep every call
+    assert "fc#2" not in hidden._repr_html_()

@@ -100,8 +100,11 @@ def test_resume_refuses_another_config_and_extends_a_finished_run(tmp_path):
         train(tiny(tmp_path, lr=0.01, seed=1, schedule="constant"), progress=False, resume=True)
     with pytest.raises(NeuralabError, match="already holds a run"):
         train(tiny(tmp_path, schedule="constant"), progress=False)
-    with pytest.raises(NeuralabError, match="has no last.pt"):
+    with pytest.raises(NeuralabError, match="elsewhere' does not exist"):
         train(tiny(tmp_path, "elsewhere"), progress=False, resume=True)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NeuralabError, match="has no last.pt"):
+        train(tiny(tmp_path, "empty"), progress=False, resume=True)
     longer = train(
         tiny(tmp_path, epochs=2, schedule="constant"), progress=False, resume=True, report=False
     )

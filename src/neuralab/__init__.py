@@ -79,6 +79,9 @@ if TYPE_CHECKING:  # the same names with their real signatures, for type checker
     from neuralab.theory.step_network import scale_demo as scale_demo
     from neuralab.theory.step_network import sigmoid_limit as sigmoid_limit
     from neuralab.vision.augment import augmentation_preset as augmentation_preset
+    from neuralab.vision.callbacks import ProgressBar as ProgressBar
+    from neuralab.vision.callbacks import StopTraining as StopTraining
+    from neuralab.vision.callbacks import TrainState as TrainState
     from neuralab.vision.checkpoint import load_checkpoint as load_checkpoint
     from neuralab.vision.config import TrainConfig as TrainConfig
     from neuralab.vision.datasets.registry import get_dataset as get_dataset
@@ -163,6 +166,9 @@ _PUBLIC: dict[str, str] = {
     "TrainResult": "neuralab.vision.train",
     "train": "neuralab.vision.train",
     "train_one_epoch": "neuralab.vision.engine",
+    "ProgressBar": "neuralab.vision.callbacks",
+    "StopTraining": "neuralab.vision.callbacks",
+    "TrainState": "neuralab.vision.callbacks",
     "launch_training": "neuralab.vision.launch",
     "evaluate_run": "neuralab.vision.inference",
     "predict_files": "neuralab.vision.inference",

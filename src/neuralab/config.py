@@ -13,6 +13,7 @@ run directory always says exactly what produced it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -147,10 +148,15 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML (``.yaml``/``.yml``) or TOML (``.toml``) file into a dict."""
-    file = Path(path)
-    if not file.is_file():
-        raise NeuralabError(f"config file {str(file)!r} does not exist")
-    text = file.read_text(encoding="utf-8")
+    from neuralab.paths import input_file
+
+    file = input_file(path, "config file", expected="a YAML or TOML file")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NeuralabError(
+            f"config file {str(file)!r} is not a UTF-8 text file ({type(error).__name__})"
+        ) from None
     try:
         if file.suffix == ".toml":
             import tomllib
@@ -159,12 +165,25 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         else:
             data = yaml.safe_load(text)
     except Exception as error:  # noqa: BLE001 (any parse error is the user's file)
-        raise NeuralabError(f"config file {str(file)!r} cannot be parsed: {error}") from None
+        raise NeuralabError(
+            f"config file {str(file)!r} cannot be parsed: {_parse_problem(error)}"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise NeuralabError(f"config file {str(file)!r} must hold a mapping of field: value")
     return data
+
+
+def _parse_problem(error: Exception) -> str:
+    """Return a YAML or TOML parse error in one line: the problem and where it is."""
+    problem = getattr(error, "problem", None)
+    mark = getattr(error, "problem_mark", None)
+    if problem:  # yaml.MarkedYAMLError: the message spans several lines with a code excerpt
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return f"{problem}{where}"
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, str]:
@@ -215,6 +234,11 @@ def convert_fields(config_class: type, values: Mapping[str, Any]) -> dict[str, A
     valid = config_fields(config_class)
     converted: dict[str, Any] = {}
     for key, value in values.items():
+        if not isinstance(key, str):  # a YAML key such as 12: or true:
+            raise NeuralabError(
+                f"{key!r} is not a field name of {config_class.__name__} "
+                f"(valid: {', '.join(valid)})"
+            )
         name = key.replace("-", "_")
         if name not in valid:
             raise unknown_name_error(f"{config_class.__name__} field", key, valid)
@@ -286,7 +310,7 @@ def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
             number = float(value) if not isinstance(value, int) else value
         except (TypeError, ValueError):
             raise NeuralabError(f"{name}={value!r} is not an integer") from None
-        if number != int(number):
+        if not math.isfinite(number) or number != int(number):
             raise NeuralabError(f"{name}={value!r} is not an integer")
         return int(number)
     if annotation is float:

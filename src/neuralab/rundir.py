@@ -13,6 +13,13 @@ Layout (see DESIGN.md)::
 
 Metrics files are rewritten atomically after every row, so an interrupted run leaves complete
 files, and a resumed run drops rows past the epoch it resumes from.
+
+Nothing is lost: a new run, study, experiment or sweep takes its directory through
+:meth:`RunDirectory.create`, which refuses a directory that already holds something (naming the
+way to continue it, or ``--overwrite`` to replace it) and writes the resolved config first, so
+an interrupted run can be continued from its directory. ``--overwrite`` replaces only what
+neuralab wrote (a directory holding a ``config.yaml`` or ``sweep.yaml``), never a folder of other
+files. A default name that is taken (two runs in the same second) gets a suffix instead.
 """
 
 from __future__ import annotations
@@ -24,12 +31,14 @@ import json
 import math
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from neuralab.atomic import write_text
+from neuralab.atomic import write_error, write_text
 from neuralab.config import save_config
+from neuralab.errors import NeuralabError
 
 METRIC_COLUMNS = (
     "epoch",
@@ -45,6 +54,10 @@ METRIC_COLUMNS = (
 )
 
 
+# the files that mark a directory as neuralab's own (what --overwrite may replace)
+RUN_MARKERS = ("config.yaml", "sweep.yaml")
+
+
 def default_run_name(*parts: str) -> str:
     """Return ``"<part>-<part>-YYYYmmdd-HHMMSS"`` with unsafe characters replaced by ``_``."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -52,14 +65,161 @@ def default_run_name(*parts: str) -> str:
     return "-".join([*cleaned, stamp])
 
 
+def default_run_path(*parts: str, root: str | os.PathLike[str] = "runs") -> Path:
+    """Return ``root/<default_run_name(parts)>``, with ``-2``, ``-3``, ... if that is taken."""
+    base = Path(root) / default_run_name(*parts)
+    path, number = base, 1
+    while path.exists():
+        number += 1
+        path = base.with_name(f"{base.name}-{number}")
+    return path
+
+
+def check_new_run_directory(
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    kind: str = "run",
+    option: str = "--run-dir",
+    continue_hint: str = "",
+) -> Path:
+    """Return ``path`` if a new ``kind`` may be written there; otherwise raise one line.
+
+    Checks only (nothing is created or removed): the path must not be a file; an existing
+    directory must be empty, or, with ``overwrite``, hold a neuralab run (``config.yaml`` or
+    ``sweep.yaml``). ``continue_hint`` says how to continue what is there (``"resume it with
+    --resume DIR"``); ``option`` is the flag that names another directory.
+    """
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise NeuralabError(f"{kind} directory {str(folder)!r} is a file, expected a directory")
+    if not folder.is_dir() or not any(folder.iterdir()):
+        _check_creatable(folder, kind)
+        return folder
+    if overwrite:
+        if not is_run_directory(folder):
+            raise NeuralabError(
+                f"{kind} directory {str(folder)!r} holds files that neuralab did not write "
+                f"(no {' or '.join(RUN_MARKERS)}); --overwrite replaces only a run directory: "
+                f"choose another {option}"
+            )
+        return folder
+    held = ", ".join(sorted(p.name for p in folder.iterdir())[:4])
+    alternatives = [continue_hint] if continue_hint else []
+    alternatives += ["pass --overwrite to replace it", f"choose another {option}"]
+    raise NeuralabError(
+        f"{kind} directory {str(folder)!r} already holds a run ({held}); "
+        + ", ".join(alternatives[:-1])
+        + f" or {alternatives[-1]}"
+    )
+
+
+def is_run_directory(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` is a directory neuralab wrote (it holds a run marker file)."""
+    return any((Path(path) / marker).is_file() for marker in RUN_MARKERS)
+
+
+def _check_creatable(folder: Path, kind: str) -> None:
+    # the nearest existing ancestor must be a writable directory: refuse now, before any work
+    ancestor = folder
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise NeuralabError(
+            f"cannot create {kind} directory {str(folder)!r}: {str(ancestor)!r} is a file"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise NeuralabError(
+            f"cannot create {kind} directory {str(folder)!r}: {str(ancestor)!r} is not "
+            "writable (permission denied)"
+        )
+
+
+def make_directory(path: str | os.PathLike[str], kind: str = "run") -> Path:
+    """Create ``path`` and its missing parents; a failure is one line with the OS's reason."""
+    folder = Path(path).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NeuralabError(
+            f"cannot create {kind} directory {str(folder)!r}: a file is in the way"
+        ) from None
+    except OSError as error:
+        raise NeuralabError(
+            f"cannot create {kind} directory {str(folder)!r}: {error.strerror or error}"
+        ) from None
+    return folder
+
+
 class RunDirectory:
     """A run directory: config, metrics, log, figures and report of one run."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path = make_directory(path)
         self.figures = self.path / "figures"
         self.rows: list[dict[str, Any]] = self._read_jsonl()
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        config: Any = None,
+        *,
+        overwrite: bool = False,
+        kind: str = "run",
+        option: str = "--run-dir",
+        continue_hint: str = "",
+    ) -> RunDirectory:
+        """Return the directory of a new run at ``path``, its ``config`` written first.
+
+        Refused as :func:`check_new_run_directory` says; with ``overwrite`` the old run's files
+        are removed first, so no old figure or metric is left among the new ones.
+        """
+        folder = check_new_run_directory(
+            path, overwrite=overwrite, kind=kind, option=option, continue_hint=continue_hint
+        )
+        if overwrite and folder.is_dir():
+            clear_directory(folder)
+        directory = cls(make_directory(folder, kind))
+        if config is not None:
+            directory.write_config(config)
+        return directory
+
+    @classmethod
+    def create_or_continue(
+        cls,
+        path: str | os.PathLike[str],
+        config: Any,
+        *,
+        overwrite: bool = False,
+        kind: str = "run",
+        option: str = "--run-dir",
+    ) -> tuple[RunDirectory, bool]:
+        """Return (the directory for ``config`` at ``path``, whether it continues one there).
+
+        A directory whose config.yaml is ``config`` (the same settings) is continued, so an
+        interrupted study picks up where it stopped; one holding anything else is refused
+        (naming the settings that differ) unless ``overwrite``; otherwise as :meth:`create`.
+        """
+        folder = Path(path).expanduser()
+        saved_file = folder / "config.yaml"
+        if not overwrite and folder.is_dir() and saved_file.is_file():
+            from neuralab.config import config_to_dict, read_config_file
+
+            saved, wanted = read_config_file(saved_file), config_to_dict(config)
+            differences = [
+                f"{key}: {saved.get(key)!r} -> {wanted.get(key)!r}"
+                for key in sorted(set(saved) | set(wanted))
+                if saved.get(key) != wanted.get(key)
+            ]
+            if not differences:
+                return cls(folder), True
+            raise NeuralabError(
+                f"{kind} directory {str(folder)!r} already holds a run with other settings "
+                f"({'; '.join(differences[:3])}); continue it with its own settings, pass "
+                f"--overwrite to replace it or choose another {option}"
+            )
+        return cls.create(folder, config, overwrite=overwrite, kind=kind, option=option), False
 
     # -- files -------------------------------------------------------------------------------
     @property
@@ -87,9 +247,12 @@ class RunDirectory:
     # -- log ---------------------------------------------------------------------------------
     def log(self, line: str) -> None:
         """Append ``line`` to ``train.log`` (flushed at once, so a crash keeps it)."""
-        with open(self.log_path, "a", encoding="utf-8") as log:
-            log.write(line.rstrip("\n") + "\n")
-            log.flush()
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write(line.rstrip("\n") + "\n")
+                log.flush()
+        except OSError as error:
+            raise write_error(self.log_path, error) from None
 
     # -- metrics -----------------------------------------------------------------------------
     def append_metrics(self, row: Mapping[str, Any]) -> None:
@@ -124,10 +287,46 @@ class RunDirectory:
         if not file.is_file():
             return []
         rows = []
-        for line in file.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
+        try:
+            text = file.read_text(encoding="utf-8")
+            for line in text.splitlines():
+                if line.strip():
+                    rows.append(json.loads(line))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise NeuralabError(f"{str(file)!r} is not readable metrics ({error})") from None
         return rows
+
+
+def clear_directory(path: str | os.PathLike[str]) -> None:
+    """Remove everything inside the run directory ``path`` (``--overwrite``), keeping the folder."""
+    folder = Path(path)
+    if not is_run_directory(folder):  # never empty a folder neuralab did not write
+        raise NeuralabError(f"{str(folder)!r} is not a run directory; nothing was removed")
+    # the marker files go last: a folder half cleared is still recognised as a run
+    for child in sorted(folder.iterdir(), key=lambda p: p.name in RUN_MARKERS):
+        try:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        except OSError as error:
+            raise NeuralabError(
+                f"cannot replace the run in {str(folder)!r}: {child.name}: "
+                f"{error.strerror or error}"
+            ) from None
+
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "RUN_MARKERS",
+    "RunDirectory",
+    "check_new_run_directory",
+    "clear_directory",
+    "default_run_name",
+    "default_run_path",
+    "is_run_directory",
+    "make_directory",
+]
 
 
 def _plain(value: Any) -> Any:

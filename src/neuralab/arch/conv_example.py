@@ -23,6 +23,7 @@ from neuralab.arch.conv_matrix import (
     symbolic_conv_matrix,
 )
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
 
 # --symbolic writes one column per input pixel: more than this is unreadable
 SYMBOLIC_PIXELS = 400
@@ -83,6 +84,11 @@ def conv_example(
             f"symbolic writes one column per input pixel; {height}x{width} has "
             f"{height * width} (at most {SYMBOLIC_PIXELS}): use a smaller input"
         )
+    padded = (height + 2 * padding[0]) * (width + 2 * padding[1])  # >= H_out W_out
+    check_memory(  # x and conv(x) in float64, before the matrix's own check
+        8 * (channels * height * width + out_channels * padded),
+        f"the input {channels}x{height}x{width} and its convolution",
+    )
     with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
         torch.manual_seed(seed)
         conv = nn.Conv2d(

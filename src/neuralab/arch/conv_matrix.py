@@ -28,6 +28,7 @@ from torch import nn
 
 from neuralab.arch.shapes import as_pair
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
 
 __all__ = [
     "ConvMatrix",
@@ -40,10 +41,11 @@ __all__ = [
     "symbolic_conv_matrix",
 ]
 
-# A dense matrix above this many entries (400 MB in float64) is refused rather than allocated.
-DENSE_LIMIT = 50_000_000
-# A sparse A above this many non-zeros (2.4 GB: two int64 indices and a float64 value each) too.
-SPARSE_LIMIT = 100_000_000
+# Bytes per entry: a dense A holds float64 values; a sparse one two int64 indices and a float64
+# value per non-zero. Either is refused above the memory limit (neuralab.limits) before it is
+# allocated.
+DENSE_ENTRY_BYTES = 8
+SPARSE_ENTRY_BYTES = 24
 
 
 @dataclass(frozen=True)
@@ -188,13 +190,13 @@ class ConvMatrix:
         return 1.0 - self.nnz / (rows * columns)
 
     def dense(self) -> torch.Tensor:
-        """Return A as a dense tensor (refused above ``DENSE_LIMIT`` entries, with the size)."""
+        """Return A as a dense tensor (refused above the memory limit, with its size)."""
         rows, columns = self.shape
-        if rows * columns > DENSE_LIMIT:
-            raise NeuralabError(
-                f"the dense matrix would be {rows:,} x {columns:,} = {rows * columns:,} entries; "
-                f"the limit is {DENSE_LIMIT:,}: use the sparse A"
-            )
+        check_memory(
+            DENSE_ENTRY_BYTES * rows * columns,
+            f"the dense matrix A of {rows:,} x {columns:,} = {rows * columns:,} entries "
+            "(the sparse A is smaller)",
+        )
         return self.A.to_dense()
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
@@ -218,11 +220,10 @@ def conv_to_matrix(conv: nn.Conv2d, input_hw: tuple[int, int] | tuple[int, int, 
     """
     geometry = _geometry(conv, input_hw)
     nonzero = conv_parameter_counts(conv, input_hw).nonzero_weights
-    if nonzero > SPARSE_LIMIT:
-        raise NeuralabError(
-            f"A would have {nonzero:,} non-zeros (more than {SPARSE_LIMIT:,}, about "
-            f"{nonzero * 24 / 1e9:.1f} GB); use conv_parameter_counts for the counts alone"
-        )
+    check_memory(
+        SPARSE_ENTRY_BYTES * nonzero,
+        f"A with {nonzero:,} non-zeros (conv_parameter_counts gives the counts alone)",
+    )
     row, column, weight_index = _sparse_indices(geometry)
     weight = conv.weight.detach()
     out_h, out_w = geometry.output_hw

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,10 +26,18 @@ from typing import Any
 import torch
 from torch import nn
 
+from neuralab.arch.model_names import is_spec, source_kind
 from neuralab.arch.shapes import fmt_size, per_axis
 from neuralab.errors import NeuralabError, unknown_name_error
 
-_FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+__all__ = [
+    "check_input_shape",
+    "checked_forward",
+    "is_spec",
+    "load_model",
+    "model_device_dtype",
+    "torchvision_model_names",
+]
 
 
 def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
@@ -55,15 +62,6 @@ def check_input_shape(input_shape: Sequence[int] | int) -> tuple[int, ...]:
     return values
 
 
-def is_spec(source: str) -> bool:
-    """Return whether ``source`` reads as a layer spec rather than a model name."""
-    if "(" in source or "->" in source:
-        return True
-    from neuralab.arch.spec import spec_layer_names
-
-    return source.strip() in set(spec_layer_names())
-
-
 def torchvision_model_names() -> list[str]:
     """Return the names of torchvision's classification models (those built without downloads)."""
     import torchvision
@@ -72,13 +70,19 @@ def torchvision_model_names() -> list[str]:
 
 
 def load_model(
-    source: str | nn.Module, input_shape: Sequence[int] | int, *, check: bool = True
+    source: str | nn.Module,
+    input_shape: Sequence[int] | int,
+    *,
+    check: bool = True,
+    batch_size: int = 1,
 ) -> nn.Module:
     """Return the ``nn.Module`` named by ``source``, checked to run on one ``input_shape`` sample.
 
     ``source`` is an ``nn.Module`` (used as is), a spec string, a torchvision model name or
     ``package.module:factory``. With ``check`` the model runs once on zeros (:func:`checked_forward`)
-    so a wrong channel count or a too-small input is reported here, as a one-line error.
+    so a wrong channel count or a too-small input is reported here, as a one-line error. A spec or
+    a torchvision name is first built on the meta device and refused above the memory limit
+    (weights and a forward pass of ``batch_size`` samples; :mod:`neuralab.arch.model_memory`).
     """
     shape = check_input_shape(input_shape)
     if isinstance(source, nn.Module):
@@ -94,25 +98,40 @@ def load_model(
             raise NeuralabError(
                 "the model is empty; give a spec, a torchvision name or module:factory"
             )
-        if _FACTORY.match(text):
-            model = _from_factory(text)
-        elif is_spec(text):
+        kind = source_kind(text)  # refuses a mistyped name before torchvision is imported
+        from neuralab.arch.model_memory import build_within_limit
+
+        if kind == "factory":
+            model = _from_factory(text)  # the user's code: not built twice (nor on meta)
+        elif kind == "spec":
             from neuralab.arch.spec import build_model
 
-            model = build_model(text, shape)
+            model = build_within_limit(
+                lambda: build_model(text, shape),
+                shape,
+                f"the spec {text[:60]!r}",
+                batch_size=batch_size,
+            )
         else:
-            model = _from_torchvision(text)
+            _check_torchvision_name(text)
+            model = build_within_limit(
+                lambda: _from_torchvision(text), shape, f"model {text}", batch_size=batch_size
+            )
     if check:
         checked_forward(model, shape)
     return model
 
 
-def _from_torchvision(name: str) -> nn.Module:
-    import torchvision
-
+def _check_torchvision_name(name: str) -> None:
     names = torchvision_model_names()
     if name not in names:
         raise unknown_name_error("model", name, names)
+
+
+def _from_torchvision(name: str) -> nn.Module:
+    import torchvision
+
+    _check_torchvision_name(name)
     # weights=None: a random initialisation, nothing downloaded.
     return torchvision.models.get_model(name, weights=None)
 

@@ -56,17 +56,19 @@ def per_axis(value: Any, axes: int = 2) -> tuple[int, ...]:
 _SHAPE = re.compile(r"^\s*\d+(\s*[xX,*]\s*\d+)*\s*$")
 
 
-def parse_shape(text: str, *, what: str = "shape", expected: str = "") -> tuple[int, ...]:
+def parse_shape(
+    text: str, *, what: str = "shape", expected: str = "", example: str = ""
+) -> tuple[int, ...]:
     """Return ``"3x32x32"`` (also ``3,32,32``) as positive integers ``(3, 32, 32)``.
 
     ``expected`` (e.g. ``"CxHxW"``) fixes how many sizes there must be and names them in the
     error; empty, any number is taken (``784``, ``50x64``, ``3x32x32``). ``what`` names the value
-    in errors (``"--input"``).
+    in errors (``"--input"``), ``example`` the valid shapes shown there (default ``expected``).
 
     >>> parse_shape("3x32x32"), parse_shape("784")
     ((3, 32, 32), (784,))
     """
-    example = expected or "3x32x32"
+    example = example or expected or "3x32x32"
     if not _SHAPE.match(text):
         raise NeuralabError(
             f"{what} {text!r} is not a shape like {example} (positive integers joined by 'x')"

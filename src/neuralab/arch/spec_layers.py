@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from neuralab.errors import NeuralabError
-
 REQUIRED = object()  # the default of an argument that must be given
 
 
@@ -129,17 +127,15 @@ _ALIASES = {alias.lower(): key for key, kind in _LAYERS.items() for alias in kin
 
 def _activation_kind(name: str) -> LayerKind | None:
     """Return the activation ``name`` (or an alias) from the shared table as a layer kind."""
-    from neuralab.theory.activations import get_activation, list_activations
+    from neuralab.theory.activation_names import ACTIVATION_PARAMETERS, canonical_activation
 
-    if name.lower() not in list_activations():
-        try:
-            activation = get_activation(name)
-        except NeuralabError:
-            return None
-    else:
-        activation = get_activation(name.lower())
-    params = tuple(Param(key, "real", value) for key, value in activation.parameters.items())
-    return LayerKind(activation.name, params, activation=True)
+    # the torch-free copy of the table's names: a spec is parsed without importing torch
+    canonical = canonical_activation(name)
+    if canonical is None:
+        return None
+    parameters = ACTIVATION_PARAMETERS.get(canonical, {})
+    params = tuple(Param(key, "real", value) for key, value in parameters.items())
+    return LayerKind(canonical, params, activation=True)
 
 
 def layer_kind(name: str) -> LayerKind | None:
@@ -153,9 +149,9 @@ def layer_kind(name: str) -> LayerKind | None:
 
 def spec_layer_names() -> list[str]:
     """Return the layer names the spec language accepts (layers, then activations), for help."""
-    from neuralab.theory.activations import list_activations
+    from neuralab.theory.activation_names import activation_names
 
-    return [kind.name for kind in _LAYERS.values()] + list_activations()
+    return [kind.name for kind in _LAYERS.values()] + activation_names()
 
 
 def spec_layer_signatures() -> list[str]:

@@ -33,7 +33,9 @@ class SpecError(NeuralabError):
 
     def __init__(self, message: str, text: str | None = None, pos: int = 0, length: int = 1):
         self.message, self.text, self.pos, self.length = message, text, pos, max(length, 1)
-        if text is not None and "\n" not in text:
+        # the caret lines only for a spec that prints on one line (no tab, newline or other
+        # control character: str.splitlines breaks at \x1c-\x1e and \x85 too)
+        if text is not None and text.isprintable():
             message = f"{message}\n  {text}\n  {' ' * pos}{'^' * self.length}"
         super().__init__(message)
 

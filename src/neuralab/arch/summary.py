@@ -179,7 +179,9 @@ def summary(
         )
     specs = input_specs(input_shape) if input_shape is not None else ()
     first_shape = specs[0].shape if specs else _first_sample_shape(input_data)
-    model = load_model(model_or_source, first_shape, check=False)
+    # one input of a given shape: the memory estimate covers the batch's forward pass too
+    batch = batch_size if len(specs) == 1 else 1
+    model = load_model(model_or_source, first_shape, check=False, batch_size=batch)
     model = _placed(model, dtype, device, owned=not isinstance(model_or_source, nn.Module))
     model_device, model_dtype = model_device_dtype(model)
     if specs:
@@ -235,7 +237,9 @@ def summary(
         total_params=total,
         trainable_params=trainable,
         total_macs=sum(c.macs for c in calls),
-        param_bytes=memory.param_bytes,
+        param_bytes=sum(
+            p.numel() * p.element_size() for p in {id(p): p for p in model.parameters()}.values()
+        ),
         activation_bytes=sum(c.output_bytes for c in calls),
         batch_size=int(tensors[0].shape[0]) if tensors and tensors[0].dim() else batch_size,
         leaf_rows=tuple(leaf_rows),

@@ -20,6 +20,7 @@ from neuralab.arch.layer_costs import attention_macs, has_formula, layer_fan_in,
 from neuralab.arch.shapes import per_axis
 from neuralab.arch.summary_inputs import DryInputs, run_checked
 from neuralab.arch.summary_memory import MemoryEstimate, counting_saved_tensors, memory_estimate
+from neuralab.errors import NeuralabError
 
 
 @dataclass
@@ -81,10 +82,26 @@ _WINDOW_POOLS = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, n
 
 def collect_calls(
     model: nn.Module, call: DryInputs, *, training: bool
-) -> tuple[list[Call], dict[str, tuple[int, ...]], set[str], MemoryEstimate]:
+) -> tuple[list[Call], dict[str, tuple[int, ...]], set[str], MemoryEstimate | None]:
     """Return the row calls of one forward pass, every module's last output shape, who ran,
     and the memory of a training step (the pass runs with gradients on, to see what autograd
-    saves for backward)."""
+    saves for backward).
+
+    A model that only runs without gradients (it changes a parameter in place in forward)
+    is summarised from a pass without them, and its memory is None (unknown).
+    """
+    try:
+        return _collect(model, call, training=training, grad=True)
+    except NeuralabError as error:
+        if "in-place" not in str(error) and "requires grad" not in str(error):
+            raise
+    calls, outputs, called, _ = _collect(model, call, training=training, grad=False)
+    return calls, outputs, called, None
+
+
+def _collect(
+    model: nn.Module, call: DryInputs, *, training: bool, grad: bool
+) -> tuple[list[Call], dict[str, tuple[int, ...]], set[str], MemoryEstimate]:
     from torch.utils.flop_counter import FlopCounterMode
 
     calls: list[Call] = []
@@ -142,7 +159,7 @@ def collect_calls(
         handles.append(module.register_forward_hook(make_hook(name, is_row), with_kwargs=True))
     try:
         with counting_saved_tensors(model, call) as saved:
-            run_checked(model, call, training=training, grad=True)
+            run_checked(model, call, training=training, grad=grad)
     finally:
         for handle in handles:
             handle.remove()

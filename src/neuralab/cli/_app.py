@@ -32,5 +32,18 @@ def _root(
         is_eager=True,
         help="Print the version and exit.",
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Show the traceback of an error (also when written after the command).",
+    ),
+    max_memory: str | None = typer.Option(
+        None,
+        "--max-memory",
+        metavar="SIZE",
+        help="Refuse work estimated to need more memory than SIZE (e.g. 16GB; default: "
+        "NEURALAB_MAX_MEMORY, else half of this machine's memory).",
+        show_default=False,
+    ),
 ) -> None:
     """A neural-networks course made executable: compute it, check it, see it, run it."""

@@ -6,17 +6,20 @@ import re
 
 from neuralab.errors import NeuralabError
 
-_PAIR = re.compile(r"^\s*(\d+)\s*(?:[xX,]\s*(\d+)\s*)?$")
+_PAIR = re.compile(r"^\s*([-+]?\d+)\s*(?:[xX,]\s*([-+]?\d+)\s*)?$")
 
 
-def parse_shape(text: str, *, what: str = "--input", expected: str = "CxHxW") -> tuple[int, ...]:
+def parse_shape(
+    text: str, *, what: str = "--input", expected: str = "CxHxW", example: str = ""
+) -> tuple[int, ...]:
     """Return the sizes of a shape option, by :func:`neuralab.arch.shapes.parse_shape`.
 
-    ``expected=""`` takes any number of sizes (``784``, ``50x64``, ``3x32x32``).
+    ``expected=""`` takes any number of sizes (``784``, ``50x64``, ``3x32x32``); ``example``
+    is the valid shape the error shows.
     """
     from neuralab.arch.shapes import parse_shape as parse  # here: --help imports no library
 
-    return parse(text, what=what, expected=expected)
+    return parse(text, what=what, expected=expected, example=example)
 
 
 def parse_pair(text: str, what: str, *, minimum: int) -> tuple[int, int]:
@@ -27,7 +30,9 @@ def parse_pair(text: str, what: str, *, minimum: int) -> tuple[int, int]:
     """
     match = _PAIR.match(text)
     if not match:
-        raise NeuralabError(f"{what} {text!r} is not an integer or HxW pair like 2 or 2x1")
+        raise NeuralabError(
+            f"{what} {text!r} is not an integer or HxW pair like 2 or 2x1 (each >= {minimum})"
+        )
     first = int(match.group(1))
     pair = (first, int(match.group(2)) if match.group(2) else first)
     if min(pair) < minimum:

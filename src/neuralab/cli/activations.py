@@ -38,6 +38,7 @@ def activations_command(
     Example: neuralab activations --plot relu,sigmoid,tanh --range -4 4 -o act.png
     """
     from neuralab.atomic import save_figure
+    from neuralab.paths import output_file
     from neuralab.report.activation_figures import plot_activations
     from neuralab.report.theory_tables import activation_table
     from neuralab.theory.activation_properties import properties_table
@@ -46,6 +47,7 @@ def activations_command(
         names = [n.strip() for n in plot.split(",") if n.strip()]
         if not names:
             raise NeuralabError(f"--plot {plot!r} names no activation")
+        output_file(output, "--output")
         figure = plot_activations(names, x_range)
         save_figure(figure, output, dpi=110)
         print(f"saved {output} ({', '.join(names)} on [{x_range[0]:g}, {x_range[1]:g}])")

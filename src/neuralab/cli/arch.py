@@ -113,10 +113,19 @@ def summary_command(
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
+    from neuralab.arch.model_names import source_kind
+    from neuralab.arch.shapes import parse_shape
+
+    source_kind(model)  # a mistyped name or spec is refused before torch is imported
+    for text in inputs:  # so is a malformed shape (its dtype, after ':', is checked with torch)
+        parse_shape(text.strip().partition(":")[0], what="--input", expected="")
     from neuralab.arch.summary_inputs import parse_input
+    from neuralab.paths import output_file
     from neuralab.report.summary_columns import parse_columns
     from neuralab.report.summary_render import summary, summary_tables
 
+    if output is not None:
+        output_file(output, "--output")
     chosen = parse_columns(columns)
     specs = [parse_input(text) for text in inputs]
     result = summary(
@@ -159,10 +168,13 @@ def diagram_command(
     Example: neuralab diagram "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 -o cnn.png
     """
+    from neuralab.arch.model_names import source_kind
     from neuralab.cli._options import parse_shape
+
+    shape = parse_shape(input)
+    source_kind(model)  # a mistyped name or spec is refused before torch is imported
     from neuralab.report.diagram import check_figure_path, draw_diagram
 
     check_figure_path(output)
-    shape = parse_shape(input)
     written = draw_diagram(model, shape, output, max_blocks=max_blocks)
     typer.echo(f"wrote {written}")

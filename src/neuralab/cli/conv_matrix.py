@@ -13,7 +13,7 @@ from neuralab.report.conv_tables import SHOW_DENSE_LIMIT
 def _input_shape(text: str, in_channels: int | None) -> tuple[int, int, int]:
     from neuralab.cli._options import parse_shape
 
-    sizes = parse_shape(text, what="--input", expected="")
+    sizes = parse_shape(text, what="--input", expected="", example="3x3 (HxW) or 3x64x64 (CxHxW)")
     if len(sizes) == 2:
         return (in_channels or 1, sizes[0], sizes[1])
     if len(sizes) == 3:

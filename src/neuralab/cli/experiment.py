@@ -52,16 +52,26 @@ def experiment(
     set_values: list[str] | None = set_option(
         "FIELD=VALUE for a field of the experiment's config (repeatable; see its config.yaml)."
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace the run in --run-dir if it holds one (its files are removed).",
+    ),
     output_format: str = format_option(),
 ) -> None:
     """Run one of the course's experiments (see the help text above)."""
     from neuralab.config import parse_overrides
     from neuralab.console import stderr_console
     from neuralab.errors import NeuralabError
-    from neuralab.playground.experiments import get_experiment, list_experiments, run_experiment
+    from neuralab.playground.experiments import (
+        get_experiment,
+        list_experiments,
+        make_experiment_config,
+        run_experiment,
+    )
     from neuralab.report.result_report import result_tables
     from neuralab.report.tabular import Column, Table
-    from neuralab.rundir import default_run_name
+    from neuralab.rundir import check_new_run_directory, default_run_path
 
     if list_experiments_ or name == "list" or name is None:
         if name not in (None, "list"):
@@ -78,13 +88,11 @@ def experiment(
         emit(Table(rows, columns), output_format)
         return
     experiment_ = get_experiment(name)  # unknown names raise, listing the valid ones
-    folder = run_dir or Path("runs") / default_run_name("experiment", experiment_.name)
+    folder = run_dir or default_run_path("experiment", experiment_.name)
+    check_new_run_directory(folder, overwrite=overwrite)
+    config = make_experiment_config(
+        experiment_.name, quick=quick, seeds=seeds, overrides=parse_overrides(set_values or [])
+    )
     with stderr_console().status(f"running experiment {experiment_.name}..."):
-        result = run_experiment(
-            experiment_.name,
-            quick=quick,
-            seeds=seeds,
-            overrides=parse_overrides(set_values or []),
-            run_dir=folder,
-        )
+        result = run_experiment(experiment_.name, config, run_dir=folder, overwrite=overwrite)
     emit(result_tables(result), output_format)

@@ -56,6 +56,11 @@ def playground(
         help="Run directory (default runs/playground-<data>-<time>).",
         show_default=False,
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace the run in --run-dir if it holds one (its files are removed).",
+    ),
     output_format: str = format_option("How to print the grid's table."),
 ) -> None:
     from neuralab.config import load_config, parse_overrides
@@ -67,7 +72,7 @@ def playground(
     config = load_config(PlaygroundConfig, config_path, {**parse_overrides(set_ or []), **fields})
     _one_thread_on_cpu(config.device)
     if compare:
-        grid, line = record_grid(config, compare, seeds=seeds, run_dir=run_dir)
+        grid, line = record_grid(config, compare, seeds=seeds, run_dir=run_dir, overwrite=overwrite)
         emit(grid_table(grid, notes=[line]), output_format)
         return
     console = stdout_console()
@@ -75,6 +80,7 @@ def playground(
         config,
         run_dir,
         say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+        overwrite=overwrite,
     )
     if result.stopped:
         raise NeuralabError(

@@ -32,15 +32,16 @@ def pool_command(
     from neuralab.cli._options import parse_pair
     from neuralab.report.conv_tables import pool_tables
     from neuralab.theory.matrices import parse_matrix
-    from neuralab.theory.pooling import pool_steps
+    from neuralab.theory.pooling import pool_arguments, pool_steps
 
-    result = pool_steps(
-        parse_matrix(matrix, "MATRIX"),
+    arguments = (
         op,
         parse_pair(size, "--size", minimum=1),
         None if stride is None else parse_pair(stride, "--stride", minimum=1),
         parse_pair(padding, "--padding", minimum=0),
     )
+    pool_arguments(*arguments)  # every malformed option is refused before torch is imported
+    result = pool_steps(parse_matrix(matrix, "MATRIX"), *arguments)
     emit(pool_tables(result), output_format)
 
 

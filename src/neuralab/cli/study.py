@@ -67,16 +67,24 @@ def _add_study(study: Study) -> None:
             help=f"Output directory (default runs/study-{study.name}-<timestamp>).",
             show_default=False,
         ),
+        overwrite: bool = typer.Option(
+            False,
+            "--overwrite",
+            help="Replace what --study-dir holds (its files are removed); without it the same "
+            "study with the same settings continues there.",
+        ),
         output_format: str = format_option(),
     ) -> None:
         from neuralab.config import parse_overrides
         from neuralab.report.result_report import result_tables
-        from neuralab.rundir import default_run_name
+        from neuralab.rundir import default_run_path
         from neuralab.studies.study import run_study
 
-        directory = study_dir or Path("runs") / default_run_name("study", study.name)
+        directory = study_dir or default_run_path("study", study.name)
         overrides = {**parse_overrides(set_ or []), **fields}
-        result = run_study(study.name, directory, quick=quick_size, overrides=overrides)
+        result = run_study(
+            study.name, directory, quick=quick_size, overrides=overrides, overwrite=overwrite
+        )
         emit(result_tables(result), output_format)
 
 

@@ -72,24 +72,41 @@ def sweep(
     ),
     config: Path | None = config_file_option(TrainConfig),
     set_values: list[str] | None = set_option("FIELD=VALUE for a TrainConfig field (repeatable)."),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace what --sweep-dir holds (its files are removed); without it the same sweep "
+        "continues there.",
+    ),
     output_format: str = format_option("How to print the sweep's table."),
 ) -> None:
     if context.invoked_subcommand is not None:
         return
-    from neuralab.rundir import default_run_name
-    from neuralab.studies.sweep.runner import check_storage, run_sweep
+    from neuralab.errors import NeuralabError
+    from neuralab.rundir import default_run_path
+    from neuralab.studies.sweep.runner import run_sweep
     from neuralab.studies.sweep.storage import describe_storage
 
     spec = sweep_spec(fields, spec_fields, grid, config, set_values)
-    check_storage(spec)  # an unreachable storage fails before anything is written
+    if workers < 0:
+        raise NeuralabError(f"--workers {workers} must be >= 0 (0: create the sweep only)")
     data, model = str(spec.base["data"]), str(spec.base["model"])
-    directory = sweep_dir or Path("runs") / default_run_name("sweep", data, model)
-    size = len(spec.settings()) if spec.search == "grid" else spec.trials
-    stdout_console().print(
-        f"sweep in {directory}: {size} setting(s) x {spec.seeds} seed(s), {workers} worker(s), "
-        f"storage {describe_storage(spec, directory)}"
+    directory = sweep_dir or default_run_path("sweep", data, model)
+
+    def announce(size: int) -> None:  # every input checked, the sweep created
+        stdout_console().print(
+            f"sweep in {directory}: {size} setting(s) x {spec.seeds} seed(s), {workers} "
+            f"worker(s), storage {describe_storage(spec, directory)}"
+        )
+
+    outcome = run_sweep(
+        spec,
+        directory,
+        workers=workers,
+        on_progress=_progress_printer(workers),
+        overwrite=overwrite,
+        on_start=announce,
     )
-    outcome = run_sweep(spec, directory, workers=workers, on_progress=_progress_printer(workers))
     _emit_outcome(outcome, directory, output_format)
 
 

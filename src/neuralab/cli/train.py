@@ -28,9 +28,15 @@ Examples:
 
   neuralab train --data npz:gtsrb-32.npz --epochs 10
 
+  neuralab train --data npz:gtsrb-32.npz --recipe fast            (95 % test in about 20 s on 2 CPU cores)
+
   neuralab train --data mnist --download --model cnn --sam --rho 0.05
 
   neuralab train --model resnet18 --weights resnet18.pth --freeze-backbone --data gtsrb
+
+  neuralab train --model resnet50 --weights ResNet50_Weights.IMAGENET1K_V2 --image-size 64
+
+  neuralab train --model timm:convnext_atto    (or mypackage.nets:build, any torchvision name)
 
   neuralab train --resume runs/digits-cnn-20260101-120000 --epochs 20
 
@@ -47,6 +53,13 @@ def train_command(
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue the run in RUN_DIR from its last.pt.", show_default=False
     ),
+    recipe: str | None = typer.Option(
+        None,
+        "--recipe",
+        help="Start from a recipe's settings (fast: the fast CNN, tuned for time to accuracy); "
+        "the config file, --set and the flags override them.",
+        show_default=False,
+    ),
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show the live progress bar on stderr."
     ),
@@ -60,22 +73,43 @@ def train_command(
     max_restarts: int = typer.Option(
         0, "--max-restarts", help="With --nproc: restarts after a process dies (each resumes)."
     ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace the run in --run-dir if it holds one (its files are removed).",
+    ),
 ) -> None:
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
+    from neuralab.vision.config import check_names
+    from neuralab.vision.recipes import recipe_config
     from neuralab.vision.resolve import resolve_resume_config
-    from neuralab.vision.train import train
 
     overrides: dict[str, Any] = {**parse_overrides(set_ or []), **fields}
     if resume is not None:
+        if recipe is not None:  # the saved config.yaml already holds the recipe's values
+            raise NeuralabError("--recipe starts a new run; --resume continues with its own config")
         resolved = resolve_resume_config(resume, config, overrides)
+    elif recipe is not None:
+        resolved = recipe_config(recipe, config, overrides)
     else:
         resolved = load_config(TrainConfig, config, overrides)
+    if resume is not None and overwrite:
+        raise NeuralabError("give --resume RUN_DIR or --overwrite, not both")
+    check_names(resolved)  # every mistyped name or value is refused before torch is imported
     if nproc is None:
         if max_restarts:
             raise NeuralabError("--max-restarts restarts the processes of --nproc N: give both")
-        train(resolved, progress=progress, resume=resume is not None, console=stdout_console())
+        from neuralab.vision.train import train
+
+        train(
+            resolved,
+            progress=progress,
+            resume=resume is not None,
+            console=stdout_console(),
+            overwrite=overwrite,
+        )
         return
     from neuralab.vision.launch import launch_training
 
@@ -85,6 +119,7 @@ def train_command(
         resume=resume is not None,
         max_restarts=max_restarts,
         progress=progress,
+        overwrite=overwrite,
     )
 
 

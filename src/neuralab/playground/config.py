@@ -8,13 +8,16 @@ This module imports no torch: the command line builds its options from these fie
 
 from __future__ import annotations
 
+import itertools
 import math
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from neuralab.config import option
 from neuralab.errors import NeuralabError, unknown_name_error
+from neuralab.limits import check_memory
 
 LossName = Literal["mse", "bce", "ce"]
 OptimizerName = Literal["sgd", "momentum", "adam"]
@@ -186,9 +189,25 @@ def validate_config(config: PlaygroundConfig) -> None:
     hidden = parse_hidden(config.hidden)
     parse_activations(config.activation, len(hidden))
     parse_init(config.init)
-    resolve_features(config.features, input_dim=2)
+    features = resolve_features(config.features, input_dim=2)
     _check_data_name(config.data)
     resolve_device(config.device)
+    check_memory(
+        memory_estimate(config.n, len(features), hidden, config.classes),
+        f"a playground of n={config.n:,} points and hidden layers "
+        f"{','.join(map(str, hidden)) or 'none'}",
+    )
+
+
+def memory_estimate(n: int, features: int, hidden: Sequence[int], classes: int) -> int:
+    """Return the bytes a run needs, roughly: float32 data, weights (with gradients and Adam's
+    two moments), and the activations of a full batch forward and backward pass.
+
+    4 (n (2 + f + 1) + 4 P + 3 n (sum(hidden) + K)), P = sum of fan_in x fan_out + biases.
+    """
+    sizes = [features, *hidden, classes]
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    return 4 * (n * (2 + features + 1) + 4 * parameters + 3 * n * (sum(hidden) + classes))
 
 
 def _check_data_name(name: str) -> None:

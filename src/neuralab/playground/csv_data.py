@@ -17,7 +17,9 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -52,8 +54,9 @@ def parse_points_csv(
     if order not in ("shuffled", "sorted"):
         raise NeuralabError(f"order={order!r} must be 'shuffled' or 'sorted'")
     rows: list[tuple[float, float, float]] = []
-    reader = csv.reader(io.StringIO(text))
-    for line, row in enumerate(reader, start=1):
+    # newline="": the reader itself takes \n, \r\n and a lone \r as the end of a row
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for line, row in enumerate(_rows(reader, name), start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
@@ -125,12 +128,24 @@ def _labels(labels: torch.Tensor, name: str) -> tuple[Task, torch.Tensor, int]:
     return "regression", labels.float(), 0
 
 
+def _rows(reader: Any, name: str) -> Iterator[list[str]]:
+    """Yield the reader's rows; a malformed one (a stray quote) is one line naming where."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise NeuralabError(f"{name} line {reader.line_num}: not CSV ({error})") from None
+
+
 def read_points_csv(
     data: str, *, train_ratio: float = 0.5, seed: int = 0, order: str = "shuffled"
 ) -> ToyDataset:
     """Return the data set ``csv:PATH`` names, read from PATH (see :func:`parse_points_csv`)."""
+    from neuralab.paths import input_file
+
     path = Path(data[len(PREFIX) :] if data.startswith(PREFIX) else data)
-    if not path.is_file():
-        raise NeuralabError(f"data {data!r}: the file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    input_file(path, f"data {data!r}: the file", expected="a CSV file of x1,x2,label rows")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise NeuralabError(f"data {data!r}: {error.strerror or error}") from None
     return parse_points_csv(text, name=data, train_ratio=train_ratio, seed=seed, order=order)

@@ -25,11 +25,11 @@ from neuralab.report.compare_figures import compare_figure
 from neuralab.report.playground_figures import save_run_figures
 from neuralab.report.playground_tables import epoch_line, flatten_row, grid_metrics_csv, run_header
 from neuralab.report.tabular import Column, csv_table, row_keys
-from neuralab.rundir import RunDirectory, default_run_name
+from neuralab.rundir import RunDirectory, check_new_run_directory, default_run_path
 
 
-def _directory(path: str | os.PathLike[str] | None, *name: str) -> RunDirectory:
-    return RunDirectory(Path(path) if path is not None else Path("runs") / default_run_name(*name))
+def _path(path: str | os.PathLike[str] | None, *name: str) -> Path:
+    return Path(path) if path is not None else default_run_path(*name)
 
 
 def record_run(
@@ -38,16 +38,18 @@ def record_run(
     *,
     say: Callable[[str], None] = print,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> tuple[PlaygroundResult, Path]:
     """Train ``config`` and return its result and the run directory it was recorded in.
 
-    ``run_dir`` defaults to ``runs/playground-<data>-<timestamp>``. About ten epochs are logged
-    (``config.log_every``), the last one and a diverging one always.
+    ``run_dir`` defaults to ``runs/playground-<data>-<timestamp>``; one that already holds a
+    run is refused unless ``overwrite``. About ten epochs are logged (``config.log_every``),
+    the last one and a diverging one always.
     """
+    path = check_new_run_directory(_path(run_dir, "playground", config.data), overwrite=overwrite)
     data = load_data(config)
     plan = make_plan(config, data)
-    directory = _directory(run_dir, "playground", config.data)
-    directory.write_config(config)
+    directory = RunDirectory.create(path, config, overwrite=overwrite)
     every = resolve_log_every(config, plan.epochs)
     pending: list[dict[str, Any]] = []
 
@@ -85,17 +87,22 @@ def record_grid(
     seeds: int = 1,
     run_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> tuple[CompareResult, str]:
     """Train every combination of ``compare`` (``["init=zeros,he", ...]``) around ``config``,
     ``seeds`` times each, and return the grid and the line that says what was written.
 
-    ``run_dir`` defaults to ``runs/playground-compare-<data>-<timestamp>``.
+    ``run_dir`` defaults to ``runs/playground-compare-<data>-<timestamp>``; one that already
+    holds a run is refused unless ``overwrite``.
     """
+    path = check_new_run_directory(
+        _path(run_dir, "playground-compare", config.data), overwrite=overwrite
+    )
     axes = parse_compare(compare)
-    grid_configs(config, axes, seeds)  # every cell is valid before any trains
+    for _, runs in grid_configs(config, axes, seeds):  # every cell is valid before any trains
+        make_plan(runs[0], load_data(runs[0]))
+    directory = RunDirectory.create(path, config, overwrite=overwrite)
     grid = compare_grid(config, axes, seeds=seeds, progress=progress)
-    directory = _directory(run_dir, "playground-compare", config.data)
-    directory.write_config(config)
     rows = grid.rows()
     write_text(directory.file("compare.csv"), csv_table(rows, [Column(k) for k in row_keys(rows)]))
     write_text(directory.file("metrics.csv"), grid_metrics_csv(grid))

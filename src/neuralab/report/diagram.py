@@ -21,6 +21,7 @@ from matplotlib.patches import Polygon, Rectangle
 from neuralab.arch.diagram import Block, DiagramLayout, diagram_layout
 from neuralab.atomic import save_figure
 from neuralab.errors import NeuralabError
+from neuralab.paths import output_file
 from neuralab.report.summary_render import human_count
 
 FIGURE_SUFFIXES = (".svg", ".png", ".pdf")
@@ -39,14 +40,15 @@ _COLOURS = {
 
 
 def check_figure_path(path: str | os.PathLike[str]) -> Path:
-    """Return ``path`` if its suffix is .svg, .png or .pdf, else raise :class:`NeuralabError`."""
+    """Return ``path`` if its suffix is .svg, .png or .pdf and a file can be written there,
+    else raise :class:`NeuralabError` (checked before anything is drawn)."""
     target = Path(path)
     if target.suffix.lower() not in FIGURE_SUFFIXES:
         raise NeuralabError(
             f"diagram file {str(target)!r} has suffix {target.suffix or '(none)'!r}; "
             f"use one of {', '.join(FIGURE_SUFFIXES)}"
         )
-    return target
+    return output_file(target, "diagram file")
 
 
 def _draw_block(ax: Any, x: float, block: Block, colour: str) -> tuple[float, float, float]:

@@ -98,22 +98,41 @@ def run_study(
     *,
     quick: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> ExperimentResult:
     """Return the result of study ``name`` (``quick`` size, then ``overrides``), written into
-    ``directory`` (:func:`neuralab.report.result_report.write_result`)."""
+    ``directory`` (:func:`neuralab.report.result_report.write_result`).
+
+    The resolved config.yaml is written first. A directory holding the same study with the
+    same settings is continued (finished runs are kept, an interrupted one resumes from its
+    last.pt); one holding anything else is refused unless ``overwrite``.
+    """
     from neuralab.report.result_report import write_result
+    from neuralab.rundir import RunDirectory
 
     study = get_study(name)
     values: dict[str, Any] = dict(study.quick) if quick else {}
     values.update(overrides or {})
     config: Any = make_config(study.config_class, values)
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    _check_data(config)  # a data set that cannot be read fails before anything is written
+    directory_, _ = RunDirectory.create_or_continue(
+        directory, config, overwrite=overwrite, kind="study", option="--study-dir"
+    )
+    folder = directory_.path
+    (folder / "figures").mkdir(exist_ok=True)
     started = time.perf_counter()
     result = study.run(config, folder)
     result.seconds = time.perf_counter() - started
     write_result(result, folder)
     return result
+
+
+def _check_data(config: Any) -> None:
+    data = getattr(config, "data", None)
+    if isinstance(data, str):
+        from neuralab.vision.datasets import get_dataset
+
+        get_dataset(data, data_dir=getattr(config, "data_dir", "data"))
 
 
 __all__ = ["Study", "get_study", "list_studies", "run_study"]

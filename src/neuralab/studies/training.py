@@ -12,12 +12,19 @@ from neuralab.config import make_config
 
 
 def train_variant(directory: Path, name: str, values: dict[str, Any]) -> Any:
-    """Train ``TrainConfig(**values)`` into ``directory/runs/<name>`` and return its TrainResult."""
+    """Train ``TrainConfig(**values)`` into ``directory/runs/<name>`` and return its TrainResult.
+
+    In a study that is continued, a run with a last.pt resumes from it (a finished one only
+    re-evaluates its best.pt) and one stopped before its first checkpoint starts again.
+    """
     from neuralab.vision.config import TrainConfig
     from neuralab.vision.train import train
 
-    config = make_config(TrainConfig, {**values, "run_dir": str(directory / "runs" / name)})
-    return train(config, progress=False)
+    run_dir = directory / "runs" / name
+    config = make_config(TrainConfig, {**values, "run_dir": str(run_dir)})
+    if (run_dir / "last.pt").is_file():
+        return train(config, progress=False, resume=True)
+    return train(config, progress=False, overwrite=True)
 
 
 def training_batches(run: Any, *, batches: int, batch_size: int) -> list[tuple[Tensor, Tensor]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +45,41 @@ def _is_matrix(value: Any) -> bool:
     )
 
 
+def _names_a_file(check: str) -> bool:
+    """Return whether ``--check``'s text is meant as a file name rather than a JSON list."""
+    text = check.strip()
+    if text.startswith(("[", "(", "{")):
+        return False
+    return Path(text).exists() or text.lower().endswith(".json") or "/" in text or "\\" in text
+
+
 def _checked_list(check: str) -> list[Any]:
-    path = Path(check)
-    text = path.read_text() if path.is_file() else check
+    from_file = _names_a_file(check)
+    if from_file:
+        from neuralab.paths import input_file
+
+        path = input_file(check.strip(), "--check file", expected="a JSON file of candidates")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise NeuralabError(
+                f"--check file {str(path)!r} is not a UTF-8 text file ({type(error).__name__})"
+            ) from None
+    else:
+        text = check
     try:
         data = json.loads(text)
-    except ValueError:
+    except ValueError as error:
         try:
-            data = ast.literal_eval(text.strip())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Python's SyntaxWarning is not for a user
+                data = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            if from_file:
+                raise NeuralabError(
+                    f"--check file {check.strip()!r} is malformed: not JSON ({error}); expected "
+                    "a list of candidates like [[W1, W2], [W1, W2]]"
+                ) from None
             raise NeuralabError(
                 f"--check {check[:80]!r} is neither a JSON file nor a list of candidates "
                 "like '[[W1, W2], [W1, W2]]'"

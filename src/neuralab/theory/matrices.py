@@ -17,17 +17,27 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from numbers import Real
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from neuralab.errors import NeuralabError
 
+if TYPE_CHECKING:
+    import torch
+
 __all__ = ["format_matrix", "parse_matrix", "parse_vector"]
 
+MAX_TEXT = 1_000_000  # characters of one typed matrix: more is a pasted file, not a matrix
+
 _MATLAB_ENTRY_SEPARATOR = re.compile(r"[,\s]+")
+_LITERAL_ENTRY_SEPARATOR = re.compile(r"[\[\](),\s]+")
+# how to write the value, for errors: a matrix or a vector (a list of numbers)
+_HINTS = {
+    "matrix": "write rows like '1,2;3,4' or nested lists '[[1,2],[3,4]]'",
+    "vector": "write a list of numbers like '1,10,100' or '[1, 10, 100]'",
+}
 
 
 def _shown(text: str) -> str:
@@ -53,15 +63,42 @@ def _number(value: object, name: str, text: str) -> float:
     number = float(value)
     if not math.isfinite(number):
         raise NeuralabError(
-            f"{name} {_shown(text)} has the entry {value!r}; entries must be finite"
+            f"{name} {_shown(text)} has the entry {value!r}; entries must be finite numbers"
         )
     return number
 
 
-def _rows_from_literal(text: str, name: str) -> list[list[float]]:
+def _bad_entry(text: str, name: str, hint: str) -> NeuralabError | None:
+    """Return the error naming the first entry of ``text`` that is not a number, if any."""
+    for entry in _LITERAL_ENTRY_SEPARATOR.split(text):
+        if not entry:
+            continue
+        try:
+            number = float(entry)
+        except ValueError:
+            return NeuralabError(
+                f"{name} {_shown(text)} has the entry {entry!r}, not a number; {hint}"
+            )
+        if not math.isfinite(number):
+            return NeuralabError(
+                f"{name} {_shown(text)} has the entry {entry!r}; entries must be finite numbers"
+            )
+    return None
+
+
+def _rows_from_literal(text: str, name: str, kind: str = "matrix") -> list[list[float]]:
     try:
-        value = ast.literal_eval(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Python's SyntaxWarning for '1for' is not ours
+            value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        found = _bad_entry(text, name, _HINTS[kind])
+        if found is not None:  # nan, inf, a name: say which entry, as the other forms do
+            raise found from None
+        if kind == "vector":
+            raise NeuralabError(
+                f"{name} {_shown(text)} is not a list of numbers; {_HINTS[kind]}"
+            ) from None
         raise NeuralabError(
             f"{name} {_shown(text)} is not a matrix; write rows as nested lists "
             "'[[-1,1],[1,-1]]', one row '[1, 2]' or MATLAB-like '1,2;3,4'"
@@ -88,26 +125,23 @@ def _rows_from_literal(text: str, name: str) -> list[list[float]]:
     return rows
 
 
-def _rows_from_matlab(text: str, name: str) -> list[list[float]]:
+def _rows_from_matlab(text: str, name: str, kind: str = "matrix") -> list[list[float]]:
     rows: list[list[float]] = []
     for part in text.split(";"):
         entries = [e for e in _MATLAB_ENTRY_SEPARATOR.split(part.strip()) if e]
         if not entries:
-            raise NeuralabError(
-                f"{name} {_shown(text)} has an empty row; write rows like '1,2;3,4'"
-            )
+            raise NeuralabError(f"{name} {_shown(text)} has an empty row or entry; {_HINTS[kind]}")
         row: list[float] = []
         for entry in entries:
             try:
                 row.append(float(entry))
             except ValueError:
                 raise NeuralabError(
-                    f"{name} {_shown(text)} has the entry {entry!r}, not a number; write rows "
-                    "like '1,2;3,4' or nested lists '[[1,2],[3,4]]'"
+                    f"{name} {_shown(text)} has the entry {entry!r}, not a number; {_HINTS[kind]}"
                 ) from None
             if not math.isfinite(row[-1]):
                 raise NeuralabError(
-                    f"{name} {_shown(text)} has the entry {entry!r}; entries must be finite"
+                    f"{name} {_shown(text)} has the entry {entry!r}; entries must be finite numbers"
                 )
         rows.append(row)
     return rows
@@ -131,13 +165,30 @@ def parse_matrix(
     >>> parse_matrix("[-1, 1]", "--w").shape
     torch.Size([1, 2])
     """
+    rows = _parse_rows(text, name, shape, shape_names)
+    import torch  # only now: a malformed matrix is refused without torch's ~1.5 s import
+
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def _parse_rows(
+    text: str,
+    name: str,
+    shape: tuple[int | None, int | None] | None = None,
+    shape_names: tuple[str, str] | None = None,
+    kind: str = "matrix",
+) -> list[list[float]]:
     if not isinstance(text, str) or not text.strip():
+        if kind == "vector":
+            raise NeuralabError(f"{name} is empty; {_HINTS[kind]}")
         raise NeuralabError(f"{name} is empty; write a matrix like '[[-1,1],[1,-1]]' or '1,2;3,4'")
     stripped = text.strip()
+    if len(stripped) > MAX_TEXT:
+        raise NeuralabError(f"{name} is {len(stripped):,} characters long; at most {MAX_TEXT:,}")
     if stripped[0] in "[(":
-        rows = _rows_from_literal(stripped, name)
+        rows = _rows_from_literal(stripped, name, kind)
     else:
-        rows = _rows_from_matlab(stripped, name)
+        rows = _rows_from_matlab(stripped, name, kind)
     widths = sorted({len(row) for row in rows})
     if len(widths) > 1:
         lengths = ", ".join(str(len(row)) for row in rows)
@@ -153,7 +204,7 @@ def parse_matrix(
             f"{name} {_shown(text)} has shape {found[0]}x{found[1]}; "
             f"expected {_dims(shape, shape_names, found)}"
         )
-    return torch.tensor(rows, dtype=torch.float64)
+    return rows
 
 
 def parse_vector(
@@ -166,7 +217,10 @@ def parse_vector(
     >>> parse_vector("[0, -1]", "--b1").tolist()
     [0.0, -1.0]
     """
-    matrix = parse_matrix(text, name)
+    rows = _parse_rows(text, name, kind="vector")
+    import torch  # only now, as in parse_matrix
+
+    matrix = torch.tensor(rows, dtype=torch.float64)
     if matrix.shape[0] != 1 and matrix.shape[1] != 1:
         raise NeuralabError(
             f"{name} {_shown(text)} has shape {matrix.shape[0]}x{matrix.shape[1]}; "

@@ -157,11 +157,14 @@ def load_csv_dataset(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
     A first row that is not all numbers is taken as a header.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise NeuralabError(
-            f"data file {str(path)!r} does not exist or is not a file (or use and, or, nand, xor)"
-        )
+    from neuralab.paths import input_file
+
+    path = input_file(
+        path,
+        "data file",
+        expected="a CSV file (features..., label per row)",
+        hint=" (or use and, or, nand, xor)",
+    )
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]

@@ -14,15 +14,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from neuralab.arch.shapes import as_pair
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["PaddingUsage", "PoolResult", "PoolWindow", "padding_usage", "pool_steps"]
 
 POOL_OPS = ("max", "avg")
+# what one cell of the padding table costs on its way to the terminal (counts, masks, text)
+PADDING_CELL_BYTES = 250
+# what one value read by a pooling window costs (the list entry, its text in the computation)
+POOL_READ_BYTES = 100
 
 
 def _number(value: float) -> str:
@@ -66,6 +73,29 @@ class PoolResult:
         return f"F.{self.op}_pool2d"
 
 
+def pool_arguments(
+    op: str,
+    size: int | tuple[int, int] = 2,
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Return (kernel, stride, padding) pairs of a pooling, or raise naming the bad argument.
+
+    ``stride`` defaults to ``size``; ``padding`` may be at most half the window (PyTorch's rule).
+    """
+    if op not in POOL_OPS:
+        raise NeuralabError(f"pooling op {op!r} is unknown; valid: {', '.join(POOL_OPS)}")
+    kernel = as_pair(size, "size", minimum=1)
+    strides = kernel if stride is None else as_pair(stride, "stride", minimum=1)
+    pads = as_pair(padding, "padding", minimum=0)
+    if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
+        raise NeuralabError(
+            f"padding {pads[0]}x{pads[1]} is more than half the window {kernel[0]}x{kernel[1]}; "
+            "a window would then read padding only"
+        )
+    return kernel, strides, pads
+
+
 def pool_steps(
     matrix: torch.Tensor | list[list[float]],
     op: str = "max",
@@ -84,20 +114,14 @@ def pool_steps(
     >>> pool_steps([[1, 1], [1, 1]], "avg", 2).windows[0].computation
     '(1+1+1+1)/4 = 1'
     """
-    if op not in POOL_OPS:
-        raise NeuralabError(f"pooling op {op!r} is unknown; valid: {', '.join(POOL_OPS)}")
+    kernel, strides, pads = pool_arguments(op, size, stride, padding)
+    # torch only now: a malformed argument is answered without its ~1.5 s import
+    import torch
+
     values = torch.as_tensor(matrix, dtype=torch.float64)
     if values.dim() != 2 or values.numel() == 0:
         raise NeuralabError(
             f"pooling takes a non-empty matrix (H x W); got shape {tuple(values.shape)}"
-        )
-    kernel = as_pair(size, "size", minimum=1)
-    strides = kernel if stride is None else as_pair(stride, "stride", minimum=1)
-    pads = as_pair(padding, "padding", minimum=0)
-    if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
-        raise NeuralabError(
-            f"padding {pads[0]}x{pads[1]} is more than half the window {kernel[0]}x{kernel[1]}; "
-            "a window would then read padding only"
         )
     height, width = values.shape
     out_h = _output_size(height, kernel[0], strides[0], pads[0])
@@ -107,6 +131,12 @@ def pool_steps(
             f"the {kernel[0]}x{kernel[1]} window does not fit the {height}x{width} input "
             f"padded by {pads[0]}x{pads[1]}"
         )
+    check_memory(
+        8 * (height + 2 * pads[0]) * (width + 2 * pads[1])
+        + POOL_READ_BYTES * out_h * out_w * kernel[0] * kernel[1],
+        f"pooling a {height}x{width} matrix with a {kernel[0]}x{kernel[1]} window "
+        f"({out_h * out_w:,} windows)",
+    )
     fill = -math.inf if op == "max" else 0.0
     padded = torch.full((height + 2 * pads[0], width + 2 * pads[1]), fill, dtype=torch.float64)
     padded[pads[0] : pads[0] + height, pads[1] : pads[1] + width] = values
@@ -230,6 +260,11 @@ def padding_usage(
             f"the {k[0]}x{k[1]} kernel does not fit the {hw[0]}x{hw[1]} input padded by "
             f"{p[0]}x{p[1]}: no output position"
         )
+    cells = (hw[0] + 2 * p[0]) * (hw[1] + 2 * p[1])
+    check_memory(
+        PADDING_CELL_BYTES * cells,
+        f"a padding table of {hw[0] + 2 * p[0]}x{hw[1] + 2 * p[1]} = {cells:,} cells",
+    )
     counts = _usage_grid(hw, k, s, p)
     padded = [
         [not (p[0] <= r < p[0] + hw[0] and p[1] <= c < p[1] + hw[1]) for c in range(len(row))]

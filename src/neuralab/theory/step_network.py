@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
 
 
 class StepNetwork:
@@ -150,6 +151,10 @@ def scale_demo(
     """
     if n_inputs < 1:
         raise NeuralabError(f"n_inputs {n_inputs} must be at least 1")
+    units = network.n_inputs + sum(W.shape[0] for W, _ in network.layers)
+    check_memory(  # float64 inputs and every unit's value, for the reference and one scaling
+        8 * 3 * n_inputs * units, f"{n_inputs:,} random inputs (--n-inputs)"
+    )
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(n_inputs, network.n_inputs, generator=generator, dtype=torch.float64)
     reference = network.forward(x)

@@ -11,13 +11,21 @@ tensors and plain types (numpy's and Python's generator states are unpacked into
 
 What a checkpoint belongs to: the resolved config of its run (:func:`checkpoint_config`), which a
 resumed run must match except for ``epochs``, ``run_dir`` and ``device``
-(:func:`checkpoint_to_resume`). Using a finished run's checkpoint is :mod:`neuralab.vision.inference`.
+(:func:`checkpoint_to_resume`), and its ``identity``: the model, the class names, the input shape
+and a hash of that config (:func:`config_hash`). :func:`check_belongs` refuses, in one line, a
+checkpoint that sits in another run's directory (an MLP's best.pt copied into a CNN run).
+Using a finished run's checkpoint is :mod:`neuralab.vision.inference`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import pickle
 import random
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +33,10 @@ import numpy as np
 import torch
 
 from neuralab.atomic import torch_save
-from neuralab.config import config_fields, config_to_dict, make_config
+from neuralab.config import config_fields, config_to_dict, make_config, read_config_file
 from neuralab.errors import NeuralabError
-from neuralab.vision.config import TrainConfig, config_differences
+from neuralab.paths import input_file
+from neuralab.vision.config import RESUMABLE_CHANGES, TrainConfig, config_differences
 
 FORMAT = "neuralab-checkpoint"
 VERSION = 1
@@ -98,42 +107,68 @@ def save_checkpoint(
     best: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     loader_generator: torch.Generator | None = None,
+    training_model: torch.nn.Module | None = None,
+    ema_updates: int = 0,
 ) -> Path:
     """Write a checkpoint of the state after ``epoch`` (completed) atomically; return the path.
 
     ``best`` holds the early-stopping state (``{"epoch", "value", "bad_epochs"}``); ``extra``
     any other plain data (class names, normalisation statistics). SAM's state is its base
-    optimiser's (``SAM.state_dict``).
+    optimiser's (``SAM.state_dict``). ``model`` holds the weights that were evaluated; with a
+    moving average of the weights (``model`` the average) the weights being trained are
+    ``training_model``, kept under ``"ema"`` with the number of averaging updates.
     """
+    extra = extra or {}
     checkpoint = {
         "format": FORMAT,
         "version": VERSION,
+        "identity": checkpoint_identity(config, extra),
         "model": _unwrapped(model).state_dict(),
         "optimizer": optimizer.state_dict(),
         "epoch": int(epoch),
         "step": int(step),
         "config": config,
         "best": best or {},
-        "extra": extra or {},
+        "extra": extra,
         "rng": rng_states(loader_generator),
     }
+    if training_model is not None:
+        checkpoint["ema"] = {
+            "training_model": _unwrapped(training_model).state_dict(),
+            "updates": int(ema_updates),
+        }
     return torch_save(checkpoint, path)
 
 
+def checkpoint_identity(config: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what a checkpoint belongs to: model, class names, input shape, config hash."""
+    return {
+        "model": str(config.get("model", "")),
+        "classes": [str(c) for c in extra.get("classes", [])],
+        "input_shape": [int(s) for s in extra.get("input_shape", [])],
+        "config_hash": config_hash(config),
+    }
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """Return a 16-hex-digit SHA-256 of the run's config, without what a resume may change.
+
+    Equal for a run's every checkpoint and its config.yaml (epochs, device and run_dir left
+    out); different for any other run setting.
+    """
+    kept = {k: v for k, v in sorted(config.items()) if k not in RESUMABLE_CHANGES}
+    text = json.dumps(kept, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Return the checkpoint dict at ``path`` (tensors on the CPU); bad files raise one line."""
-    file = Path(path)
-    if not file.is_file():
-        raise NeuralabError(f"checkpoint {str(file)!r} does not exist")
-    try:
-        checkpoint = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 (any unpickling failure means a bad file)
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise NeuralabError(
-            f"checkpoint {str(file)!r} is corrupt or not a PyTorch file ({first_line[:120]})"
-        ) from None
+    """Return the checkpoint dict at ``path`` (tensors on the CPU); bad files raise one line.
+
+    Only tensors and plain data are read (``weights_only=True``): a file holding other Python
+    objects is refused in neuralab's words, with nothing from torch on stderr.
+    """
+    file = input_file(path, "checkpoint", expected="a .pt checkpoint file")
+    checkpoint = safe_load(file, "checkpoint", "the checkpoints neuralab train writes")
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise NeuralabError(
             f"checkpoint {str(file)!r} was not written by neuralab train "
@@ -148,6 +183,34 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"this neuralab reads up to {VERSION}"
         )
     return checkpoint
+
+
+def safe_load(path: str | os.PathLike[str], what: str, readable: str) -> Any:
+    """Return ``torch.load(path, weights_only=True)`` on the CPU; a bad file is one line.
+
+    A file holding Python objects other than tensors and plain data (which could run code when
+    loaded) is refused in neuralab's words, never with torch's advice to load it unsafely, and
+    torch's warnings stay off stderr. ``what`` names the file (``"checkpoint"``), ``readable``
+    what can be read (``"the checkpoints neuralab train writes"``).
+    """
+    file = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's advice is not for a neuralab user
+            return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # torch names the Python object a safe load refuses as a GLOBAL; other failures of
+        # the unpickler mean bytes that are no pickle at all
+        if "global" in str(error).lower():
+            raise NeuralabError(
+                f"{what} {str(file)!r} holds Python objects other than tensors and plain data "
+                f"(loading it could run code): refused; neuralab reads only {readable}"
+            ) from None
+        raise NeuralabError(f"{what} {str(file)!r} is corrupt or not a PyTorch file") from None
+    except Exception:  # noqa: BLE001 (any other unpickling failure means a bad file)
+        raise NeuralabError(
+            f"{what} {str(file)!r} is corrupt or not a PyTorch file (truncated, or another format)"
+        ) from None
 
 
 def load_model_state(model: torch.nn.Module, checkpoint: dict[str, Any], *, path: str = "") -> None:
@@ -177,20 +240,58 @@ def checkpoint_config(checkpoint: dict[str, Any]) -> TrainConfig:
     return make_config(TrainConfig, {k: v for k, v in checkpoint["config"].items() if k in fields})
 
 
-def checkpoint_to_resume(run_dir: Path, config: TrainConfig, resume: bool) -> dict[str, Any] | None:
+def check_belongs(checkpoint: dict[str, Any], run_dir: str | os.PathLike[str], path: str) -> None:
+    """Refuse, in one line, a checkpoint that does not belong to the run in ``run_dir``.
+
+    The run's ``config.yaml`` and the checkpoint's config must agree on every field but
+    epochs, device and run_dir (the checkpoint's config hash, when it has one, too).
+    """
+    folder = Path(run_dir)
+    saved_file = folder / "config.yaml"
+    if not saved_file.is_file():
+        raise NeuralabError(
+            f"{str(folder)!r} is not a run directory of neuralab train (no config.yaml)"
+        )
+    fields = set(config_fields(TrainConfig))
+    saved = config_to_dict(
+        make_config(
+            TrainConfig, {k: v for k, v in read_config_file(saved_file).items() if k in fields}
+        )
+    )
+    own = config_to_dict(checkpoint_config(checkpoint))
+    differences = config_differences(own, saved)
+    identity = checkpoint.get("identity") or {}
+    if not differences and identity.get("config_hash") not in (None, config_hash(own)):
+        differences = ["its config hash"]
+    if differences:
+        raise NeuralabError(
+            f"checkpoint {path!r} does not belong to the run in {str(folder)!r}: "
+            f"{'; '.join(differences[:3])} (checkpoint -> config.yaml); "
+            "use the checkpoint with the run it came from"
+        )
+
+
+def checkpoint_to_resume(
+    run_dir: Path, config: TrainConfig, resume: bool, *, overwrite: bool = False
+) -> dict[str, Any] | None:
     """Return ``run_dir``'s last.pt to continue ``config`` from (``resume``), else None.
 
-    A run directory with a last.pt is never overwritten by a new run, and a resumed run must
+    A run directory that holds anything is never overwritten by a new run unless
+    ``overwrite`` (:func:`neuralab.rundir.check_new_run_directory`), and a resumed run must
     have the saved config except for ``epochs``, ``run_dir`` and ``device``.
     """
+    from neuralab.rundir import check_new_run_directory
+
     last = run_dir / "last.pt"
     if not resume:
-        if last.is_file():
-            raise NeuralabError(
-                f"run directory {str(run_dir)!r} already holds a run; resume it with "
-                f"--resume {run_dir} or choose another --run-dir"
-            )
+        hint = f"resume it with --resume {run_dir}" if last.is_file() else ""
+        check_new_run_directory(run_dir, overwrite=overwrite, continue_hint=hint)
         return None
+    if not run_dir.is_dir():
+        raise NeuralabError(
+            f"cannot resume: run directory {str(run_dir)!r} "
+            + ("is a file" if run_dir.exists() else "does not exist")
+        )
     if not last.is_file():
         raise NeuralabError(f"cannot resume: {str(run_dir)!r} has no last.pt checkpoint")
     checkpoint = load_checkpoint(last)

@@ -20,6 +20,7 @@ OptimizerName = Literal["sgd", "adam", "adamw"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
 NormalizationName = Literal["per_channel", "per_image", "none"]
 MonitorName = Literal["val_acc", "val_loss"]
+LoggerName = Literal["tensorboard", "mlflow"]
 OPTIMIZERS: tuple[str, ...] = typing.get_args(OptimizerName)
 SCHEDULES: tuple[str, ...] = typing.get_args(ScheduleName)
 NORMALIZATIONS: tuple[str, ...] = typing.get_args(NormalizationName)
@@ -28,10 +29,13 @@ MONITORS: tuple[str, ...] = typing.get_args(MonitorName)
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 5e-4, "adamw": 0.05}
 
 # fields a resumed run may change without breaking "same run": how long it runs and where
-# (sync_bn, like the number of processes, only changes how batch statistics are gathered)
-RESUMABLE_CHANGES = ("epochs", "run_dir", "device", "sync_bn")
+# (sync_bn, like the number of processes, only changes how batch statistics are gathered;
+# the loggers only where the same rows are also written)
+LOGGING_FIELDS = ("log_to", "mlflow_tracking_uri", "mlflow_experiment")
+RESUMABLE_CHANGES = ("epochs", "run_dir", "device", "sync_bn", *LOGGING_FIELDS)
 
 _DATA, _MODEL, _OPTIMISATION, _RUN = "Data", "Model", "Optimisation", "Run"
+_RECIPE, _LOGGING = "Recipe", "Logging"
 
 
 @dataclass
@@ -64,7 +68,10 @@ class TrainConfig:
         "per_image", help="Input standardisation", group=_DATA
     )
     model: str = option(
-        "cnn", help="Model: cnn, mlp, resnet18, plain, residual, spec:<spec>", group=_MODEL
+        "cnn",
+        help="Model: cnn, mlp, resnet18, plain, residual, spec:<spec>, any torchvision "
+        "classification model (resnet50, vit_b_16, ...), timm:<name>, package.module:factory",
+        group=_MODEL,
     )
     widths: tuple[int, ...] | None = option(
         None, help="CNN channel widths per stage, e.g. 32,64 (none: the model's)", group=_MODEL
@@ -86,10 +93,16 @@ class TrainConfig:
         group=_MODEL,
     )
     pretrained: bool = option(
-        False, help="resnet18: start from torchvision's ImageNet weights", group=_MODEL
+        False,
+        help="torchvision/timm models: start from the model's default ImageNet weights "
+        "(downloaded once into $TORCH_HOME)",
+        group=_MODEL,
     )
     weights: str | None = option(
-        None, help="resnet18: load backbone weights from this local file", group=_MODEL
+        None,
+        help="Backbone weights: a torchvision enum name (ResNet50_Weights.IMAGENET1K_V2) or a "
+        "local file (a state dict; offline clusters)",
+        group=_MODEL,
     )
     depth: int | None = option(
         None, help="plain/residual: number of layers 6n + 2 (none: the model's)", group=_MODEL
@@ -98,7 +111,7 @@ class TrainConfig:
         None, help="plain/residual: channels of the first stage (none: the model's)", group=_MODEL
     )
     freeze_backbone: bool = option(
-        False, help="resnet18: train the new classifier head only", group=_MODEL
+        False, help="Train the new classifier head only (any model)", group=_MODEL
     )
     backbone_lr_factor: float = option(
         0.1,
@@ -150,10 +163,61 @@ class TrainConfig:
         help="Evaluate the test set every epoch (sweeps turn it off: choices see val only)",
         group=_OPTIMISATION,
     )
+    ema_decay: float | None = option(
+        None,
+        help="Evaluate an exponential moving average of the weights with decay d, e.g. 0.999 "
+        "(none: off)",
+        group=_RECIPE,
+    )
+    mixup_alpha: float = option(
+        0.0, help="MixUp: blend image pairs, lam ~ Beta(alpha, alpha) (0: off)", group=_RECIPE
+    )
+    cutmix_alpha: float = option(
+        0.0, help="CutMix: paste a box of another image, Beta(alpha, alpha) (0: off)", group=_RECIPE
+    )
+    randaugment: int = option(
+        0, help="RandAugment: operations N per image (torchvision v2; 0: off)", group=_RECIPE
+    )
+    randaugment_magnitude: int = option(
+        9, help="RandAugment: magnitude M of the operations, 0..30", group=_RECIPE
+    )
+    random_erasing: float = option(
+        0.0, help="Random erasing: probability of a noise box per image (0: off)", group=_RECIPE
+    )
+    accumulate_steps: int = option(
+        1,
+        help="Gradient accumulation: one optimiser step every k batches (effective batch "
+        "k * batch_size)",
+        group=_RECIPE,
+    )
+    deterministic: bool = option(
+        False,
+        help="torch.use_deterministic_algorithms during the run (GPU runs repeat exactly; slower)",
+        group=_RECIPE,
+    )
+    log_to: tuple[LoggerName, ...] = option(
+        (),
+        help="Also log to tensorboard and/or mlflow, e.g. tensorboard,mlflow (extras of the "
+        "same names)",
+        group=_LOGGING,
+    )
+    mlflow_tracking_uri: str | None = option(
+        None,
+        help="MLflow tracking store, e.g. sqlite:///mlflow.db (none: MLFLOW_TRACKING_URI or "
+        "MLflow's default)",
+        group=_LOGGING,
+    )
+    mlflow_experiment: str = option("neuralab", help="MLflow experiment name", group=_LOGGING)
     device: str = option(
         "auto", help="Device: auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps", group=_RUN
     )
-    amp: bool = option(True, help="CUDA only: autocast to bfloat16", group=_RUN)
+    amp: bool = option(True, help="CUDA: autocast to bfloat16", group=_RUN)
+    amp_cpu: bool = option(
+        False,
+        help="Also autocast to bfloat16 on a CPU with AMX units (~2x faster there; the fast "
+        "recipe turns it on; no effect on other CPUs)",
+        group=_RUN,
+    )
     channels_last: bool = option(
         True, help="NHWC layout for convolutions on CUDA and CPU (CPU: ~1.3x faster)", group=_RUN
     )
@@ -188,12 +252,13 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None:
                 options[name] = value
-        if self.model == "resnet18":
-            options.update(
-                pretrained=self.pretrained,
-                weights=self.weights,
-                freeze_backbone=self.freeze_backbone,
-            )
+        # weights are for torchvision / timm / factory models (a course model refuses them by name)
+        if self.pretrained:
+            options["pretrained"] = True
+        if self.weights:
+            options["weights"] = self.weights
+        if self.freeze_backbone:
+            options["freeze_backbone"] = True
         return options
 
 
@@ -254,6 +319,30 @@ def validate(config: TrainConfig) -> None:
             not config.nesterov or (config.optimizer == "sgd" and config.momentum > 0),
             "nesterov needs optimizer=sgd with momentum > 0",
         ),
+        (
+            config.ema_decay is None or 0 < config.ema_decay < 1,
+            f"ema_decay must be in (0, 1) (or none), got {config.ema_decay}",
+        ),
+        (config.mixup_alpha >= 0, f"mixup_alpha must be >= 0, got {config.mixup_alpha}"),
+        (config.cutmix_alpha >= 0, f"cutmix_alpha must be >= 0, got {config.cutmix_alpha}"),
+        (config.randaugment >= 0, f"randaugment must be >= 0 operations, got {config.randaugment}"),
+        (
+            0 <= config.randaugment_magnitude <= 30,
+            f"randaugment_magnitude must be in 0..30, got {config.randaugment_magnitude}",
+        ),
+        (
+            0 <= config.random_erasing <= 1,
+            f"random_erasing must be a probability in [0, 1], got {config.random_erasing}",
+        ),
+        (
+            config.accumulate_steps >= 1,
+            f"accumulate_steps must be >= 1, got {config.accumulate_steps}",
+        ),
+        (
+            config.accumulate_steps == 1 or not config.sam,
+            "accumulate_steps > 1 cannot be combined with sam (SAM needs the whole batch's "
+            "gradient before its second pass)",
+        ),
         (config.optimizer in OPTIMIZERS, f"optimizer {config.optimizer!r} not in {OPTIMIZERS}"),
         (config.schedule in SCHEDULES, f"schedule {config.schedule!r} not in {SCHEDULES}"),
         (config.monitor in MONITORS, f"monitor {config.monitor!r} not in {MONITORS}"),
@@ -298,16 +387,7 @@ def augmentation_name(config: TrainConfig) -> str:
 
 
 def check_names(config: TrainConfig) -> None:
-    """Raise one line, with the valid names, for an unknown data set, model or preset."""
-    from neuralab.errors import unknown_name_error
-    from neuralab.vision.augment import augmentation_preset
-    from neuralab.vision.datasets import list_datasets
-    from neuralab.vision.models import SPEC_PREFIX, list_models
+    """Raise one line, with the valid names, for an unknown data set, model or preset (no torch)."""
+    from neuralab.vision.names import check_names as check
 
-    datasets = list_datasets()
-    key = config.data.partition(":")[0].strip().lower()
-    if key not in {name.partition(":")[0] for name in datasets}:
-        raise unknown_name_error("data set", config.data, datasets)
-    if not config.model.startswith(SPEC_PREFIX) and config.model not in list_models():
-        raise unknown_name_error("model", config.model, list_models())
-    augmentation_preset(augmentation_name(config))
+    check(config)

@@ -30,12 +30,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from neuralab.errors import NeuralabError
+from neuralab.vision.callbacks import BatchEndCallback
+from neuralab.vision.mixing import Mixing
 from neuralab.vision.progress import ProgressCallback
 from neuralab.vision.sam import SAM, disable_running_stats, enable_running_stats
 from neuralab.vision.schedules import apply_lr
 
 if TYPE_CHECKING:
-    from neuralab.vision.config import TrainConfig
     from neuralab.vision.distributed import Ranks
 
 REPORT_SECONDS = 0.5  # seconds between progress reports (each one a host-device sync point)
@@ -60,13 +61,29 @@ class NonFiniteLossError(NeuralabError):
         return NonFiniteLossError(self.epoch, self.batch, self.value, note)
 
 
-def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
-    """Return bfloat16 autocast on CUDA when ``enabled``; elsewhere a no-op context.
+def autocast_supported(device: torch.device) -> bool:
+    """Return whether bfloat16 autocast pays off on ``device``: CUDA, or a CPU with AMX units.
 
-    The CPU path pays nothing: no autocast context is entered at all.
+    On a CPU with Intel AMX (Sapphire Rapids and later) oneDNN runs bfloat16 convolutions and
+    matrix products on the tile units: the fast CNN trains 2x faster on a 2-core Xeon, with the
+    same accuracy. Without AMX, bfloat16 is emulated on the CPU and slower than float32.
     """
-    if enabled and device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    has_amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(has_amx is not None and has_amx())
+
+
+def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
+    """Return bfloat16 autocast on ``device`` when ``enabled`` and supported; else a no-op.
+
+    The choice is made by device type (:func:`autocast_supported`), so the CUDA path runs, on
+    the same code, on a CPU with AMX; elsewhere no autocast context is entered at all.
+    """
+    if enabled and autocast_supported(device):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -85,8 +102,12 @@ def train_one_epoch(
     progress: ProgressCallback | None = None,
     ranks: Ranks | None = None,
     global_batch_sizes: Sequence[int] | None = None,
+    mixing: Mixing | None = None,
+    accumulate_steps: int = 1,
+    after_step: Callable[[], None] | None = None,
+    on_batch_end: BatchEndCallback | None = None,
 ) -> dict[str, Any]:
-    """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s"}`` of one epoch.
+    """Return ``{"loss", "acc", "n", "steps", "lr", "seconds", "images_per_s", "stopped"}``.
 
     ``loss`` is the mean cross-entropy over the epoch's n training images (with dropout and
     augmentation on, measured before each update; without label smoothing, which only shapes
@@ -102,6 +123,14 @@ def train_one_epoch(
     rank's shard of global batches of ``global_batch_sizes``; rank r's loss for a global batch
     of n images is (W / n) sum over its images of CE_i, whose gradient DDP's average over the
     ranks turns into the global batch's mean gradient. The returned numbers are over all ranks.
+
+    Recipe hooks: ``mixing`` turns each batch into mixed images and soft targets (the loss is
+    then CE against the targets, accuracy against their argmax); ``accumulate_steps`` = k sums
+    the gradients of k batches and steps once, scaled by 1 / (images in those batches), which is
+    the gradient of the mean loss over all k batches (the last group of an epoch may be shorter);
+    ``after_step()`` runs after every optimiser step (the weights' moving average);
+    ``on_batch_end`` returning True ends the epoch after that batch (``"stopped"`` is True; with
+    several processes, when any of them asks).
     """
     device = torch.device(device)
     model.train()
@@ -119,6 +148,10 @@ def train_one_epoch(
     seen = 0
     lr = optimizer.param_groups[0]["lr"]
     start = time.perf_counter()
+    if accumulate_steps > 1 and use_sam:
+        raise NeuralabError("gradient accumulation cannot be combined with SAM")
+    group_images = 0  # images (of all processes) whose summed gradients await the next step
+    stopped = False
 
     def check(upto: int) -> None:
         nonlocal checked
@@ -136,28 +169,46 @@ def train_one_epoch(
 
     for batch_index, (images, labels) in enumerate(loader):
         batch = labels.shape[0]
-        if lr_schedule is not None:
+        if lr_schedule is not None and group_images == 0:
             lr = apply_lr(optimizer, lr_schedule(step))
-        # one process: the batch mean; W processes: W / n times this rank's sum (see docstring)
+        # one process: the batch mean; W processes: W / n times this rank's sum (see docstring);
+        # accumulating: the sum, scaled at the step
         share = None
         if distributed:
             assert ranks is not None and global_batch_sizes is not None
             share = ranks.world_size / global_batch_sizes[batch_index]
+        if accumulate_steps > 1:
+            share = 1.0
+        targets = labels
+        if mixing is not None:
+            images, targets = mixing(images, labels)
 
         # forward and loss
         with autocast(device, amp):
             logits = model(images)  # (B, K)
-            loss = _batch_loss(logits, labels, label_smoothing, share)
+            loss = _batch_loss(logits, targets, label_smoothing, share)
 
         # backward and step (under DDP each backward all-reduces the gradients)
         loss.backward()
-        if use_sam:
+        stepped = True
+        if accumulate_steps > 1:
+            group_images += global_batch_sizes[batch_index] if distributed else batch  # type: ignore[index]
+            done = batch_index + 1
+            stepped = done % accumulate_steps == 0 or done == _length(loader)
+            if stepped:  # DDP averaged W sums: W / (the group's images) makes them the mean
+                world = ranks.world_size if distributed and ranks is not None else 1
+                _scale_gradients(model, world / group_images)
+                _clip(model, grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                group_images = 0
+        elif use_sam:
             assert isinstance(optimizer, SAM)
             optimizer.first_step(zero_grad=True)  # w -> w + eps
             disable_running_stats(model)  # the second pass must not move BN's running stats
             try:
                 with autocast(device, amp):
-                    second = _batch_loss(model(images), labels, label_smoothing, share)
+                    second = _batch_loss(model(images), targets, label_smoothing, share)
                 second.backward()
             finally:
                 enable_running_stats(model)
@@ -167,13 +218,17 @@ def train_one_epoch(
             _clip(model, grad_clip)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-        step += 1
+        if stepped:
+            step += 1
+            if after_step is not None:
+                after_step()
 
         # log: sums stay on the device until someone needs a number
-        detached = _reported_loss_sum(loss, logits, labels, label_smoothing, share)
+        detached = _reported_loss_sum(loss, logits, targets, label_smoothing, share)
         batch_losses.append(detached)
         loss_sum += detached
-        correct += (logits.detach().argmax(dim=1) == labels).sum()
+        truth = targets.argmax(dim=1) if targets.dim() == 2 else targets
+        correct += (logits.detach().argmax(dim=1) == truth).sum()
         seen += batch
         if distributed:
             due = (batch_index + 1) % CHECK_BATCHES == 0
@@ -184,6 +239,16 @@ def train_one_epoch(
             check(batch_index + 1)
             if progress is not None:
                 progress(batch_index + 1, seen, float(loss_sum) / max(seen, 1))
+        if on_batch_end is not None:
+            stop = on_batch_end(batch_index + 1, seen, step, detached / max(batch, 1))
+            if distributed:  # every rank stops at the same batch, or none does
+                assert ranks is not None
+                stop = bool(ranks.all_reduce_sum(torch.tensor(float(stop), device=device)) > 0)
+            if stop:
+                stopped = True
+                break
+    if group_images:  # stopped inside an accumulation group: its gradients are dropped
+        optimizer.zero_grad(set_to_none=True)
     check(len(batch_losses))
     if distributed:
         assert ranks is not None
@@ -206,7 +271,18 @@ def train_one_epoch(
         "lr": lr,
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("inf"),
+        "stopped": stopped,
     }
+
+
+def _length(loader: Iterable[Any]) -> int:
+    return len(loader) if hasattr(loader, "__len__") else -1  # type: ignore[arg-type]
+
+
+def _scale_gradients(model: nn.Module, factor: float) -> None:
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if grads:
+        torch._foreach_mul_(grads, factor)
 
 
 def _batch_loss(
@@ -334,37 +410,3 @@ def fitting_batch_size(
             candidate //= 2
     model.zero_grad(set_to_none=True)
     return 1
-
-
-def build_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    """Return the optimiser of ``config`` (SAM around it if ``config.sam``).
-
-    When fine-tuning pretrained weights (``pretrained`` or ``weights``, backbone not frozen) the
-    backbone gets lr * backbone_lr_factor and the new head lr: the head starts from random
-    weights, the backbone should move little.
-    """
-    from neuralab.vision.models import backbone_parameters, head_parameters
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    params: list[Any] = trainable
-    fine_tuning = (config.pretrained or config.weights) and not config.freeze_backbone
-    if fine_tuning and config.backbone_lr_factor != 1.0:
-        params = [  # the head first: the lr column of the table is the head's (peak) lr
-            {"params": [p for p in head_parameters(model) if p.requires_grad], "lr": config.lr},
-            {
-                "params": [p for p in backbone_parameters(model) if p.requires_grad],
-                "lr": config.lr * config.backbone_lr_factor,
-            },
-        ]
-    optimizer_class: type[torch.optim.Optimizer]
-    options: dict[str, Any] = {"lr": config.lr, "weight_decay": config.weight_decay}
-    if config.optimizer == "sgd":
-        optimizer_class = torch.optim.SGD
-        options.update(momentum=config.momentum, nesterov=config.nesterov)
-    elif config.optimizer == "adam":
-        optimizer_class = torch.optim.Adam
-    else:
-        optimizer_class = torch.optim.AdamW
-    if config.sam:
-        return SAM(params, optimizer_class, rho=config.rho, adaptive=config.adaptive, **options)
-    return optimizer_class(params, **options)

@@ -9,17 +9,22 @@ training; :func:`evaluate_run` repeats a split's cross-entropy and accuracy and
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
-from neuralab.vision.checkpoint import checkpoint_config, load_checkpoint, load_model_state
+from neuralab.paths import input_dir, input_file
+from neuralab.vision.checkpoint import (
+    check_belongs,
+    checkpoint_config,
+    load_checkpoint,
+    load_model_state,
+)
 from neuralab.vision.datasets.images import decode_file
 from neuralab.vision.engine import evaluate
-from neuralab.vision.run import SPLITS, ModelInputs, Run, build_run
+from neuralab.vision.run import SPLITS, ModelInputs, Run, build_run, uses_amp
 
 
 def load_trained_run(
@@ -37,11 +42,17 @@ def load_trained_run(
     """
     if which not in ("best", "last"):
         raise NeuralabError(f"checkpoint must be best or last, got {which!r}")
-    folder = Path(run_dir)
-    if not folder.is_dir():
-        raise NeuralabError(f"run directory {str(folder)!r} does not exist")
+    folder = input_dir(
+        run_dir, "run directory", expected="a run directory written by neuralab train"
+    )
     path = folder / f"{which}.pt"
+    if not path.exists():
+        raise NeuralabError(
+            f"run directory {str(folder)!r} has no {which}.pt (evaluate and predict take a "
+            "run of neuralab train)"
+        )
     checkpoint = load_checkpoint(path)
+    check_belongs(checkpoint, folder, str(path))
     run = build_run(
         checkpoint_config(checkpoint),
         resolve_device(device),
@@ -83,7 +94,7 @@ def evaluate_run(
             f"data {name!r} has {dataset.num_classes} classes, "
             f"but the model of {str(run_dir)!r} has {len(run.inputs.classes)}"
         )
-    amp = run.config.amp and run.device.type == "cuda"
+    amp = uses_amp(run.config, run.device)
     loader = run.loader(split, batch_size=batch_size)
     return evaluate(run.model, loader, device=run.device, amp=amp)
 
@@ -95,8 +106,7 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int, int, int]) 
     a three-channel one; the size is set with a bilinear resize, as the data sets do.
     """
     channels, height, width = input_shape
-    if not Path(path).is_file():
-        raise NeuralabError(f"image {str(path)!r} does not exist")
+    input_file(path, "image", expected="an image file (PNG, JPEG, ...)")
     if channels not in (1, 3):
         raise NeuralabError(f"images are grey or RGB; the model takes {channels} channels")
     return decode_file(str(path), (height, width), gray=channels == 1).contiguous()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from neuralab.config import save_config
 from neuralab.errors import NeuralabError
+from neuralab.rundir import clear_directory, is_run_directory
 from neuralab.vision.checkpoint import checkpoint_to_resume
 from neuralab.vision.config import TrainConfig, check_names
 from neuralab.vision.distributed import per_rank_batch_size, rank_device
@@ -57,11 +58,15 @@ def torchrun_arguments(
     ]
 
 
-def check_launch(config: TrainConfig, *, nproc: int, resume: bool = False) -> Path:
+def check_launch(
+    config: TrainConfig, *, nproc: int, resume: bool = False, overwrite: bool = False
+) -> Path:
     """Return the run directory of ``config`` after checking it can start on ``nproc`` processes.
 
     Names, the global batch (it must divide by ``nproc``), the device (one GPU per process) and,
-    for a new run, a run directory that holds no run: the checks every process would make.
+    for a new run, a run directory that holds no run (``overwrite``: neuralab's own run, which
+    is then removed here, once, before the processes start): the checks every process would
+    make.
     """
     if nproc < 1:
         raise NeuralabError(f"--nproc must be >= 1, got {nproc}")
@@ -69,7 +74,10 @@ def check_launch(config: TrainConfig, *, nproc: int, resume: bool = False) -> Pa
     per_rank_batch_size(config.batch_size, nproc)
     rank_device(config.device, nproc - 1)
     run_dir = resolve_run_dir(config)
-    checkpoint_to_resume(run_dir, dataclasses.replace(config, run_dir=str(run_dir)), resume)
+    resolved = dataclasses.replace(config, run_dir=str(run_dir))
+    checkpoint_to_resume(run_dir, resolved, resume, overwrite=overwrite)
+    if overwrite and is_run_directory(run_dir):
+        clear_directory(run_dir)
     return run_dir
 
 
@@ -80,15 +88,16 @@ def launch_training(
     resume: bool = False,
     max_restarts: int = 0,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> Path:
     """Train ``config`` on ``nproc`` processes of this machine and return its run directory.
 
-    ``resume`` continues the run in ``config.run_dir``. A failed run raises one
+    ``resume`` continues the run in ``config.run_dir``; ``overwrite`` replaces the run there. A failed run raises one
     :class:`NeuralabError` naming the exit code (the processes' own output is above it).
     """
     if max_restarts < 0:
         raise NeuralabError(f"--max-restarts must be >= 0, got {max_restarts}")
-    run_dir = check_launch(config, nproc=nproc, resume=resume)
+    run_dir = check_launch(config, nproc=nproc, resume=resume, overwrite=overwrite)
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
 

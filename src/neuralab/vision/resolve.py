@@ -17,7 +17,8 @@ from typing import Any
 
 from neuralab.config import make_config, read_config_file
 from neuralab.errors import NeuralabError
-from neuralab.rundir import default_run_name
+from neuralab.paths import input_dir
+from neuralab.rundir import default_run_path
 from neuralab.vision.config import TrainConfig
 
 
@@ -32,7 +33,9 @@ def resolve_resume_config(
     ``overrides`` (field -> value; None values are left out, strings converted to the field's
     type), with ``run_dir`` set to ``run_dir``.
     """
-    folder = Path(run_dir)
+    folder = input_dir(
+        run_dir, "cannot resume: run directory", expected="a run directory of neuralab train"
+    )
     saved = folder / "config.yaml"
     if not saved.is_file():
         raise NeuralabError(f"cannot resume: {str(folder)!r} has no config.yaml (not a run?)")
@@ -76,4 +79,4 @@ def resolve_run_dir(config: TrainConfig) -> Path:
     if ":" in data:  # npz:/path/gtsrb-32.npz -> gtsrb-32
         data = Path(data.split(":", 1)[1]).stem or data.split(":", 1)[0]
     model = config.model.split(":", 1)[0]
-    return Path("runs") / default_run_name(data, model)
+    return default_run_path(data, model)

@@ -16,8 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from neuralab.errors import NeuralabError
-from neuralab.vision.augment import augmentation_preset
-from neuralab.vision.config import TrainConfig, augmentation_name
+from neuralab.vision.config import TrainConfig
 from neuralab.vision.datasets import ImageDataset, get_dataset
 from neuralab.vision.loader import DeviceLoader, Normalization
 from neuralab.vision.models import get_model
@@ -126,10 +125,13 @@ class Run:
     ) -> DeviceLoader:
         """Return batches of ``split`` on the run's device, normalised as in training.
 
-        With ``generator`` they are training batches: shuffled and augmented (``config.augment``)
-        with its random numbers; without, in order and unaugmented. ``shard=(rank, world_size)``
-        yields this process's rows of every global batch of ``batch_size``.
+        With ``generator`` they are training batches: shuffled and augmented (``config.augment``,
+        RandAugment, random erasing) with its random numbers; without, in order and unaugmented.
+        ``shard=(rank, world_size)`` yields this process's rows of every global batch of
+        ``batch_size``.
         """
+        from neuralab.vision.recipe import train_augmentation
+
         images, labels = self.split(split)
         training = generator is not None
         return DeviceLoader(
@@ -139,7 +141,7 @@ class Run:
             device=self.device,
             shuffle=training,
             normalization=self.inputs.normalization,
-            augmentation=augmentation_preset(augmentation_name(self.config)) if training else None,
+            augmentation=train_augmentation(self.config) if training else None,
             generator=generator,
             channels_last=uses_channels_last(self.config, self.device),
             shard=shard,
@@ -201,6 +203,21 @@ def build_model(
     if config.compile and not restored:
         model = torch.compile(model)  # type: ignore[assignment]
     return model
+
+
+def uses_amp(config: TrainConfig, device: torch.device) -> bool:
+    """Return whether the run's forward passes autocast to bfloat16.
+
+    ``config.amp`` on CUDA; ``config.amp`` and ``config.amp_cpu`` on a CPU with AMX units
+    (:func:`neuralab.vision.engine.autocast_supported`). On the CPU it is opt-in: the same
+    accuracy, measured, but float32's last digits change, and the course's documented outputs
+    are float32's.
+    """
+    from neuralab.vision.engine import autocast_supported
+
+    if device.type == "cpu" and not config.amp_cpu:
+        return False
+    return config.amp and autocast_supported(device)
 
 
 def uses_channels_last(config: TrainConfig, device: torch.device) -> bool:

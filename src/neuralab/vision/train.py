@@ -13,14 +13,18 @@ weights, bit for bit, as a run that was never interrupted.
 Started by torchrun, the same function runs in every process (:mod:`neuralab.vision.distributed`):
 ``batch_size`` is the global batch, each rank trains on its shard, the table's numbers are
 all-reduced, and rank 0 alone prints and writes the run directory.
+
+``callbacks`` (:mod:`.callbacks`) see the run as it goes and may stop it; so do the writers of
+``log_to`` (:mod:`.loggers`, rank 0 only). The recipe options come from :mod:`.recipe`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +33,12 @@ import numpy as np
 import torch
 from rich.console import Console
 
+from neuralab.atomic import WriteError, remove_temporaries
 from neuralab.config import config_to_dict
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
 from neuralab.rundir import RunDirectory
+from neuralab.vision.callbacks import Callbacks, TrainState
 from neuralab.vision.checkpoint import (
     checkpoint_to_resume,
     load_checkpoint,
@@ -52,16 +58,19 @@ from neuralab.vision.early_stopping import (
     restore_selection,
     selection_state,
 )
+from neuralab.vision.ema import WeightEMA
 from neuralab.vision.engine import (
     NonFiniteLossError,
-    build_optimizer,
     evaluate,
     fitting_batch_size,
     train_one_epoch,
 )
+from neuralab.vision.loggers import loggers_for
+from neuralab.vision.optimizer import build_optimizer
 from neuralab.vision.progress import epoch_progress
+from neuralab.vision.recipe import batch_mixing, deterministic_algorithms
 from neuralab.vision.resolve import resolve_train_config
-from neuralab.vision.run import Run, build_run
+from neuralab.vision.run import Run, build_run, uses_amp
 from neuralab.vision.sam import SAM
 from neuralab.vision.schedules import make_schedule, set_base_lr
 from neuralab.vision.sync_batchnorm import convert_sync_batchnorm
@@ -78,6 +87,7 @@ class TrainResult:
     monitor: str  # val_acc or val_loss
     test: dict[str, Any] = field(default_factory=dict)  # loss, acc, n of best.pt on the test set
     stopped_early: bool = False  # early stopping ended the run before config.epochs
+    stopped_by: str | None = None  # why a callback stopped the run (None: it did not)
     figures: list[Path] = field(default_factory=list)  # the figures written
 
 
@@ -88,6 +98,9 @@ def train(
     progress: bool = True,
     console: Console | None = None,
     report: bool = True,
+    callbacks: Sequence[Any] = (),
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Run the training described by ``config`` and return a :class:`TrainResult`.
 
@@ -96,11 +109,47 @@ def train(
     mapping is merged over the saved config); ``resume=True`` continues ``config.run_dir``. Only
     ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
-    report.md at the end (sweeps of many runs may leave them out).
+    report.md at the end (sweeps of many runs may leave them out). ``callbacks``: objects with
+    ``on_train_begin`` / ``on_batch_end`` / ``on_epoch_end`` / ``on_train_end`` methods
+    (:mod:`neuralab.vision.callbacks`); returning True or raising ``StopTraining`` stops the run.
+    ``on_epoch(row)``, the shortest callback, is called with each epoch's metrics row once it is
+    saved (benchmarks interleave a baseline there).
+    A new run refuses a run
+    directory that already holds something, unless ``overwrite`` (its old files are removed).
+    A file that cannot be written during training (a full disk) stops the run with one line
+    naming the last good checkpoint, which stays loadable.
 
     Under torchrun every process calls this (:mod:`neuralab.vision.distributed`); rank 0 returns
     the full result, the other ranks one with an empty history and no test.
     """
+    config, resuming = resolve_train_config(config, resume)
+    with deterministic_algorithms(config.deterministic):
+        epoch_rows = [_EpochRows(on_epoch)] if on_epoch is not None else []
+        return _train(
+            config, resuming, progress, console, report, [*callbacks, *epoch_rows], overwrite
+        )
+
+
+class _EpochRows:
+    """The callback behind ``train(on_epoch=...)``: each epoch's metrics row to a function."""
+
+    def __init__(self, function: Callable[[dict[str, Any]], None]) -> None:
+        self.function = function
+
+    def on_epoch_end(self, state: Any) -> None:
+        self.function(state.row)
+
+
+def _train(
+    config: TrainConfig,
+    resume: bool,
+    progress: bool,
+    console: Console | None,
+    report: bool,
+    callbacks: Sequence[Any],
+    overwrite: bool = False,
+) -> TrainResult:
+    """Run the training of the resolved ``config`` (see :func:`train`)."""
     config, resuming = resolve_train_config(config, resume)
     check_names(config)
     # one process, or one of torchrun's W: rank 0 prints and writes the run directory
@@ -110,7 +159,9 @@ def train(
     console = (console or Console(highlight=False)) if ranks.is_main else Console(quiet=True)
     device, run_dir = ranks.device, Path(str(config.run_dir))
     resuming = resuming or restarted_with_checkpoint(ranks, run_dir)
-    checkpoint = checkpoint_to_resume(run_dir, config, resuming)
+    # a restarted attempt that died before its first checkpoint replaces its own first try
+    overwrite = overwrite or (ranks.restart > 0 and not resuming)
+    checkpoint = checkpoint_to_resume(run_dir, config, resuming, overwrite=overwrite)
 
     # data, model, optimiser, schedule
     seed_everything(config.seed)
@@ -129,19 +180,30 @@ def train(
     val_loader = run.loader("val", batch_size=eval_batch_size, shard=ranks.shard)
     test_loader = run.loader("test", batch_size=eval_batch_size, shard=ranks.shard)
     optimizer = build_optimizer(config, run.model)
-    steps_per_epoch = len(train_loader)
+    hooks = Callbacks([*(loggers_for(config) if ranks.is_main else []), *callbacks])
+    ema = WeightEMA(run.model, config.ema_decay) if config.ema_decay else None
+    evaluated = ema.model if ema is not None else run.model  # the weights the table reports
+    mixing = batch_mixing(config, len(run.inputs.classes), generator, ranks.rank)
+    steps_per_epoch = math.ceil(len(train_loader) / config.accumulate_steps)
     schedule = make_schedule(
         config.schedule,
         config.epochs * steps_per_epoch,
         warmup_steps=round(config.warmup * steps_per_epoch),
     )
     set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
-    amp = config.amp and device.type == "cuda"
+    amp = uses_amp(config, device)
 
-    directory = RunDirectory(run_dir) if ranks.is_main else None  # rank 0 alone writes
+    directory = None  # rank 0 alone writes
+    if ranks.is_main and checkpoint is None:  # every input checked: claimed, config first
+        directory = RunDirectory.create(run_dir, config, overwrite=overwrite)
+    elif ranks.is_main:
+        directory = RunDirectory(run_dir)
+        remove_temporaries(run_dir)  # what a writer killed mid-checkpoint left
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
     start_epoch, step = 1, 0
     if checkpoint is not None:  # every rank reads it
+        if ema is not None:
+            checkpoint = ema.resume_from(checkpoint, path=str(run_dir / "last.pt"))
         load_model_state(run.model, checkpoint, path=str(run_dir / "last.pt"))
         optimizer.load_state_dict(checkpoint["optimizer"])
         set_rng_states(checkpoint["rng"], generator)
@@ -149,8 +211,7 @@ def train(
         start_epoch, step = int(checkpoint["epoch"]) + 1, int(checkpoint["step"])
         if directory is not None:
             directory.truncate_metrics(int(checkpoint["epoch"]))
-    if directory is not None:
-        directory.write_config(config)
+            directory.write_config(config)
     table = EpochTable(console, directory)
     if checkpoint is None:
         assert run.data is not None
@@ -165,13 +226,17 @@ def train(
     for row in directory.rows if directory is not None else []:
         table.row(row)
     model = ranks.wrap(run.model)  # DDP: gradients all-reduced during backward
+    rows = directory.rows if directory is not None else []
+    state = TrainState(config, run_dir, run.model, optimizer, start_epoch, 0, len(train_loader))
+    state = hooks.begin(dataclasses.replace(state, step=step, history=rows, say=table.say))
 
     epoch = start_epoch
     try:
-        while epoch <= config.epochs and not stopping.stopped:
+        while epoch <= config.epochs and not stopping.stopped and hooks.stop_reason is None:
+            state.epoch, state.row = epoch, None
             ranks.seed_epoch(config.seed, epoch)  # dropout masks differ between ranks
             bar_shown = progress and ranks.is_main
-            with epoch_progress(bar_shown, epoch, config.epochs, steps_per_epoch) as bar:
+            with epoch_progress(bar_shown, epoch, config.epochs, len(train_loader)) as bar:
                 trained = train_one_epoch(
                     model,
                     optimizer,
@@ -186,13 +251,17 @@ def train(
                     progress=bar,
                     ranks=ranks,
                     global_batch_sizes=train_loader.global_batch_sizes(),
+                    mixing=mixing,
+                    accumulate_steps=config.accumulate_steps,
+                    after_step=(lambda: ema.update(run.model)) if ema is not None else None,
+                    on_batch_end=hooks.batch_end(state),
                 )
             step = trained["steps"]
-            ranks.broadcast_buffers(run.model)  # evaluate the model rank 0 saves
-            val = evaluate(run.model, val_loader, device=device, amp=amp, ranks=ranks)
+            ranks.broadcast_buffers(evaluated)  # evaluate the model rank 0 saves
+            val = evaluate(evaluated, val_loader, device=device, amp=amp, ranks=ranks)
             # the test set is reported, never used; sweeps switch it off entirely
             test = (
-                evaluate(run.model, test_loader, device=device, amp=amp, ranks=ranks)
+                evaluate(evaluated, test_loader, device=device, amp=amp, ranks=ranks)
                 if config.evaluate_test
                 else None
             )
@@ -205,7 +274,7 @@ def train(
                 for name in ("best.pt", "last.pt") if better else ("last.pt",):
                     save_checkpoint(
                         run_dir / name,
-                        model=run.model,
+                        model=evaluated,
                         optimizer=optimizer,
                         epoch=epoch,
                         step=step,
@@ -213,10 +282,15 @@ def train(
                         best=selection_state(best, stopping),
                         extra=run.inputs.to_dict(),
                         loader_generator=generator,
+                        **(ema.checkpoint_entries(run.model) if ema is not None else {}),
                     )
             table.row(row)
+            state.row, state.step = row, step
+            hooks.call("on_epoch_end", state)
+            if trained["stopped"] and hooks.stop_reason is not None:
+                hooks.stop_reason += f" (after batch {state.batch} of {len(train_loader)})"
             epoch += 1
-    except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt) as error:
+    except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt, WriteError) as error:
         raise _stop(error, table, run, epoch) from None
 
     if stopping.stopped and epoch <= config.epochs:
@@ -224,9 +298,15 @@ def train(
             f"early stopping: {config.monitor} has not improved for {config.patience} epochs "
             f"(best {best.value:.4f} at epoch {best.epoch})"
         )
-    if directory is None:  # another rank: rank 0 tests best.pt and reports
-        return _result(run_dir, [], best, config, stopping.stopped)
-    return _finish(run, directory, table, best, stopping.stopped, report)
+    if hooks.stop_reason is not None:
+        table.say(f"stopped after epoch {epoch - 1}: {hooks.stop_reason}")
+    result = _result(run_dir, [], best, config, stopping.stopped)  # other ranks: this
+    if directory is not None:  # rank 0 tests best.pt and reports
+        result = _finish(run, directory, table, best, stopping.stopped, report)
+    result.stopped_by = hooks.stop_reason
+    state.result = result
+    hooks.call("on_train_end", state)
+    return result
 
 
 def epoch_row(
@@ -269,6 +349,13 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
             else f"interrupted during epoch {epoch}; no epoch completed, nothing to resume"
         )
         return error
+    if isinstance(error, WriteError):
+        message = f"{error}; last good checkpoint: {_last_good(last)}"
+        try:  # the log may be on the full disk too
+            table.log_only(f"error: {message}")
+        except WriteError:
+            pass
+        return NeuralabError(message)
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
         # still a NonFiniteLossError: a sweep records the run as diverged and goes on
@@ -285,6 +372,16 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
     )
     table.log_only(f"error: {message}")
     return NeuralabError(message)
+
+
+def _last_good(last: Path) -> str:
+    """Return ``last.pt`` with its epoch, read back (so it is known to load), or ``none``."""
+    if not last.is_file():
+        return "none (no epoch completed)"
+    try:
+        return f"{last} (epoch {int(load_checkpoint(last)['epoch'])})"
+    except NeuralabError:
+        return f"none ({last} cannot be read)"
 
 
 def _result(
@@ -326,7 +423,7 @@ def _finish(
         return result
     best_file = directory.file("best.pt")
     load_model_state(run.model, load_checkpoint(best_file), path=str(best_file))
-    amp = config.amp and run.device.type == "cuda"
+    amp = uses_amp(config, run.device)
     # the whole test set, in this process (the epochs' test loader was this rank's shard)
     test_loader = run.loader("test", batch_size=max(config.batch_size, 256))
     test = evaluate(run.model, test_loader, device=run.device, amp=amp, return_predictions=True)

@@ -17,7 +17,6 @@ import dataclasses
 import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from neuralab.errors import NeuralabError
@@ -158,12 +157,14 @@ def run_experiment(
     seeds: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     run_dir: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
 ) -> ExperimentResult:
     """Return the result of experiment ``name``; with ``run_dir`` also write its run directory.
 
     ``config`` (the experiment's config dataclass) replaces the defaults; otherwise they are
     built by :func:`make_experiment_config` from ``quick``, ``seeds`` and ``overrides``.
-    Figures are drawn only when there is a run directory to keep them.
+    Figures are drawn only when there is a run directory to keep them. A ``run_dir`` that
+    already holds a run is refused unless ``overwrite``; its config.yaml is written first.
     """
     experiment = get_experiment(name)
     if config is None:
@@ -175,8 +176,13 @@ def run_experiment(
         )
     import torch
 
+    from neuralab.rundir import RunDirectory
+
+    folder = None
+    if run_dir is not None:
+        folder = RunDirectory.create(run_dir, config, overwrite=overwrite).figures
+        folder.mkdir(exist_ok=True)
     started = time.perf_counter()
-    folder = None if run_dir is None else Path(run_dir) / "figures"
     threads = torch.get_num_threads()
     # networks of a few hundred weights: more threads only add synchronisation overhead
     torch.set_num_threads(1)

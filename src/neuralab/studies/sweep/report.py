@@ -27,6 +27,7 @@ def write_report(outcome: SweepOutcome, directory: str | os.PathLike[str]) -> Ex
     trial_columns = [Column(key) for key in _ordered_keys(outcome.trials)]
     write_text(folder / "results.csv", csv_table(outcome.trials, trial_columns))
     write_text(folder / "summary.csv", csv_table(summary.rows, summary.columns))
+    (folder / "figures").mkdir(exist_ok=True)
     figure = draw_sweep_figure(outcome, folder / "figures" / "sweep.png")
     result = sweep_result(outcome, figures=[figure])
     write_text(folder / "report.md", report_markdown(result, folder))

@@ -127,9 +127,7 @@ def final_run(
         if saved.get("setting") == outcome.chosen.setting:
             return dict(saved)
     if train_function is None:
-        from neuralab.vision.train import train
-
-        train_function = train
+        train_function = _continue_or_replace
     values = {
         **spec.base,
         **outcome.chosen.setting,
@@ -138,6 +136,7 @@ def final_run(
         "evaluate_test": True,
         "run_dir": str(folder / "run"),
     }
+    folder.mkdir(exist_ok=True)
     result = train_function(make_config(TrainConfig, values))
     final = {
         "setting": outcome.chosen.setting,
@@ -151,6 +150,25 @@ def final_run(
     }
     write_text(result_file, json.dumps(final, indent=2))
     return final
+
+
+def _continue_or_replace(config: Any) -> Any:
+    """Train the final run: resume an interrupted one of this config, else start it afresh."""
+    from neuralab.config import config_to_dict
+    from neuralab.vision.checkpoint import load_checkpoint
+    from neuralab.vision.config import config_differences
+    from neuralab.vision.train import train
+
+    last = Path(config.run_dir) / "last.pt"
+    if last.is_file():
+        try:
+            saved = load_checkpoint(last)["config"]
+        except NeuralabError:
+            saved = None
+        if saved is not None and not config_differences(saved, config_to_dict(config)):
+            return train(config, resume=True, progress=False)
+    # the chosen setting changed (or the old run is unreadable): the old final run is replaced
+    return train(config, overwrite=True)
 
 
 def conclusion(outcome: SweepOutcome) -> str:

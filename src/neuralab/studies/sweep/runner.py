@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from neuralab.errors import NeuralabError
+from neuralab.rundir import check_new_run_directory, clear_directory, is_run_directory
 from neuralab.studies.sweep.report import write_report
 from neuralab.studies.sweep.results import SweepOutcome, collect, final_run, pending
 from neuralab.studies.sweep.spec import SweepSpec, open_sweep
@@ -20,16 +21,57 @@ from neuralab.studies.sweep.worker import run_worker
 ProgressCallback = Callable[[int, int], None]
 
 
-def start_sweep(spec: SweepSpec, directory: str | os.PathLike[str]) -> int:
+def start_sweep(
+    spec: SweepSpec, directory: str | os.PathLike[str], *, overwrite: bool = False
+) -> int:
     """Create (or reopen the same) sweep in ``directory`` and enqueue its grid; return the size.
 
-    The storage is opened first, so an unreachable ``--storage`` URL fails before any training.
+    Every input is checked before anything is written (:func:`check_sweep`): the storage, each
+    setting's config and model, the data sets. A directory holding the same sweep is
+    continued; one holding anything else is refused unless ``overwrite``.
     """
-    check_storage(spec)
+    check_sweep(spec, directory, overwrite=overwrite)
+    if overwrite and is_run_directory(directory):
+        clear_directory(directory)
     open_sweep(directory, spec)
     study = open_study(spec, directory)
     enqueue_grid(spec, study)
+    return sweep_size(spec)
+
+
+def sweep_size(spec: SweepSpec) -> int:
+    """Return the number of trials: every grid point, or ``trials`` for random / tpe."""
     return len(spec.settings()) if spec.search == "grid" else int(spec.trials or 0)
+
+
+def check_sweep(
+    spec: SweepSpec, directory: str | os.PathLike[str], *, overwrite: bool = False
+) -> None:
+    """Refuse, before anything is written or trained, a sweep that cannot run.
+
+    The storage must be reachable; every setting must make a valid TrainConfig with known
+    names; every data set the settings name must load (a missing ``mnist`` without
+    ``--download`` fails here, not in the first trial); the directory must be new, empty, or
+    hold this same sweep (``overwrite``: any sweep or run).
+    """
+    from neuralab.config import make_config
+    from neuralab.vision.config import TrainConfig, check_names
+    from neuralab.vision.datasets import get_dataset
+
+    check_storage(spec)
+    folder = Path(directory)
+    if not overwrite and (folder / "sweep.yaml").is_file():
+        open_sweep(folder, spec)  # the same sweep continues; another is refused
+    else:
+        check_new_run_directory(folder, overwrite=overwrite, kind="sweep", option="--sweep-dir")
+    data_sets = set()
+    for setting in spec.settings():
+        values = {**spec.base, **setting, "run_dir": str(folder / "runs" / "check")}
+        config = make_config(TrainConfig, values)
+        check_names(config)
+        data_sets.add((config.data, config.data_dir, config.image_size, config.download))
+    for data, data_dir, image_size, download in sorted(data_sets, key=repr):
+        get_dataset(data, data_dir=data_dir, image_size=image_size, download=download)
 
 
 def check_storage(spec: SweepSpec) -> None:
@@ -126,9 +168,16 @@ def run_sweep(
     workers: int = 1,
     train_function: TrainFunction | None = None,
     on_progress: ProgressCallback | None = None,
+    overwrite: bool = False,
+    on_start: Callable[[int], None] | None = None,
 ) -> SweepOutcome:
-    """Start (or resume) the sweep, train every trial, then :func:`finish_sweep`."""
-    start_sweep(spec, directory)
+    """Start (or resume) the sweep, train every trial, then :func:`finish_sweep`.
+
+    ``on_start(size)`` is called once the sweep is checked and created, before any training.
+    """
+    size = start_sweep(spec, directory, overwrite=overwrite)
+    if on_start is not None:
+        on_start(size)
     run_workers(directory, workers, train_function=train_function, on_progress=on_progress)
     if workers == 0:
         return collect(directory)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +13,13 @@ import yaml
 
 from neuralab.atomic import write_text
 from neuralab.config import option
-from neuralab.errors import NeuralabError
+from neuralab.errors import NeuralabError, unknown_name_error
+from neuralab.paths import input_dir
+from neuralab.rundir import make_directory
 from neuralab.studies.sweep.grid import GridAxis, grid_points
 
 SEARCHES = ("grid", "random", "tpe")
+MAX_SETTINGS = 10_000  # trials of one sweep: more is a typo, not a plan
 SELECTS = {"val_acc": "maximize", "val_loss": "minimize"}
 # TrainConfig fields a sweep's runs default to: many short runs; the chosen setting is retrained
 # for final_epochs
@@ -57,11 +61,20 @@ class SweepSpec:
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
-            raise NeuralabError(f"search {self.search!r} is not one of {', '.join(SEARCHES)}")
+            raise unknown_name_error("search", str(self.search), SEARCHES)
         if self.select not in SELECTS:
-            raise NeuralabError(f"select {self.select!r} is not one of {', '.join(SELECTS)}")
+            raise unknown_name_error("select", str(self.select), SELECTS)
         if not self.grid:
             raise NeuralabError("a sweep needs at least one --grid field=values")
+        points = math.prod(len(values) for values in self.grid.values())
+        if points > MAX_SETTINGS:
+            sizes = " x ".join(str(len(values)) for values in self.grid.values())
+            raise NeuralabError(
+                f"the grid has {sizes} = {points:,} settings; at most {MAX_SETTINGS:,} "
+                "(sweep fewer values, or --search random --trials N)"
+            )
+        if self.trials is not None and self.trials > MAX_SETTINGS:
+            raise NeuralabError(f"trials {self.trials:,} is too many; at most {MAX_SETTINGS:,}")
         if self.seeds < 1:
             raise NeuralabError(f"seeds must be >= 1, got {self.seeds}")
         if self.search != "grid" and (self.trials is None or self.trials < 1):
@@ -89,23 +102,38 @@ def open_sweep(directory: str | os.PathLike[str], spec: SweepSpec | None = None)
     """
     folder = Path(directory)
     file = folder / "sweep.yaml"
+    if spec is None:
+        input_dir(folder, "sweep directory", expected="a sweep directory (holding sweep.yaml)")
     if file.is_file():
-        saved = SweepSpec(**yaml.safe_load(file.read_text(encoding="utf-8")))
+        saved = _read_spec(file)
         if spec is not None:
             differences = _differences(saved.to_dict(), spec.to_dict())
             if differences:
                 raise NeuralabError(
                     f"{folder} already holds a different sweep ({'; '.join(differences[:3])}): "
-                    "use another --sweep-dir"
+                    "pass --overwrite to replace it or use another --sweep-dir"
                 )
         return saved
     if spec is None:
         raise NeuralabError(
             f"{folder} holds no sweep (no sweep.yaml); start one with neuralab sweep"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    make_directory(folder, "sweep")
     write_text(file, yaml.safe_dump(spec.to_dict(), sort_keys=False))
     return spec
+
+
+def _read_spec(file: Path) -> SweepSpec:
+    try:
+        values = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(values, dict):
+            raise TypeError("not a mapping")
+        return SweepSpec(**values)
+    except NeuralabError:
+        raise
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise NeuralabError(f"{file} is not a valid sweep.yaml ({first})") from None
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

@@ -46,7 +46,8 @@ class SeedRun:
 
 
 # train(config) -> TrainResult; called as train(config, resume=True) to continue a run whose
-# directory already holds a last.pt (a retried trial's seed)
+# directory already holds a last.pt (a retried trial's seed), train(config, overwrite=True) to
+# start again one stopped before its first checkpoint
 TrainFunction = Callable[..., Any]
 
 
@@ -82,6 +83,9 @@ def _run_one(config: Any, seed: int, run_dir: Path, train_function: TrainFunctio
     try:
         if (run_dir / "last.pt").is_file():  # left by an interrupted attempt: continue it
             result = train_function(config, resume=True)
+        elif run_dir.is_dir() and any(run_dir.iterdir()):
+            # an attempt stopped before its first checkpoint: nothing to keep, start it again
+            result = train_function(config, overwrite=True)
         else:
             result = train_function(config)
     except NonFiniteLossError as error:

@@ -83,6 +83,7 @@ def _save_cache(path: Path, payload: dict, fingerprint: str) -> None:
     from neuralab.atomic import torch_save
 
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the cache's own folder
         torch_save({**payload, "version": CACHE_VERSION, "fingerprint": fingerprint}, path)
     except (OSError, NeuralabError):
         return  # a read-only data folder or a full disk costs speed next time, not correctness

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from neuralab.errors import NeuralabError
+from neuralab.paths import input_dir
 from neuralab.vision.datasets.cache import CACHE_FOLDER, cached_dataset
 from neuralab.vision.datasets.images import ImageDataset, decode_file, decode_files
 
@@ -38,11 +39,9 @@ def folder_samples(
     Classes are the sorted sub-folder names, unless ``classes`` (those of the training folder) is
     given; then a folder naming an unknown class is an error.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise NeuralabError(
-            f"image folder {str(root)!r} does not exist; expected {root}/<class>/<image>"
-        )
+    root = input_dir(
+        root, "image folder", expected=f"a folder of class folders, {root}/<class>/<image>"
+    )
     folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if classes is None:
         classes = folders
@@ -67,7 +66,9 @@ def folder_samples(
 
 def load_folder(path_text: str, image_size: int | None) -> ImageDataset:
     """Return the folder data set at ``path_text``, resized to ``image_size`` (32), cached."""
-    root = Path(path_text).expanduser()
+    root = input_dir(
+        path_text, "folder data set", expected="a folder with train/ and test/ subfolders"
+    )
     size = image_size or 32
     for split in ("train", "test"):
         if not (root / split).is_dir():

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
 
 
 @dataclass
@@ -45,6 +46,12 @@ def resize_images(images: Tensor, size: int) -> Tensor:
     """Return uint8 images (N, C, H, W) resized to ``size`` x ``size`` (bilinear, antialiased)."""
     if tuple(images.shape[2:]) == (size, size):
         return images
+    count, channels = images.shape[0], images.shape[1]
+    # the uint8 result, and one float32 chunk of 2048 images on its way
+    check_memory(
+        count * channels * size * size + 4 * min(count, 2048) * channels * size * size,
+        f"{count:,} images at {size}x{size} (image size {size})",
+    )
     chunks = []
     for chunk in images.split(2048):
         x = F.interpolate(

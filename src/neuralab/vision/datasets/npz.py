@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from neuralab.errors import NeuralabError
+from neuralab.paths import input_file
 from neuralab.vision.datasets.images import ImageDataset, resize_images
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -24,14 +25,27 @@ def load_npz(path_text: str, image_size: int | None) -> ImageDataset:
 
     import numpy as np
 
-    path = Path(path_text).expanduser()
-    if not path.is_file():
-        raise NeuralabError(f"npz file {str(path)!r} does not exist")
+    path = input_file(Path(path_text), "npz file", expected="a .npz file")
+    if not zipfile.is_zipfile(path):  # np.load would take a .npy or a pickle for something else
+        raise NeuralabError(
+            f"npz file {str(path)!r} is not a valid .npz archive (not a zip file of arrays, "
+            "as numpy.savez writes)"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise NeuralabError(f"{path} is not a readable .npz archive ({error})") from None
+    except ValueError as error:
+        # numpy's message advises allow_pickle=True: never for a file of unknown origin
+        what = "object arrays" if "pickle" in str(error).lower() else "a damaged array"
+        raise NeuralabError(
+            f"npz file {str(path)!r} is not a valid .npz archive: it holds {what}; expected "
+            f"uint8 images and integer labels ({', '.join(NPZ_KEYS)})"
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "truncated"
+        raise NeuralabError(
+            f"npz file {str(path)!r} is not a valid .npz archive ({reason[:120]})"
+        ) from None
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
         raise NeuralabError(

@@ -9,9 +9,12 @@ from neuralab.errors import NeuralabError
 
 
 def spec_model(spec: str, *, num_classes: int, input_shape: tuple[int, int, int]) -> nn.Module:
+    from neuralab.arch.model_memory import build_within_limit
     from neuralab.arch.spec import build_model
 
-    model = build_model(spec, input_shape)
+    model = build_within_limit(
+        lambda: build_model(spec, input_shape), input_shape, f"the spec {spec[:60]!r}"
+    )
     with torch.no_grad():
         was_training = model.training
         model.eval()

@@ -1,0 +1,79 @@
+"""What each command imports before it answers: the import graph, not the time (benchmarks/startup.py).
+
+Help and every error for a mistyped name or a malformed value are answered before torch is
+imported (torch alone takes about 1.5 s); torchvision (3 s more) is imported only for a
+torchvision model or data set. Each check runs the command line in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+PROBE = """
+import sys
+from neuralab.cli import main
+code = main(sys.argv[1:])
+print("EXIT", code, "torch" in sys.modules, "torchvision" in sys.modules)
+"""
+
+
+def run(*argv: str) -> tuple[int, bool, bool]:
+    """Return (exit code, torch imported, torchvision imported) of ``neuralab ARGV`` in a new process."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], env=env, capture_output=True, text=True, check=False
+    )
+    last = [line for line in done.stdout.splitlines() if line.startswith("EXIT")]
+    assert last, done.stderr
+    _, code, torch, vision = last[-1].split()
+    return int(code), torch == "True", vision == "True"
+
+
+def test_importing_the_cli_imports_no_torch():
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    check = "import sys, neuralab.cli; assert 'torch' not in sys.modules, 'torch'; assert 'numpy' not in sys.modules, 'numpy'"
+    subprocess.run([sys.executable, "-c", check], env=env, check=True)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--help",),
+        ("train", "--help"),
+        ("summary", "resnt18", "--input", "3x224x224"),
+        ("summary", "resnet18", "--input", "3x22a"),
+        ("summary", "conv(10,5) -> relu -> maxpol(2)", "--input", "3x32x32"),
+        ("diagram", "vgg17", "--input", "3x32x32", "-o", "never.png"),
+        ("pool", "[[1,2],[3,4]]", "--op", "mx"),
+        ("pool", "[[1,2],[3,x]]"),
+        ("padding", "--input", "5x5", "--kernel", "9"),
+        ("train", "--model", "cnnn"),
+        ("train", "--data", "mnst"),
+        ("train", "--augment", "strnog"),
+        ("train", "--lr", "abc"),
+        ("train", "--recipe", "fastt"),
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_help_and_bad_input_are_answered_before_torch(argv):
+    code, torch, vision = run(*argv)
+    assert code in (0, 2)
+    assert (code == 0) == (argv[-1] == "--help")
+    assert not torch and not vision
+
+
+def test_a_spec_summary_imports_torch_but_not_torchvision():
+    code, torch, vision = run("summary", "conv(20,5) -> relu -> maxpool(2)", "--input", "1x28x28")
+    assert (code, torch, vision) == (0, True, False)
+
+
+def test_a_torchvision_model_imports_torchvision():
+    code, torch, vision = run("summary", "resnet18", "--input", "3x64x64", "--format", "json")
+    assert (code, torch, vision) == (0, True, True)
