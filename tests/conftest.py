@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# crash reports of the tests' own commands (and their subprocesses) stay out of ~/.cache
+os.environ.setdefault(
+    "NEURALAB_CRASH_DIR", str(Path(tempfile.gettempdir()) / "neuralab-test-crash-reports")
+)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_DATASETS = SHARED / "datasets"

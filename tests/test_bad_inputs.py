@@ -81,6 +81,8 @@ CASES = [
     case("summary-factory-missing", "summary nosuchmodule:net -i 3", "cannot import 'nosuchmodule'"),
     case("summary-format", SUMMARY + " -f yaml", "Invalid value for '--format'"),
     case("summary-empty-model", "summary '' -i 3", "the model is empty"),
+    case("summary-huge-batch", "summary resnet18 -i 3x224x224 --batch-size 100000",
+         "model resnet18 on input 3x224x224 (a batch of 100,000) needs about"),
     # --- diagram -----------------------------------------------------------------------------
     case("diagram-unwritable", "diagram 'conv(2,3)' -i 1x8x8 -o /sys/x.png",
          "diagram file '/sys/x.png': cannot write in '/sys':"),
@@ -423,6 +425,46 @@ CASES = [
     case("study-epochs", STUDY + " --epochs abc", "epochs='abc' is not an integer"),
     case("study-overwrite-foreign", STUDY + " --study-dir {w}/foreign --overwrite",
          "study directory '{w}/foreign' holds files that neuralab did not write"),
+    # --- the course's claims: sam-step, softmax, receptive-field, translation -----------------
+    case("sam-step-letters", "sam-step --w abc", "--w 'abc' has the entry 'abc', not a number"),
+    case("sam-step-targets", "sam-step --x '[[1,2]]' --y 1,0",
+         "--y '1,0' has 2 entries; expected examples = 1"),
+    case("sam-step-loss", "sam-step --loss foo", "unknown loss 'foo' (valid: mse, bce)"),
+    case("sam-step-rho", "sam-step --rho -1", "rho must be > 0, got -1.0"),
+    case("sam-step-lr", "sam-step --lr nan", "lr must be > 0, got nan"),
+    case("softmax-letters", "softmax abc", "logits 'abc' has the entry 'abc', not a number"),
+    case("softmax-one-logit", "softmax 1", "logits '1' need at least two entries"),
+    case("softmax-overflow", "softmax 1,1e400", "logits '1,1e400' has the entry '1e400'"),
+    case("receptive-field-layers", "receptive-field --layers 100", "layers must be 1..12, got 100"),
+    case("receptive-field-text", "receptive-field --layers abc", "Invalid value for '--layers'"),
+    case("translation-pool-zero", "translation --pool 0", "pool 0 must be >= 1"),
+    case("translation-huge", "translation --size 100000",
+         "a 100000x100000 image and its shifted copies needs about"),
+    case("translation-kernel", "translation --kernel 2", "size 8 must be a multiple of pool 2"),
+    case("sigmoid-cases-c", "perceptron sigmoid-cases --c 0", "c values [0.0] must be positive"),
+    case("sigmoid-cases-letters", "perceptron sigmoid-cases --w abc",
+         "--w 'abc' has the entry 'abc', not a number"),
+    # --- export --------------------------------------------------------------------------------
+    case("export-format", "export " + RUN + " -f foo", "unknown export format 'foo'"),
+    case("export-unwritable", "export " + RUN + " -f onnx -o /sys/x.onnx",
+         "--output '/sys/x.onnx': cannot write in '/sys':"),
+    case("export-missing-folder", "export " + RUN + " -f onnx -o {t}/nodir/x.onnx",
+         "--output '{t}/nodir/x.onnx': the folder '{t}/nodir' does not exist"),
+    case("export-checkpoint-file", "export " + RUN + "/best.pt -f onnx",
+         f"run directory '{RUN}/best.pt' is a file, expected a run directory"),
+    case("export-run-missing", "export {t}/missing -f onnx", "run directory '{t}/missing' does not exist"),
+    case("export-foreign-checkpoint", "export {w}/mixed -f safetensors",
+         "checkpoint '{w}/mixed/best.pt' does not belong to the run"),
+    case("export-unsafe", "export {w}/evil_run -f safetensors",
+         "checkpoint '{w}/evil_run/best.pt' holds Python objects other than tensors"),
+    case("export-which", "export " + RUN + " -f onnx --checkpoint middle",
+         "checkpoint must be best or last, got 'middle'"),
+    # --- slurm (scripts only: --dry-run, or refused before anything is written) ----------------
+    case("slurm-time", "slurm train --time abc --dry-run", "--time 'abc' is not a Slurm time"),
+    case("slurm-nodes", "slurm train --nodes 0 --dry-run", "--nodes must be >= 1, got 0"),
+    case("slurm-data", "slurm train --data foo --dry-run", "unknown data set 'foo'"),
+    case("slurm-sweep-grid", "slurm sweep --dry-run", "give --grid field=values for a new sweep"),
+    case("slurm-study", "slurm study foo", "No such command 'foo'"),
     # --- serve ---------------------------------------------------------------------------------
     case("serve-port-high", "serve --port 70000", "--port 70000 must be 0..65535"),
     case("serve-port-negative", "serve --port -1", "--port -1 must be 0..65535"),
@@ -559,7 +601,8 @@ def test_the_catalogue_is_large_and_its_ids_unique() -> None:
         "logic",
     } <= commands
     assert {"gradients", "perceptron", "playground", "experiment", "train", "evaluate"} <= commands
-    assert {"predict", "sweep", "study", "serve"} <= commands
+    assert {"predict", "sweep", "study", "serve", "export", "slurm", "sam-step"} <= commands
+    assert {"softmax", "receptive-field", "translation"} <= commands
 
 
 @pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])

@@ -122,3 +122,47 @@ def test_full_disk_leaves_no_half_written_file(tmp_path, monkeypatch):
         save(tmp_path / "last.pt", model, optimizer, epoch=2)
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1  # the old one, intact
+
+
+def test_a_checkpoint_records_what_it_belongs_to_and_refuses_another_run(tmp_path):
+    import yaml
+
+    from neuralab.config import config_to_dict
+    from neuralab.vision.checkpoint import check_belongs, config_hash
+    from neuralab.vision.config import TrainConfig
+
+    config = config_to_dict(TrainConfig(model="mlp", lr=0.01, run_dir=str(tmp_path / "a")))
+    model = nn.Linear(4, 2)
+    save_checkpoint(
+        tmp_path / "best.pt",
+        model=model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        epoch=1,
+        step=3,
+        config=config,
+        extra={"classes": ["cat", "dog"], "input_shape": [1, 2, 2]},
+    )
+    checkpoint = load_checkpoint(tmp_path / "best.pt")
+    assert checkpoint["identity"] == {
+        "model": "mlp",
+        "classes": ["cat", "dog"],
+        "input_shape": [1, 2, 2],
+        "config_hash": config_hash(config),
+    }
+    # the hash leaves out what a resume may change: epochs, device, run_dir
+    moved = {**config, "epochs": 99, "device": "cpu", "run_dir": "elsewhere"}
+    assert config_hash(moved) == config_hash(config) != config_hash({**config, "lr": 0.1})
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump({**config, "epochs": 5}))
+    check_belongs(checkpoint, run, "best.pt")  # its own run (moved, run longer): accepted
+    (run / "config.yaml").write_text(yaml.safe_dump({**config, "model": "cnn"}))
+    with pytest.raises(NeuralabError, match=r"does not belong to the run .* model: 'mlp' -> 'cnn'"):
+        check_belongs(checkpoint, run, "best.pt")
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    checkpoint["identity"]["config_hash"] = "0" * 16  # written by a run of other settings
+    with pytest.raises(NeuralabError, match="its config hash"):
+        check_belongs(checkpoint, run, "best.pt")
+    (run / "config.yaml").unlink()
+    with pytest.raises(NeuralabError, match="not a run directory of neuralab train"):
+        check_belongs(checkpoint, run, "best.pt")

@@ -77,6 +77,7 @@ def test_output_file_holds_what_would_be_printed(output_format, tmp_path, capsys
     emit(_tables(), output_format)
     printed = capsys.readouterr().out
     target = tmp_path / "out" / f"result.{output_format}"
+    target.parent.mkdir()  # a missing folder is an error: never created on the way
     emit(_tables(), output_format, output=target)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == f"wrote {target}\n"

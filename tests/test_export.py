@@ -148,7 +148,7 @@ def test_bad_requests_are_one_line(finished, tmp_path, monkeypatch):
     with pytest.raises(NeuralabError, match="run directory '.*nowhere' does not exist"):
         export_run(tmp_path / "nowhere", format="torchscript")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(NeuralabError, match="checkpoint '.*empty/best.pt' does not exist"):
+    with pytest.raises(NeuralabError, match="run directory '.*empty' has no best.pt"):
         export_run(tmp_path / "empty", format="torchscript")
     with pytest.raises(NeuralabError, match="checkpoint must be best or last"):
         export_run(finished, format="torchscript", checkpoint="middle")

@@ -35,6 +35,7 @@ def _figure(path):
 
 
 def test_one_table_writes_results_csv_and_a_report_with_claim_and_verdict(tmp_path):
+    (tmp_path / "figures").mkdir()
     figure = _figure(tmp_path / "figures" / "curve.png")
     result = ExperimentResult(
         name="demo",

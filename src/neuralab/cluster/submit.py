@@ -11,14 +11,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from neuralab.atomic import write_text
 from neuralab.cluster.jobs import BatchJob
 from neuralab.errors import NeuralabError
+from neuralab.rundir import make_directory
 
 
 def write_job(job: BatchJob) -> None:
-    """Write the job's script and the files it reads (atomically)."""
+    """Write the job's script and the files it reads (atomically), in folders it creates."""
+    for folder in sorted({job.script_path.parent, *(Path(p).parent for p in job.files)}):
+        make_directory(folder, "jobs")  # the --jobs-dir a person asks for, like a run directory
     for path, text in job.files.items():
         write_text(path, text)
     write_text(job.script_path, job.script)

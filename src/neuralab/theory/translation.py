@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from neuralab.errors import NeuralabError
+from neuralab.limits import check_memory
 
 TOLERANCE = 1e-12  # float64: differences below this are rounding (the order of a sum changed)
 
@@ -102,11 +103,15 @@ def translation_check(
     """Return every comparison of the module docstring on a random ``size`` x ``size`` image
     (float64, ``seed``), and the inclusion test for a ``inclusion_input`` square input and a
     2 x 2 kernel."""
+    if pool < 1:
+        raise NeuralabError(f"pool {pool} must be >= 1 (the pooling window and stride)")
     if size < 2 * pool or size % pool or kernel < 1 or kernel % 2 == 0 or kernel > size:
         raise NeuralabError(
             f"size {size} must be a multiple of pool {pool} (at least 2 pool), kernel {kernel} "
             "odd and at most the size"
         )
+    # the image and about ten shifted, padded, convolved and pooled copies of it, in float64
+    check_memory(10 * 8 * (size + kernel) ** 2, f"a {size}x{size} image and its shifted copies")
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(1, 1, size, size, generator=generator, dtype=torch.float64)
     w = torch.randn(1, 1, kernel, kernel, generator=generator, dtype=torch.float64)

@@ -48,8 +48,7 @@ def load_trained_run(
     path = folder / f"{which}.pt"
     if not path.exists():
         raise NeuralabError(
-            f"run directory {str(folder)!r} has no {which}.pt (evaluate and predict take a "
-            "run of neuralab train)"
+            f"run directory {str(folder)!r} has no {which}.pt (expected a run of neuralab train)"
         )
     checkpoint = load_checkpoint(path)
     check_belongs(checkpoint, folder, str(path))

@@ -49,16 +49,15 @@ def check_sweep(
 ) -> None:
     """Refuse, before anything is written or trained, a sweep that cannot run.
 
-    The storage must be reachable; every setting must make a valid TrainConfig with known
-    names; every data set the settings name must load (a missing ``mnist`` without
-    ``--download`` fails here, not in the first trial); the directory must be new, empty, or
-    hold this same sweep (``overwrite``: any sweep or run).
+    The directory must be new, empty, or hold this same sweep (``overwrite``: any sweep or run);
+    every setting must make a valid TrainConfig with known names; every data set the settings
+    name must load (a missing ``mnist`` without ``--download`` fails here, not in the first
+    trial); the storage must be reachable (checked last: opening a journal file creates it).
     """
     from neuralab.config import make_config
     from neuralab.vision.config import TrainConfig, check_names
     from neuralab.vision.datasets import get_dataset
 
-    check_storage(spec)
     folder = Path(directory)
     if not overwrite and (folder / "sweep.yaml").is_file():
         open_sweep(folder, spec)  # the same sweep continues; another is refused
@@ -72,6 +71,7 @@ def check_sweep(
         data_sets.add((config.data, config.data_dir, config.image_size, config.download))
     for data, data_dir, image_size, download in sorted(data_sets, key=repr):
         get_dataset(data, data_dir=data_dir, image_size=image_size, download=download)
+    check_storage(spec)
 
 
 def check_storage(spec: SweepSpec) -> None:
