@@ -69,8 +69,9 @@ def test_tensorboard_events_hold_the_metrics_config_and_figures(tmp_path):
     assert hparams.Scalars("hparam/test_acc")[0].value == pytest.approx(result.test["acc"])
 
 
-def test_mlflow_run_in_a_sqlite_store_read_back_by_the_client(tmp_path):
+def test_mlflow_run_in_a_sqlite_store_read_back_by_the_client(tmp_path, monkeypatch):
     needs("mlflow")
+    monkeypatch.chdir(tmp_path)  # a SQLite store keeps its artifacts in ./mlruns
     from mlflow.tracking import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
