@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import textwrap
 
 import pytest
@@ -24,6 +27,23 @@ def user_models(tmp_path, monkeypatch):
 
             def sequence():
                 return nn.Sequential(nn.Linear(64, 30), nn.ReLU(), nn.Linear(30, 10))
+
+            class Shared(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(10, 10)
+
+                def forward(self, x):
+                    return self.fc(self.fc(x))
+
+            class TwoInputs(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.conv = nn.Conv2d(3, 8, 3)
+                    self.features = nn.Linear(10, 8)
+
+                def forward(self, image, features):
+                    return self.conv(image).mean((2, 3)) + self.features(features)
             """
         )
     )
@@ -160,3 +180,75 @@ def test_help_teaches(run_cli):
     assert result.exit_code == 0
     assert "fan-in" in result.stdout and "Example" in result.stdout
     assert "diagram" in run_cli("--help").stdout
+
+
+def test_summary_of_a_shared_linear_counts_110_parameters(run_cli, user_models, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # the notes on one line each
+    result = run_cli("summary", "clinets:Shared", "--input", "10", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    (table,) = json.loads(result.stdout)
+    assert [(r["name"], r["params"], r["recursive"]) for r in table["rows"]] == [
+        ("fc", 110, False),
+        ("fc#2", 0, True),
+    ]
+    assert table["footer"]["params"] == 110 and table["footer"]["macs"] == 200
+    shown = run_cli("summary", "clinets:Shared", "--input", "10")
+    assert "(recursive)" in shown.stdout
+    hidden = run_cli("summary", "clinets:Shared", "--input", "10", "--hide-recursive")
+    assert "fc#2" not in hidden.stdout
+    assert "1 repeated call of shared modules hidden; their MACs are in the total" in hidden.stdout
+
+
+def test_summary_with_two_inputs_and_chosen_columns(run_cli, user_models):
+    args = ["summary", "clinets:TwoInputs", "--input", "3x8x8", "--input", "10"]
+    result = run_cli(
+        *args, "--columns", "input_size,kernel_size,num_params,params_percent", "-f", "csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["input_shape"] for r in rows] == ["3x8x8", "10"]
+    assert [r["kernel_size"] for r in rows] == ["3x3", ""]
+    assert [round(float(r["params_percent"]), 1) for r in rows] == [71.8, 28.2]  # 224 / 312
+    one = run_cli("summary", "clinets:TwoInputs", "--input", "3x8x8")
+    assert one.exit_code == 2
+    assert one.stderr.startswith(
+        "neuralab: error: TwoInputs.forward(image, features) cannot take 1 input: 3x8x8"
+    )
+
+
+def test_summary_batch_dtype_mode_options(run_cli):
+    result = run_cli(
+        "summary",
+        COURSE_CNN,
+        "--input",
+        "1x28x28",
+        "-b",
+        "4",
+        "--dtype",
+        "float64",
+        "--mode",
+        "train",
+        "-f",
+        "json",
+    )
+    assert result.exit_code == 0, result.stderr
+    (table,) = json.loads(result.stdout)
+    footer = table["footer"]
+    assert footer["macs"] == 4 * 577_000
+    assert footer["param_bytes"] == 289_630 * 8
+    assert "training step (float64, train mode, batch 4)" in table["notes"][1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--columns", "rf"], "unknown column 'rf'"),
+        (["--dtype", "int64"], "dtype 'int64' is not a floating type"),
+        (["--mode", "test"], "mode 'test' is not one of eval, train"),
+        (["--input", "3x8x8:int7"], "unknown dtype 'int7'"),
+    ],
+)
+def test_summary_bad_options_are_one_line(run_cli, args, message):
+    result = run_cli("summary", COURSE_CNN, "--input", "1x28x28", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -107,8 +107,11 @@ def test_mypy_sees_real_signatures(tmp_path):
     lines = stdout.splitlines()
     assert (
         'Revealed type is "def (model_or_source: Any | str, input_shape: typing.Sequence[int] | '
-        "int, *, depth: int | None =, batch_size: int =) -> "
-        'neuralab.report.summary_render.RenderedSummary"'
+        "int | str | neuralab.arch.summary_inputs.InputSpec | typing.Sequence[typing.Sequence[int] "
+        "| str | neuralab.arch.summary_inputs.InputSpec] | None =, *, input_data: Any =, depth: "
+        "int | None =, batch_size: int =, dtype: str | None =, device: str | None =, mode: str =, "
+        "columns: typing.Sequence[str] | str | None =, hide_recursive: bool =, **forward_kwargs: "
+        'Any) -> neuralab.report.summary_render.RenderedSummary"'
     ) in lines[0]
     assert "def (config: neuralab.vision.config.TrainConfig | " in lines[1]
     assert "-> neuralab.vision.train.TrainResult" in lines[1]

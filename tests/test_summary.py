@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import pytest
 import torch
@@ -208,21 +209,133 @@ def test_depth_folds_sub_modules_into_their_stage():
     assert_rows_add_up(blocks, model)
 
 
-def test_shared_parameters_count_once_and_repeated_calls_get_rows():
-    shared = nn.Linear(8, 8)
+class SharedLinear(nn.Module):
+    """One Linear(10, 10) applied twice (weight sharing): 10 * 10 + 10 = 110 parameters, not 220."""
 
-    class Twice(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = shared
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, 10)
 
-        def forward(self, x):
-            return self.fc(self.fc(x.flatten(1)))
+    def forward(self, x):
+        return self.fc(torch.relu(self.fc(x)))
 
-    result = summary(Twice(), (2, 2, 2))
-    assert [row.name for row in result.rows] == ["fc", "fc#2"]
-    assert result.total_params == 72
-    assert result.total_macs == 2 * 64
+
+class SharedConv(nn.Module):
+    """One 3x3 conv applied twice, then a linear head: the conv sees 3 pixels, then 5."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3)
+        self.head = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.head(self.conv(self.conv(x)).mean((2, 3)))
+
+
+def test_a_linear_called_twice_counts_its_110_parameters_once():
+    model = SharedLinear()
+    result = summary(model, (10,))
+    assert [(row.name, row.params, row.recursive) for row in result.rows] == [
+        ("fc", 110, False),
+        ("fc#2", 0, True),
+    ]
+    assert result.total_params == 110 == sum(p.numel() for p in model.parameters())
+    assert result.total_macs == 2 * 10 * 10  # each call: 10 outputs * fan-in 10
+    assert_rows_add_up(result, model)
+
+
+def test_a_conv_called_twice_has_a_receptive_field_per_call():
+    model = SharedConv()
+    result = summary(model, (3, 16, 16))
+    conv, again, head = result.rows
+    assert (conv.name, conv.output_shape, conv.receptive_field) == ("conv", (3, 14, 14), (3, 3))
+    assert (again.name, again.output_shape, again.receptive_field) == (
+        "conv#2",
+        (3, 12, 12),
+        (5, 5),
+    )
+    assert (conv.params, again.params, again.recursive) == (84, 0, True)  # 3 * (3*3*3 + 1)
+    # the head sees the whole last map: r = 5 + (12 - 1) * 1
+    assert head.receptive_field == (16, 16)
+    assert again.input_shape == (3, 14, 14) and again.kernel_size == (3, 3)
+    assert_rows_add_up(result, model)
+
+
+def test_resnet_reuses_its_relu_and_each_call_has_its_own_field():
+    result = summary(_torchvision("resnet18"), (3, 64, 64))
+    rows = {row.name: row for row in result.rows}
+    # conv1 7x7/2 -> 7, maxpool 3x3/2 -> 11 (jump 4), a 3x3 conv adds 2 * 4 per call
+    assert rows["layer1.0.relu"].receptive_field == (19, 19)
+    assert rows["layer1.0.relu#2"].receptive_field == (27, 27)
+    assert rows["layer1.0.relu#2"].recursive and not rows["layer1.0.relu"].recursive
+
+
+def test_tied_weights_of_two_modules_count_once():
+    first, second = nn.Linear(4, 4, bias=False), nn.Linear(4, 4, bias=False)
+    second.weight = first.weight  # two modules, one 4x4 weight (tied, as in language models)
+    model = nn.Sequential(first, nn.ReLU(), second)
+    result = summary(model, (4,))
+    assert result.total_params == 16 == sum(p.numel() for p in model.parameters())
+    assert [row.params for row in result.rows] == [16, 0, 0]
+    assert not any(row.recursive for row in result.rows)  # different modules, not a repeat
+    assert_rows_add_up(result, model)
+
+
+def test_folded_rows_count_a_shared_block_once():
+    block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU())
+    model = nn.Sequential(nn.Conv2d(3, 4, 1))
+    model.add_module("a", block)
+    model.add_module("b", block)  # the same block twice: one set of 148 parameters
+    result = summary(model, (3, 8, 8), depth=1)
+    assert result.total_params == 16 + 148
+    assert_rows_add_up(result, model)
+    leaves = summary(model, (3, 8, 8))
+    assert [row.recursive for row in leaves.rows] == [False, False, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("name", "input_shape"),
+    [("resnet18", (3, 64, 64)), ("mobilenet_v2", (3, 64, 64)), ("squeezenet1_0", (3, 64, 64))],
+)
+def test_same_rows_as_torchinfo(name, input_shape):
+    """torchinfo (when installed) sees the same leaf calls, shapes, parameters and repeats.
+
+    MACs differ by convention: torchinfo adds one per bias element and output position, and
+    counts batch norm's parameters as MACs; neuralab counts weighted sums only (FLOPs / 2 of
+    PyTorch's own counter). So for a conv or linear layer torchinfo = neuralab + bias additions.
+    """
+    torchinfo = pytest.importorskip(
+        "torchinfo", reason="torchinfo not installed (pip install torchinfo)"
+    )
+    model = _torchvision(name)
+    ours = summary(model, input_shape)
+    theirs = torchinfo.summary(model, input_size=(1, *input_shape), verbose=0)
+    leaves = [layer for layer in theirs.summary_list if layer.is_leaf_layer]
+    assert len(leaves) == len(ours.rows)
+    for row, layer in zip(ours.rows, leaves, strict=True):
+        assert row.output_shape == tuple(layer.output_size[1:]), row.name
+        assert row.recursive == layer.is_recursive, row.name
+        if not row.recursive:
+            assert row.params == layer.num_params, row.name
+        module = model.get_submodule(row.name.split("#")[0])
+        if isinstance(module, nn.Conv2d | nn.Linear):
+            bias_adds = math.prod(row.output_shape) if module.bias is not None else 0
+            assert layer.macs == row.macs + bias_adds, row.name
+    assert ours.total_params == theirs.total_params
+    assert ours.trainable_params == theirs.trainable_params
+
+
+def test_shared_linear_as_torchinfo_marks_it():
+    torchinfo = pytest.importorskip(
+        "torchinfo", reason="torchinfo not installed (pip install torchinfo)"
+    )
+    model = SharedLinear()
+    theirs = torchinfo.summary(model, input_size=(1, 10), verbose=0)
+    ours = summary(model, (10,))
+    assert theirs.total_params == ours.total_params == 110
+    assert [layer.is_recursive for layer in theirs.summary_list[1:]] == [
+        row.recursive for row in ours.rows
+    ]
 
 
 def test_trainable_parameters():

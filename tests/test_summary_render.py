@@ -46,8 +46,14 @@ def test_json_schema_is_exact():
         "total_macs",
         "param_bytes",
         "activation_bytes",
+        "input_shapes",
+        "batch_size",
+        "dtype",
+        "mode",
+        "memory",
     ]
     assert data["input_shape"] == [1, 28, 28]
+    assert data["input_shapes"] == [[1, 28, 28]] and data["mode"] == "eval"
     first = data["layers"][0]
     assert list(first) == [
         "name",
@@ -60,8 +66,19 @@ def test_json_schema_is_exact():
         "jump",
         "start",
         "macs",
+        "input_shape",
+        "kernel_size",
+        "recursive",
     ]
     assert first["output_shape"] == [20, 24, 24] and first["receptive_field"] == [5, 5]
+    assert first["input_shape"] == [1, 28, 28] and first["kernel_size"] == [5, 5]
+    assert list(data["memory"]) == [
+        "input_bytes",
+        "param_bytes",
+        "grad_bytes",
+        "saved_activation_bytes",
+        "train_step_bytes",
+    ]
     assert data["total_params"] == 289_630
 
 

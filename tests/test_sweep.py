@@ -203,6 +203,29 @@ def test_journal_storage_and_requeue_of_a_killed_workers_trial(tmp_path):
     assert sorted(c.lr for c in trainer.calls) == [0.01, 0.03, 0.1, 0.5]
 
 
+def test_queue_lock_excludes_another_process(tmp_path):
+    """The queue lock (filelock) is held across processes: another one times out, then gets it."""
+    import subprocess
+    import sys
+
+    from neuralab.studies.sweep.worker import _queue_lock
+
+    lock_file = tmp_path / ".queue.lock"
+    probe = (
+        "import sys\nfrom filelock import FileLock, Timeout\n"
+        "try:\n    FileLock(sys.argv[1], timeout=0.2).acquire()\n    print('acquired')\n"
+        "except Timeout:\n    print('timeout')\n"
+    )
+
+    def other_process() -> str:
+        command = [sys.executable, "-c", probe, str(lock_file)]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+    with _queue_lock(lock_file):
+        assert other_process() == "timeout"
+    assert other_process() == "acquired"
+
+
 # -- failed runs: diverged and chance level ------------------------------------------------------
 
 

@@ -84,6 +84,7 @@ if TYPE_CHECKING:  # the same names with their real signatures, for type checker
     from neuralab.vision.datasets.registry import get_dataset as get_dataset
     from neuralab.vision.datasets.registry import list_datasets as list_datasets
     from neuralab.vision.engine import train_one_epoch as train_one_epoch
+    from neuralab.vision.export import export_run as export_run
     from neuralab.vision.inference import evaluate_run as evaluate_run
     from neuralab.vision.inference import predict_files as predict_files
     from neuralab.vision.launch import launch_training as launch_training
@@ -165,6 +166,7 @@ _PUBLIC: dict[str, str] = {
     "launch_training": "neuralab.vision.launch",
     "evaluate_run": "neuralab.vision.inference",
     "predict_files": "neuralab.vision.inference",
+    "export_run": "neuralab.vision.export",
     "load_checkpoint": "neuralab.vision.checkpoint",
     "lr_factor": "neuralab.vision.schedules",
     "get_model": "neuralab.vision.models.registry",

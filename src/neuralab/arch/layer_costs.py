@@ -101,16 +101,22 @@ def _recurrent_macs(module: nn.LSTM | nn.GRU | nn.RNN, x: torch.Tensor) -> int:
     return steps * per_step
 
 
-def attention_macs(module: nn.MultiheadAttention, inputs: tuple[Any, ...]) -> int:
-    """Return the MACs of multi-head attention on (query, key, value) given positionally.
+def attention_macs(
+    module: nn.MultiheadAttention,
+    inputs: tuple[Any, ...],
+    kwargs: dict[str, Any] | None = None,
+) -> int:
+    """Return the MACs of multi-head attention on (query, key, value), by position or keyword.
 
     Per sample: projections L_q E^2 + L_k (k_dim + v_dim) E, scores and weighted sum
     2 L_q L_k E, output projection L_q E^2 (E the embedding size, L the sequence lengths).
     """
-    tensors = [t for t in inputs[:3] if isinstance(t, torch.Tensor)]
-    if len(tensors) < 3:
-        return 0  # called with keywords: the hooks do not see the inputs
+    given = {**dict(zip(("query", "key", "value"), inputs[:3], strict=False)), **(kwargs or {})}
+    tensors = [given.get(name) for name in ("query", "key", "value")]
+    if not all(isinstance(t, torch.Tensor) for t in tensors):
+        return 0
     query, key = tensors[0], tensors[1]
+    assert isinstance(query, torch.Tensor) and isinstance(key, torch.Tensor)
     axis = 1 if module.batch_first or query.dim() == 2 else 0
     length_q, length_k = query.shape[axis], key.shape[axis]
     batch = query.numel() // (length_q * query.shape[-1])

@@ -154,30 +154,86 @@ def _generic_transfer(
 
 
 class _FieldTracker:
-    """Collects per-module fields: a module called twice keeps its larger field."""
+    """Collects the field of every call of every module, in call order.
+
+    ``calls[name][k]`` is the field of the (k+1)-th call of module ``name``; a container's field
+    in one call is that of its last node in the call (``latest``), a leaf keeps its largest.
+    """
 
     def __init__(self) -> None:
-        self.fields: dict[str, ReceptiveField] = {}
+        self.calls: dict[str, dict[int, ReceptiveField]] = {}
 
-    def record(self, name: str, field: ReceptiveField, *, latest: bool = False) -> None:
-        old = self.fields.get(name)
+    def record(
+        self, name: str, field: ReceptiveField, *, call: int = 0, latest: bool = False
+    ) -> None:
+        per_call = self.calls.setdefault(name, {})
+        old = per_call.get(call)
         if latest or old is None or sum(field.r) >= sum(old.r):
-            self.fields[name] = field
+            per_call[call] = field
+
+    def per_call(self) -> dict[str, list[ReceptiveField]]:
+        """Return each module's fields in call order."""
+        return {name: [calls[k] for k in sorted(calls)] for name, calls in self.calls.items()}
+
+    def largest(self) -> dict[str, ReceptiveField]:
+        """Return each module's largest field over its calls (the last of equal ones)."""
+        result = {}
+        for name, fields in self.per_call().items():
+            best = fields[0]
+            for field in fields[1:]:
+                if sum(field.r) >= sum(best.r):
+                    best = field
+            result[name] = best
+        return result
 
 
-def _fx_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
+def _stack_call(key: str) -> int:
+    """Return the call index in an ``nn_module_stack`` key: ``"conv"`` 0, ``"conv@1"`` 1."""
+    _, _, index = key.rpartition("@")
+    return int(index) if "@" in key and index.isdigit() else 0
+
+
+def _placeholder_values(
+    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """Return forward's arguments in order (for fx's placeholders) and the non-tensor ones.
+
+    Non-tensor arguments (``mask=None``, a flag) are traced as constants: ``if mask is not
+    None`` then follows the value given, as the real call does.
+    """
+    import inspect
+
+    import torch
+
+    signature = inspect.signature(model.forward)
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    values, concrete = [], {}
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise TypeError("fx traces no *args / **kwargs forward")  # the hooks handle it
+        values.append(value)
+        if not isinstance(value, torch.Tensor):
+            concrete[name] = value
+    return values, concrete
+
+
+def _fx_fields(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _FieldTracker:
     """Trace ``model`` with torch.fx, run it once for the shapes, propagate fields along every path."""
     import torch
     import torch.fx
 
-    graph_module = torch.fx.symbolic_trace(model)
-    shapes = _node_shapes(graph_module, x)
+    values, concrete = _placeholder_values(model, args, kwargs)
+    graph_module = torch.fx.symbolic_trace(model, concrete_args=concrete or None)
+    shapes = _node_shapes(graph_module, tuple(values))
 
     tracker = _FieldTracker()
     state: dict[Any, ReceptiveField] = {}
     axes: dict[Any, Pair] = {}  # where H and W sit in each node's 4-d output
     whole: set[Any] = set()  # nodes whose units see a whole map (after flatten, global pooling)
     placeholders = 0
+    calls: dict[Any, int] = {}  # call_module nodes seen per module (no nn_module_stack)
     for node in graph_module.graph.nodes:
         if node.op == "placeholder":
             if placeholders == 0:
@@ -216,16 +272,18 @@ def _fx_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
             if size_out != size_in:
                 whole.add(node)
         state[node] = out
+        for key, (fqn, _) in (node.meta.get("nn_module_stack") or {}).items():
+            # a leaf module's call is its node; a container's output is its last node in the call
+            leaf = node.op == "call_module" and fqn == node.target
+            tracker.record(str(fqn), out, call=_stack_call(key), latest=not leaf)
+        if node.op == "call_module" and not node.meta.get("nn_module_stack"):
+            tracker.record(str(node.target), out, call=calls.get(node.target, 0))
         if node.op == "call_module":
-            tracker.record(str(node.target), out)
-        for fqn, _ in (node.meta.get("nn_module_stack") or {}).values():
-            if fqn != node.target:
-                # a container's output is its last node in execution order
-                tracker.record(str(fqn), out, latest=True)
-    return tracker.fields
+            calls[node.target] = calls.get(node.target, 0) + 1
+    return tracker
 
 
-def _node_shapes(graph_module: Any, x: Any) -> dict[Any, Any]:
+def _node_shapes(graph_module: Any, values: tuple[Any, ...]) -> dict[Any, Any]:
     """Return every fx node's output shape (None for non-tensors), from one run of the graph.
 
     The run is on the ``meta`` device when the graph allows it: shapes without arithmetic, so
@@ -250,25 +308,27 @@ def _node_shapes(graph_module: Any, x: Any) -> dict[Any, Any]:
             super().__init__()
             self.graph_module = graph_module
 
-        def forward(self, inputs: Any) -> Any:
-            return _Recorder(self.graph_module).run(inputs)
+        def forward(self, *inputs: Any) -> Any:
+            return _Recorder(self.graph_module).run(*inputs)
 
     runner = _Run()
     tensors = {**dict(runner.named_parameters()), **dict(runner.named_buffers())}
     on_meta = {name: tensor.to("meta") for name, tensor in tensors.items()}
     try:
-        torch.func.functional_call(runner, on_meta, (x.to("meta"),))
+        meta_values = tuple(v.to("meta") if isinstance(v, torch.Tensor) else v for v in values)
+        torch.func.functional_call(runner, on_meta, meta_values)
         return shapes
     except Exception:  # an op without a meta kernel: run it for real
         shapes.clear()
-    _Recorder(graph_module).run(x)
+    _Recorder(graph_module).run(*values)
     return shapes
 
 
-def _hook_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
+def _hook_fields(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _FieldTracker:
     """Fallback for untraceable models: chain the leaf modules in the order they run."""
     tracker = _FieldTracker()
     current = [INPUT_FIELD]
+    calls: dict[str, int] = {}
 
     def hook(name: str, leaf: bool) -> Any:
         def run(module: Any, inputs: Any, output: Any) -> None:
@@ -278,7 +338,8 @@ def _hook_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
                     current[0] = _module_transfer(
                         module, current[0], size_in, _spatial(tuple(output.shape))
                     )
-            tracker.record(name, current[0], latest=not leaf)
+            tracker.record(name, current[0], call=calls.get(name, 0), latest=not leaf)
+            calls[name] = calls.get(name, 0) + 1
 
         return run
 
@@ -287,11 +348,11 @@ def _hook_fields(model: Any, x: Any) -> dict[str, ReceptiveField]:
         for name, module in model.named_modules()
     ]
     try:
-        model(x)
+        model(*args, **kwargs)
     finally:
         for handle in handles:
             handle.remove()
-    return tracker.fields
+    return tracker
 
 
 def _dry_input(model: Any, shape: tuple[int, ...]) -> Any:
@@ -314,26 +375,64 @@ def module_receptive_fields(model: Any, input_shape: Sequence[int]) -> dict[str,
     (add, cat) takes per axis the largest r with its jump and start, and a module that sees a
     whole map (global or adaptive pooling to 1x1, flatten, linear and everything after) gets
     r = r_last + (n_last - 1) jump_last, the input span that the last spatial map covers.
-    A module called more than once reports its largest field. An input of shape (features,)
-    has no spatial field: the result is empty.
+    A module called more than once reports its largest field (:func:`call_receptive_fields`
+    gives each call's). An input of shape (features,) has no spatial field: the result is empty.
     """
-    import torch
-
     shape = check_image_shape(input_shape)
     if shape is None:
         return {}
     x = _dry_input(model, shape)
+    tracker = _traced(model, (x,), {}, shape)
+    return tracker.largest() if tracker is not None else {}
+
+
+def call_receptive_fields(
+    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None = None
+) -> dict[str, list[ReceptiveField]]:
+    """Return the receptive field of every call of every module, in call order, by module name.
+
+    ``args`` and ``kwargs`` are one forward call's arguments (batch axis included); the field is
+    measured on the first argument, which must be an image batch (N, C, H, W), else the result
+    is empty. A module called twice (weight sharing) has two fields: a 3x3 conv applied twice
+    sees 3 pixels on its first call and 5 on its second.
+    """
+    import torch
+
+    first = args[0] if args else None
+    if not isinstance(first, torch.Tensor) or first.dim() != 4:
+        return {}
+    shape = (int(first.shape[1]), int(first.shape[2]), int(first.shape[3]))
+    batch = first.shape[0]
+
+    def one(value: Any) -> Any:
+        # one sample is enough (eval mode); tensors without the batch axis stay whole
+        if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == batch:
+            return value[:1]
+        return value
+
+    tracker = _traced(
+        model, tuple(one(a) for a in args), {k: one(v) for k, v in (kwargs or {}).items()}, shape
+    )
+    return tracker.per_call() if tracker is not None else {}
+
+
+def _traced(
+    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], shape: tuple[int, ...]
+) -> _FieldTracker | None:
+    """Return the fields of one eval-mode call, by fx or (untraceable) by hooks."""
+    import torch
+
     modes = {m: m.training for m in model.modules()}
     model.eval()
     try:
         with torch.no_grad():
             try:
-                return _fx_fields(model, x)
+                return _fx_fields(model, args, kwargs)
             except NeuralabError:
                 raise
             except Exception:
                 # fx cannot trace data-dependent control flow; hooks see what actually runs
-                return _hook_fields(model, x)
+                return _hook_fields(model, args, kwargs)
     except NeuralabError:
         raise
     except Exception as error:
@@ -345,4 +444,4 @@ def module_receptive_fields(model: Any, input_shape: Sequence[int]) -> dict[str,
             module.training = training
 
 
-__all__ = ["module_receptive_fields"]
+__all__ = ["call_receptive_fields", "module_receptive_fields"]

@@ -2,35 +2,45 @@
 
 Three separate pieces, as torchinfo does it:
 
-1. *collection*: forward hooks record every module call of one dry forward pass (zeros, eval
-   mode, ``torch.no_grad``) with its input and output shapes and its multiply-accumulates;
+1. *collection* (:mod:`neuralab.arch.summary_collect`): forward hooks record every module call
+   of one dry forward pass (zeros of the given shapes, or the caller's tensors; eval or train
+   mode) with its input and output shapes and its multiply-accumulates, and the activations
+   autograd saves for backward (:mod:`neuralab.arch.summary_memory`);
 2. *aggregation*: the calls become :class:`LayerRow` s (one per leaf module call, or one per
    module at ``depth`` with everything below folded in) and totals, in a :class:`Summary`;
 3. *presentation*: :mod:`neuralab.report.summary_render` (rich table, Markdown, CSV, JSON, HTML);
    ``neuralab.summary`` is this module's :func:`summary` returned as a summary that renders
    itself in a terminal and in Jupyter.
 
-The MAC and fan-in formulas and the layer labels are in :mod:`neuralab.arch.layer_costs`.
+The MAC and fan-in formulas and the layer labels are in :mod:`neuralab.arch.layer_costs`; the
+inputs (several, keyword arguments, dtypes) in :mod:`neuralab.arch.summary_inputs`. A module
+called several times (weight sharing) has a row per call: its parameters count in the first,
+the others are ``recursive`` (torchinfo's word), and each call has its own receptive field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-import torch
 from torch import nn
 
-from neuralab.arch.layer_costs import (
-    attention_macs,
-    has_formula,
-    layer_fan_in,
-    layer_kind_label,
-    layer_macs,
+from neuralab.arch.layer_costs import layer_kind_label
+from neuralab.arch.model_source import load_model, model_device_dtype
+from neuralab.arch.summary_collect import Call, collect_calls, first_tensor, unused_parameters
+from neuralab.arch.summary_inputs import (
+    DryInputs,
+    InputShape,
+    dry_inputs,
+    given_inputs,
+    input_specs,
+    torch_dtype,
 )
-from neuralab.arch.model_source import check_input_shape, checked_forward, load_model
+from neuralab.arch.summary_memory import MemoryEstimate
 from neuralab.errors import NeuralabError
+
+SummaryMode = Literal["eval", "train"]
+SUMMARY_MODES: tuple[str, ...] = get_args(SummaryMode)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,9 @@ class LayerRow:
     kind: str = "other"  # conv | convT | fc | pool | norm | activation | dropout | flatten | block
     label: str = ""  # the course's name for it, e.g. "conv 5x5, M=20" (diagrams)
     depth: int = 0  # number of dots in the name + 1
+    input_shape: tuple[int, ...] = ()  # the first input tensor without the batch axis
+    kernel_size: tuple[int, ...] | None = None  # conv and pooling windows
+    recursive: bool = False  # a repeated call of a module: its parameters count at the first
 
 
 @dataclass(frozen=True)
@@ -65,48 +78,11 @@ class Summary:
     activation_bytes: int  # sum of the leaf layers' output tensors of one forward pass
     batch_size: int = 1
     leaf_rows: tuple[LayerRow, ...] = field(default=(), repr=False)  # the leaf calls, any depth
-
-
-@dataclass
-class _Call:
-    """What the hooks saw of one module call."""
-
-    name: str
-    module: nn.Module
-    output_shape: tuple[int, ...]
-    output_bytes: int
-    macs: int
-    fan_in: int | None
-
-
-def _first_tensor(value: Any) -> torch.Tensor | None:
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, tuple | list):
-        for item in value:
-            found = _first_tensor(item)
-            if found is not None:
-                return found
-    if isinstance(value, dict):
-        return _first_tensor(list(value.values()))
-    return None
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, tuple | list):
-        return [t for item in value for t in _tensors(item)]
-    if isinstance(value, dict):
-        return _tensors(list(value.values()))
-    return []
-
-
-def _is_row_module(module: nn.Module) -> bool:
-    # Leaves, and containers that own parameters themselves (their own row counts only those).
-    return not any(True for _ in module.children()) or any(
-        True for _ in module.parameters(recurse=False)
-    )
+    input_shapes: tuple[tuple[int, ...], ...] = ()  # every input tensor, without the batch axis
+    dtype: str = "float32"  # of the parameters (the inputs' floating dtype)
+    device: str = "cpu"
+    mode: str = "eval"  # the mode the forward pass ran in: eval or train
+    memory: MemoryEstimate | None = None  # one training step (neuralab.arch.summary_memory)
 
 
 def _count(parameters: Any) -> tuple[int, int]:
@@ -114,110 +90,20 @@ def _count(parameters: Any) -> tuple[int, int]:
     return sum(p.numel() for p in unique), sum(p.numel() for p in unique if p.requires_grad)
 
 
-def _collect(
-    model: nn.Module, input_shape: tuple[int, ...], batch_size: int
-) -> tuple[list[_Call], dict[str, tuple[int, ...]], set[str]]:
-    """Return the row calls of one forward pass, every module's last output shape, who ran."""
-    from torch.utils.flop_counter import FlopCounterMode
+def _receptive_fields(model: nn.Module, call: DryInputs) -> dict[str, Any]:
+    """Return :func:`neuralab.arch.receptive_graph.call_receptive_fields`: per module, the
+    field of each call. Receptive fields are defined on images: a first input (N, C, H, W)."""
+    from neuralab.arch.receptive_graph import call_receptive_fields
 
-    calls: list[_Call] = []
-    outputs: dict[str, tuple[int, ...]] = {}
-    called: set[str] = set()
-    counters: dict[int, tuple[FlopCounterMode, int]] = {}
-    handles = []
-
-    def pre_hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
-        counter = FlopCounterMode(display=False)
-        counter.__enter__()
-        counters[id(module)] = (counter, len(calls))
-
-    def make_hook(name: str, is_row: bool) -> Any:
-        def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-            called.add(name)
-            y = _first_tensor(output)
-            x = _first_tensor(inputs)
-            if y is not None:
-                outputs[name] = tuple(y.shape[1:])
-            if not is_row:
-                return
-            macs = layer_macs(module, x, y)
-            if isinstance(module, nn.MultiheadAttention):
-                macs = attention_macs(module, inputs)
-            measured = counters.pop(id(module), None)
-            if measured is not None:
-                counter, first = measured
-                counter.__exit__(None, None, None)
-                # A container that owns parameters: what its sub-modules did has rows of its own.
-                inner = sum(call.macs for call in calls[first:])
-                macs = max(counter.get_total_flops() // 2 - inner, 0)
-            out_bytes = sum(t.numel() * t.element_size() for t in _tensors(output))
-            calls.append(
-                _Call(
-                    name,
-                    module,
-                    tuple(y.shape[1:]) if y is not None else (),
-                    out_bytes,
-                    macs or 0,
-                    layer_fan_in(module, x, y),
-                )
-            )
-
-        return hook
-
-    for name, module in model.named_modules():
-        is_row = _is_row_module(module)
-        if is_row and not has_formula(module):
-            handles.append(module.register_forward_pre_hook(pre_hook))
-        handles.append(module.register_forward_hook(make_hook(name, is_row)))
-    try:
-        checked_forward(model, input_shape, batch_size=batch_size)
-    finally:
-        for handle in handles:
-            handle.remove()
-        for counter, _ in counters.values():
-            counter.__exit__(None, None, None)
-    return calls, outputs, called
+    return dict(call_receptive_fields(model, call.args, call.kwargs))
 
 
-def _unused_parameters(model: nn.Module, called: set[str]) -> dict[str, list[nn.Parameter]]:
-    """Return parameters of modules that never ran, by the called ancestor that owns them.
-
-    nn.MultiheadAttention uses its ``out_proj`` weights without calling ``out_proj``: those
-    parameters belong to the attention row. Modules unused in this pass (googlenet's auxiliary
-    classifiers in eval mode) have no called owner and stay out of the rows.
-    """
-    owners = {
-        name
-        for name, module in model.named_modules()
-        if name in called and not _is_leaf(module) and _is_row_module(module)
-    }
-    found: dict[str, list[nn.Parameter]] = {}
-    for name, module in model.named_modules():
-        if name in called or not name:
-            continue
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, -1, -1):
-            ancestor = ".".join(parts[:cut])
-            if ancestor in owners:
-                found.setdefault(ancestor, []).extend(module.parameters(recurse=False))
-                break
-    return found
-
-
-def _is_leaf(module: nn.Module) -> bool:
-    return not any(True for _ in module.children())
-
-
-def _receptive_fields(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, Any]:
-    """Return :func:`neuralab.arch.receptive_graph.module_receptive_fields`: fields by module name.
-
-    Receptive fields are defined on images (C, H, W); other input shapes get none.
-    """
-    from neuralab.arch.receptive_graph import module_receptive_fields
-
-    if len(input_shape) != 3:
-        return {}
-    return dict(module_receptive_fields(model, input_shape))
+def _call_field(fields: dict[str, Any], name: str, index: int) -> Any:
+    """Return the field of call ``index`` (0-based) of module ``name``; None when unknown."""
+    per_call = fields.get(name)
+    if not per_call:
+        return None
+    return per_call[min(index, len(per_call) - 1)]
 
 
 def _rf_fields(rf: Any) -> tuple[Any, Any, Any]:
@@ -226,81 +112,161 @@ def _rf_fields(rf: Any) -> tuple[Any, Any, Any]:
     return tuple(rf.r), tuple(rf.jump), tuple(rf.start)
 
 
+def _placed(model: nn.Module, dtype: str | None, device: str | None, *, owned: bool) -> nn.Module:
+    """Return ``model`` on ``device`` in floating ``dtype`` (a copy when the caller owns it)."""
+    if dtype is None and device is None:
+        return model
+    from neuralab.device import resolve_device
+
+    target_dtype = None
+    if dtype is not None:
+        target_dtype = torch_dtype(dtype)
+        if not target_dtype.is_floating_point:
+            raise NeuralabError(
+                f"dtype {dtype!r} is not a floating type; parameters take float32, float16, "
+                "bfloat16 or float64 (an integer input is --input 50:int64)"
+            )
+    target_device = resolve_device(device) if device is not None else None
+    if not owned:
+        import copy
+
+        model = copy.deepcopy(model)  # the caller's model keeps its own device and dtype
+    return model.to(device=target_device, dtype=target_dtype)
+
+
 def summary(
     model_or_source: nn.Module | str,
-    input_shape: Sequence[int] | int,
+    input_shape: InputShape | None = None,
     *,
+    input_data: Any = None,
     depth: int | None = None,
     batch_size: int = 1,
+    dtype: str | None = None,
+    device: str | None = None,
+    mode: str = "eval",
+    **forward_kwargs: Any,
 ) -> Summary:
     """Return the :class:`Summary` of a model on one forward pass of ``(batch_size, *input_shape)``.
 
     ``model_or_source`` is an ``nn.Module``, a layer spec, a torchvision name or
-    ``package.module:factory``. Without ``depth`` there is one row per leaf module call; with
-    ``depth=N`` modules N levels deep are single rows with their sub-modules folded in (their
-    parameters and MACs summed), so the rows still add up to the totals.
+    ``package.module:factory``. ``input_shape`` is one sample's shape, ``(3, 32, 32)`` or
+    ``"3x32x32"``, or a list of them for a ``forward`` with several inputs (``"50:int64"`` for
+    integer inputs); ``input_data`` gives the tensors themselves instead (batch axis included; a
+    dict for keyword arguments), and further keyword arguments go to ``forward``. ``dtype``
+    (float32, float16, bfloat16, float64) and ``device`` (cpu, cuda, auto) place the model (a
+    copy of an ``nn.Module`` passed in); ``mode`` runs it in ``eval`` (default) or ``train`` mode.
+
+    Without ``depth`` there is one row per leaf module call; with ``depth=N`` modules N levels
+    deep are single rows with their sub-modules folded in (their parameters and MACs summed), so
+    the rows still add up to the totals. A module called several times (weight sharing) has one
+    row per call: the first counts its parameters, the others are marked ``recursive`` and count
+    none, and each has its own receptive field.
 
     >>> s = summary("conv(10,5)", (3, 32, 32))
     >>> s.rows[0].output_shape, s.rows[0].params, s.rows[0].fan_in, s.total_macs
     ((10, 28, 28), 760, 75, 588000)
     """
-    shape = check_input_shape(input_shape)
+    if mode not in SUMMARY_MODES:
+        raise NeuralabError(f"mode {mode!r} is not one of {', '.join(SUMMARY_MODES)}")
     if depth is not None and depth < 1:
         raise NeuralabError(f"depth {depth} must be >= 1 (1 = the model's direct children)")
     if batch_size < 1:
         raise NeuralabError(f"batch size {batch_size} must be >= 1")
-    model = load_model(model_or_source, shape, check=False)
-    calls, outputs, called = _collect(model, shape, batch_size)
-    unused = _unused_parameters(model, called)
-    fields = _receptive_fields(model, shape)
+    if (input_shape is None) == (input_data is None):
+        raise NeuralabError(
+            "give the input as input_shape (e.g. (3, 32, 32)) or as input_data (tensors), "
+            "exactly one of them"
+        )
+    specs = input_specs(input_shape) if input_shape is not None else ()
+    first_shape = specs[0].shape if specs else _first_sample_shape(input_data)
+    model = load_model(model_or_source, first_shape, check=False)
+    model = _placed(model, dtype, device, owned=not isinstance(model_or_source, nn.Module))
+    model_device, model_dtype = model_device_dtype(model)
+    if specs:
+        call = dry_inputs(
+            specs, batch_size, device=model_device, dtype=model_dtype, forward_kwargs=forward_kwargs
+        )
+    else:
+        call = given_inputs(
+            input_data, device=model_device, dtype=model_dtype, forward_kwargs=forward_kwargs
+        )
+    training = mode == "train"
+    calls, outputs, called, memory = collect_calls(model, call, training=training)
+    unused = unused_parameters(model, called)
+    fields = _receptive_fields(model, call)
 
     seen: dict[str, int] = {}
+    counted: set[int] = set()  # parameters already in a row: shared ones count once
     leaf_rows: list[LayerRow] = []
-    for call in calls:
-        seen[call.name] = seen.get(call.name, 0) + 1
-        name = call.name or type(model).__name__
-        if seen[call.name] > 1:
-            name += f"#{seen[call.name]}"
-        own = [*call.module.parameters(recurse=False)]
-        if seen[call.name] == 1:
-            own += unused.get(call.name, [])
-        params, trainable = _count(own)
-        kind, label = layer_kind_label(call.module, call.output_shape)  # for diagrams
+    for c in calls:
+        seen[c.name] = seen.get(c.name, 0) + 1
+        name = c.name or type(model).__name__
+        if seen[c.name] > 1:
+            name += f"#{seen[c.name]}"
+        own = [*c.module.parameters(recurse=False)]
+        if seen[c.name] == 1:
+            own += unused.get(c.name, [])
+        params, trainable = _count_new(own, counted)
+        kind, label = layer_kind_label(c.module, c.output_shape)  # for diagrams
         leaf_rows.append(
             LayerRow(
                 name,
-                type(call.module).__name__,
-                call.output_shape,
+                type(c.module).__name__,
+                c.output_shape,
                 params,
                 trainable,
-                call.fan_in,
-                *_rf_fields(fields.get(call.name)),
-                call.macs,
+                c.fan_in,
+                *_rf_fields(_call_field(fields, c.name, seen[c.name] - 1)),
+                c.macs,
                 kind,
                 label,
-                call.name.count(".") + 1 if call.name else 0,
+                c.name.count(".") + 1 if c.name else 0,
+                c.input_shape,
+                c.kernel_size,
+                seen[c.name] > 1,
             )
         )
     rows = leaf_rows if depth is None else _fold(model, calls, leaf_rows, outputs, fields, depth)
     total, trainable = _count(model.parameters())
+    tensors = call.tensors()
     return Summary(
-        input_shape=shape,
+        input_shape=first_shape,
         rows=tuple(rows),
         total_params=total,
         trainable_params=trainable,
-        total_macs=sum(call.macs for call in calls),
-        param_bytes=sum(
-            p.numel() * p.element_size() for p in {id(p): p for p in model.parameters()}.values()
-        ),
-        activation_bytes=sum(call.output_bytes for call in calls),
-        batch_size=batch_size,
+        total_macs=sum(c.macs for c in calls),
+        param_bytes=memory.param_bytes,
+        activation_bytes=sum(c.output_bytes for c in calls),
+        batch_size=int(tensors[0].shape[0]) if tensors and tensors[0].dim() else batch_size,
         leaf_rows=tuple(leaf_rows),
+        input_shapes=call.shapes(),
+        dtype=str(model_dtype).removeprefix("torch."),
+        device=str(model_device),
+        mode=mode,
+        memory=memory,
     )
+
+
+def _first_sample_shape(input_data: Any) -> tuple[int, ...]:
+    """Return the first tensor of ``input_data`` without its batch axis (for spec models)."""
+    found = first_tensor(input_data)
+    if found is None or found.dim() < 1:
+        raise NeuralabError(
+            "input_data holds no tensor with a batch axis: give tensors of shape (N, ...)"
+        )
+    return tuple(found.shape[1:]) or (1,)
+
+
+def _count_new(parameters: Any, counted: set[int]) -> tuple[int, int]:
+    """Return (parameters, trainable) of those not counted yet, and mark them counted."""
+    new = {id(p): p for p in parameters if id(p) not in counted}
+    counted.update(new)
+    return _count(new.values())
 
 
 def _fold(
     model: nn.Module,
-    calls: list[_Call],
+    calls: list[Call],
     leaf_rows: list[LayerRow],
     outputs: dict[str, tuple[int, ...]],
     fields: dict[str, Any],
@@ -312,14 +278,18 @@ def _fold(
         key = ".".join(call.name.split(".")[:depth]) if call.name else ""
         groups.setdefault(key, []).append(index)
     rows: list[LayerRow] = []
+    counted: set[int] = set()
     for key, members in groups.items():
         if len(members) == 1 and calls[members[0]].name == key:
-            rows.append(leaf_rows[members[0]])
+            row = leaf_rows[members[0]]
+            own = [*calls[members[0]].module.parameters(recurse=False)]
+            counted.update(id(p) for p in own)
+            rows.append(row)
             continue
         module = model.get_submodule(key)
-        params, trainable = _count(module.parameters())
+        params, trainable = _count_new(module.parameters(), counted)
         last = leaf_rows[members[-1]]
-        rf = fields.get(key)
+        rf = _call_field(fields, key, len(fields.get(key, ())) - 1)
         r, jump, start = (
             _rf_fields(rf) if rf is not None else (last.receptive_field, last.jump, last.start)
         )
@@ -338,6 +308,7 @@ def _fold(
                 "block",
                 f"{key}: {type(module).__name__}",
                 key.count(".") + 1,
+                leaf_rows[members[0]].input_shape,
             )
         )
     return rows

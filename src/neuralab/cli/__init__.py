@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "playground",  # playground
     "experiment",  # experiment
     "train",  # train, evaluate, predict
+    "export",  # export (onnx, torchscript, safetensors)
     "sweep",  # sweep, sweep worker, sweep report
     "study",  # study
     "slurm",  # slurm train / sweep / study

@@ -8,6 +8,7 @@ import typer
 
 from neuralab.cli._app import app
 from neuralab.cli._emit import emit, format_option
+from neuralab.report.summary_columns import SUMMARY_COLUMNS
 
 _MODEL_HELP = (
     "The network: a layer spec such as 'conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(10)', "
@@ -20,10 +21,18 @@ _INPUT_HELP = (
 )
 
 
+_SUMMARY_INPUT_HELP = (
+    _INPUT_HELP + " Repeat it for a forward with several inputs, in order (--input 3x32x32 "
+    "--input 10); SHAPE:int64 for integer inputs such as token ids (--input 50:int64)."
+)
+
+
 @app.command("summary")
 def summary_command(
     model: str = typer.Argument(..., help=_MODEL_HELP, show_default=False, metavar="MODEL"),
-    input: str = typer.Option(..., "--input", "-i", help=_INPUT_HELP, show_default=False),
+    inputs: list[str] = typer.Option(
+        ..., "--input", "-i", help=_SUMMARY_INPUT_HELP, show_default=False
+    ),
     depth: int | None = typer.Option(
         None,
         "--depth",
@@ -32,6 +41,44 @@ def summary_command(
         help="Show modules this many levels deep as single rows (their sub-layers folded in); "
         "default: every leaf layer.",
         show_default=False,
+    ),
+    batch_size: int = typer.Option(
+        1,
+        "--batch-size",
+        "-b",
+        min=1,
+        help="Samples in the dry forward pass (MACs and memory scale with it).",
+    ),
+    dtype: str = typer.Option(
+        "float32",
+        "--dtype",
+        help="Floating dtype of the parameters and inputs (float16, bfloat16, float64, ...); "
+        "memory is counted in its bytes.",
+    ),
+    device: str = typer.Option(
+        "cpu", "--device", help="Where the forward pass runs: cpu, cuda, cuda:1, mps or auto."
+    ),
+    mode: str = typer.Option(
+        "eval",
+        "--mode",
+        help="eval (batch norm uses running statistics, dropout off) or train; train changes "
+        "what autograd saves for backward, so the memory line.",
+    ),
+    columns: str | None = typer.Option(
+        None,
+        "--columns",
+        "-c",
+        help="Comma-separated columns after the layer's name and type, torchinfo's names: "
+        + ", ".join(SUMMARY_COLUMNS)
+        + ". Default: output_size, num_params (and trainable when some are frozen), fan_in, "
+        "receptive_field, jump, start, mult_adds.",
+        show_default=False,
+    ),
+    hide_recursive: bool = typer.Option(
+        False,
+        "--hide-recursive",
+        help="Leave out the rows of repeated calls of a shared module (their MACs stay in the "
+        "total).",
     ),
     output_format: str = format_option(),
     hwc: bool = typer.Option(
@@ -51,27 +98,44 @@ def summary_command(
 
     One dry forward pass on zeros records every layer. Columns:
 
-    * params: weights + biases, e.g. conv(M=20, 5x5) on 1 channel: 20 * (5*5*1 + 1) = 520;
+    * params: weights + biases, e.g. conv(M=20, 5x5) on 1 channel: 20 * (5*5*1 + 1) = 520; a
+      module called again (shared weights) shows (recursive) and is counted once;
     * fan-in: input connections into one output neuron (bias excluded): k_h * k_w * C_in / groups
       for a conv, in_features for fc, k_h * k_w for pooling;
     * RF / jump / start: receptive field r in input pixels, r_l = r_(l-1) + (k_l - 1) * j_(l-1),
       the jump j_l = j_(l-1) * s_l between neighbouring units and the centre of the first unit;
     * MACs: multiply-accumulates, output elements * fan-in for a conv or fc layer.
 
-    Totals: parameters (trainable), MACs, parameter memory, activation memory of one forward pass.
+    Totals: parameters (trainable), MACs, parameter memory, activation memory of one forward
+    pass, and the memory of one training step: inputs + params + gradients + the activations
+    autograd saves for backward (optimizer state not included).
 
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
     from neuralab.arch.model_names import source_kind
-    from neuralab.cli._options import parse_shape
+    from neuralab.report.summary_columns import parse_columns
 
-    shape = parse_shape(input, expected="")
+    chosen = parse_columns(columns)
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
+    from neuralab.arch.summary_inputs import parse_input  # imports torch (dtypes)
     from neuralab.report.summary_render import summary, summary_tables
 
-    result = summary(model, shape, depth=depth)
-    emit(summary_tables(result, hwc=hwc), output_format, output=output)
+    specs = [parse_input(text) for text in inputs]
+    result = summary(
+        model,
+        specs,
+        depth=depth,
+        batch_size=batch_size,
+        dtype=None if dtype == "float32" else dtype,
+        device=None if device == "cpu" else device,
+        mode=mode,
+    )
+    emit(
+        summary_tables(result, hwc=hwc, columns=chosen, hide_recursive=hide_recursive),
+        output_format,
+        output=output,
+    )
 
 
 @app.command("diagram")

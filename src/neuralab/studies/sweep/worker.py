@@ -175,18 +175,15 @@ def _adopt_previous_attempt(study: Any, number: int, run_root: Path) -> None:
 
 @contextlib.contextmanager
 def _queue_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (POSIX ``flock``; no lock where it does not exist)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: one worker per machine is safe without it
+    """Hold an exclusive lock on ``path`` while the block runs, on every platform.
+
+    ``filelock`` (a dependency of torch) takes ``flock`` on POSIX and ``msvcrt`` locks on
+    Windows; the lock dies with its process, so a killed worker never leaves the queue locked.
+    """
+    from filelock import FileLock
+
+    with FileLock(str(path)):
         yield
-        return
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
