@@ -35,7 +35,17 @@ def test_time_to_accuracy_quick(tmp_path, capsys):
     shared_dataset("gtsrb/gtsrb-32.npz")
     benchmark = load("time_to_accuracy")
     code = benchmark.main(
-        ["--quick", "--data", "gtsrb", "--baseline", "tutorial", "--output", str(tmp_path)]
+        [
+            "--quick",
+            "--data",
+            "gtsrb",
+            "--baseline",
+            "tutorial",
+            "--threads",
+            "1",
+            "--output",
+            str(tmp_path),
+        ]
     )
     assert code == 0
     saved = json.loads((tmp_path / "time_to_accuracy_quick.json").read_text())

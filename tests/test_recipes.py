@@ -28,7 +28,7 @@ def test_the_default_recipe_is_the_defaults():
 def test_mnist_gets_its_own_epochs_and_batch_size():
     assert recipe_values("fast", "npz:../shared/datasets/mnist/mnist-28.npz")["epochs"] == 1
     assert recipe_values("fast", "MNIST")["batch_size"] == 128
-    assert recipe_values("fast", "npz:gtsrb-32.npz")["epochs"] == 4
+    assert recipe_values("fast", "npz:gtsrb-32.npz")["epochs"] == 8
 
 
 def test_a_config_file_overrides_the_recipe(tmp_path):

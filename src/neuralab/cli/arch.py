@@ -119,14 +119,15 @@ def summary_command(
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
     for text in inputs:  # so is a malformed shape (its dtype, after ':', is checked with torch)
         parse_shape(text.strip().partition(":")[0], what="--input", expected="")
-    from neuralab.arch.summary_inputs import parse_input
     from neuralab.paths import output_file
     from neuralab.report.summary_columns import parse_columns
-    from neuralab.report.summary_render import summary, summary_tables
 
     if output is not None:
         output_file(output, "--output")
     chosen = parse_columns(columns)
+    from neuralab.arch.summary_inputs import parse_input  # imports torch (dtypes)
+    from neuralab.report.summary_render import summary, summary_tables
+
     specs = [parse_input(text) for text in inputs]
     result = summary(
         model,

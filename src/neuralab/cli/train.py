@@ -28,7 +28,7 @@ Examples:
 
   neuralab train --data npz:gtsrb-32.npz --epochs 10
 
-  neuralab train --data npz:gtsrb-32.npz --recipe fast            (95 % test in about 20 s on 2 CPU cores)
+  neuralab train --data npz:gtsrb-32.npz --recipe fast            (the fast CNN, bf16 on AMX CPUs: docs/performance.md)
 
   neuralab train --data mnist --download --model cnn --sam --rho 0.05
 

@@ -30,7 +30,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "lr": 0.003,  # AdamW's peak of the one-cycle schedule
         "schedule": "onecycle",
         "label_smoothing": 0.1,
-        "epochs": 4,  # ~37,000 training images seen on the GTSRB subset
+        "epochs": 8,  # GTSRB subset: 98.0 % validation accuracy (4 epochs: 96.9 %)
         "amp": True,  # bfloat16 on CUDA ...
         "amp_cpu": True,  # ... and on CPUs with AMX (2x on a 2-core Xeon, same accuracy)
         "channels_last": True,
