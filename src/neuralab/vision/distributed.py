@@ -274,10 +274,21 @@ def rank_device(device_name: str, local_rank: int) -> torch.device:
 
 
 def _leave_process_group() -> None:
+    """Destroy the process group at exit, while the interpreter is still whole.
+
+    A DDP model kept alive by a reference cycle holds the gloo group until the interpreter's
+    final teardown; gloo's threads then free their last work objects without the GIL and the
+    process aborts ("terminate called without an active exception", SIGABRT), which torchrun
+    reports as a failed run. Collecting the cycles first lets the group go here.
+    """
+    import gc
+
     import torch.distributed as dist
 
+    gc.collect()
     if dist.is_initialized():
         dist.destroy_process_group()
+    gc.collect()
 
 
 def restarted_with_checkpoint(ranks: Ranks, run_dir: Path) -> bool:
