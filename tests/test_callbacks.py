@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+import train_configs
 from neuralab.errors import NeuralabError
 from neuralab.vision.callbacks import Callbacks, ProgressBar, StopTraining
 from neuralab.vision.checkpoint import load_checkpoint
-from neuralab.vision.config import TrainConfig
 from neuralab.vision.train import train
 
 
 def tiny(tmp_path, name="run", **changes):
-    values = {
-        "data": "digits",
-        "data_dir": str(tmp_path / "data"),
-        "widths": (8, 16),
-        "epochs": 3,
-        "batch_size": 128,
-        "run_dir": str(tmp_path / name),
-        "device": "cpu",
-    }
-    values.update(changes)
-    return TrainConfig(**values)
+    return train_configs.tiny(tmp_path, name, **{"epochs": 3, **changes})
 
 
 class Recorder:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 import torch
 from torch import nn
@@ -17,27 +15,7 @@ from neuralab.vision.ema import WeightEMA
 from neuralab.vision.engine import train_one_epoch
 from neuralab.vision.mixing import BatchMixing
 from neuralab.vision.train import train
-
-TIMING = ("seconds", "images_per_s")
-
-
-def tiny(tmp_path, name="run", **changes):
-    values = {
-        "data": "digits",
-        "data_dir": str(tmp_path / "data"),
-        "widths": (8, 16),
-        "epochs": 2,
-        "batch_size": 128,
-        "run_dir": str(tmp_path / name),
-        "device": "cpu",
-    }
-    values.update(changes)
-    return TrainConfig(**values)
-
-
-def rows_without_timing(run_dir):
-    with open(run_dir / "metrics.csv", newline="") as handle:
-        return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)]
+from train_configs import rows_without_timing, tiny
 
 
 # -- EMA -------------------------------------------------------------------------------------

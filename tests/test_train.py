@@ -15,28 +15,7 @@ from neuralab.vision import train as train_module
 from neuralab.vision.checkpoint import load_checkpoint
 from neuralab.vision.config import TrainConfig, config_differences
 from neuralab.vision.train import train
-
-TIMING = ("seconds", "images_per_s")
-
-
-def tiny(tmp_path, name="run", **changes):
-    """A small, fast config: digits 8x8, a narrow cnn, a few batches per epoch."""
-    values = {
-        "data": "digits",
-        "data_dir": str(tmp_path / "data"),
-        "widths": (8, 16),
-        "epochs": 2,
-        "batch_size": 128,
-        "run_dir": str(tmp_path / name),
-        "device": "cpu",
-    }
-    values.update(changes)
-    return TrainConfig(**values)
-
-
-def rows_without_timing(run_dir):
-    with open(run_dir / "metrics.csv", newline="") as handle:
-        return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)]
+from train_configs import rows_without_timing, tiny
 
 
 def test_run_directory_holds_everything(tmp_path):
