@@ -10,28 +10,18 @@ import pytest
 import torch
 
 from neuralab.errors import NeuralabError
-from neuralab.vision.config import TrainConfig
 from neuralab.vision.export import NormalizedModel, export_run
 from neuralab.vision.inference import load_trained_run
 from neuralab.vision.loader import Normalization
 from neuralab.vision.train import train
+from train_configs import tiny
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A 1-epoch digits run with per-channel statistics (the export must carry them)."""
     folder = tmp_path_factory.mktemp("export")
-    config = TrainConfig(
-        data="digits",
-        data_dir=str(folder / "data"),
-        widths=(8, 16),
-        epochs=1,
-        batch_size=128,
-        normalization="per_channel",
-        seed=5,
-        run_dir=str(folder / "run"),
-        device="cpu",
-    )
+    config = tiny(folder, epochs=1, normalization="per_channel", seed=5)
     return train(config, progress=False, report=False).run_dir
 
 

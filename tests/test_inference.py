@@ -7,28 +7,17 @@ import pytest
 import torch
 
 from neuralab.errors import NeuralabError
-from neuralab.vision.config import TrainConfig
 from neuralab.vision.inference import evaluate_run, load_trained_run, read_image
 from neuralab.vision.run import build_run
 from neuralab.vision.train import train
+from train_configs import tiny
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A 1-epoch digits run with per-channel statistics (so normalisation has numbers to keep)."""
     folder = tmp_path_factory.mktemp("inference")
-    config = TrainConfig(
-        data="digits",
-        data_dir=str(folder / "data"),
-        widths=(8, 16),
-        epochs=1,
-        batch_size=128,
-        normalization="per_channel",
-        val_fraction=0.2,
-        seed=3,
-        run_dir=str(folder / "run"),
-        device="cpu",
-    )
+    config = tiny(folder, epochs=1, normalization="per_channel", val_fraction=0.2, seed=3)
     return train(config, progress=False, report=False), config
 
 
