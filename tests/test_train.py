@@ -198,3 +198,12 @@ def test_unknown_names_fail_before_any_work(tmp_path):
     with pytest.raises(NeuralabError, match=r"unknown model 'cnm'.*valid: cnn"):
         train(tiny(tmp_path, model="cnm"), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_field_newer_than_the_saved_run_counts_as_its_default():
+    """A run saved before a field existed trained with the field's default: no difference."""
+    saved = {"epochs": 3, "lr": 0.1}  # no bn_recalibrate, no amp_cpu: an older neuralab
+    assert config_differences(saved, {"epochs": 3, "lr": 0.1, "bn_recalibrate": 0}) == []
+    assert config_differences(saved, {"epochs": 3, "lr": 0.1, "bn_recalibrate": 5}) == [
+        "bn_recalibrate: 0 -> 5"
+    ]

@@ -184,6 +184,13 @@ class TrainConfig:
     random_erasing: float = option(
         0.0, help="Random erasing: probability of a noise box per image (0: off)", group=_RECIPE
     )
+    bn_recalibrate: int = option(
+        0,
+        help="Precise BN: recompute batch-norm statistics with the current weights on N "
+        "unaugmented training batches before each evaluation, e.g. 20 (0: off; for models whose "
+        "running statistics lag, e.g. MobileNetV3's momentum 0.01)",
+        group=_RECIPE,
+    )
     accumulate_steps: int = option(
         1,
         help="Gradient accumulation: one optimiser step every k batches (effective batch "
@@ -335,6 +342,10 @@ def validate(config: TrainConfig) -> None:
             f"random_erasing must be a probability in [0, 1], got {config.random_erasing}",
         ),
         (
+            config.bn_recalibrate >= 0,
+            f"bn_recalibrate must be >= 0 batches (0: off), got {config.bn_recalibrate}",
+        ),
+        (
             config.accumulate_steps >= 1,
             f"accumulate_steps must be >= 1, got {config.accumulate_steps}",
         ),
@@ -358,12 +369,19 @@ def validate(config: TrainConfig) -> None:
 
 def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Return ``["lr: 0.1 -> 0.2", ...]`` for every field that differs, except RESUMABLE_CHANGES."""
-    names = [f.name for f in dataclasses.fields(TrainConfig)]
     differences = []
-    for name in names:
+    for field in dataclasses.fields(TrainConfig):
+        name = field.name
         if name in RESUMABLE_CHANGES:
             continue
-        old, new = saved.get(name), current.get(name)
+        # a field newer than the saved run: that run trained with its default (new fields are
+        # added with the old behaviour as the default), so only another value is a change
+        default: Any = None
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        old, new = saved.get(name, default), current.get(name, default)
         if isinstance(old, list | tuple) and isinstance(new, list | tuple):
             old, new = list(old), list(new)
         if old != new:

@@ -28,7 +28,7 @@ class WeightEMA:
             from neuralab.errors import NeuralabError
 
             raise NeuralabError(f"ema_decay must be in (0, 1), got {decay}")
-        source = _unwrapped(model)
+        source = inner_module(model)
         self.model = copy.deepcopy(source).eval()
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)
@@ -43,7 +43,7 @@ class WeightEMA:
     def update(self, model: nn.Module) -> None:
         """Move the average towards ``model``'s current weights (call after each step)."""
         d = self.decay_at(self.updates)
-        source = _unwrapped(model).state_dict()
+        source = inner_module(model).state_dict()
         for name, average in self.model.state_dict().items():
             value = source[name]
             if average.is_floating_point():
@@ -74,10 +74,10 @@ class WeightEMA:
         self.updates = int(state["updates"])
 
 
-def _unwrapped(model: nn.Module) -> nn.Module:
-    # torch.compile and DistributedDataParallel wrap the model; average the module inside
+def inner_module(model: nn.Module) -> nn.Module:
+    """Return the module inside torch.compile's and DistributedDataParallel's wrappers."""
     for attribute in ("_orig_mod", "module"):
         inner = getattr(model, attribute, None)
         if isinstance(inner, nn.Module):
-            return _unwrapped(inner)
+            return inner_module(inner)
     return model

@@ -38,6 +38,7 @@ from neuralab.config import config_to_dict
 from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
 from neuralab.rundir import RunDirectory
+from neuralab.vision.batch_norm_statistics import recalibrate_batch_norm
 from neuralab.vision.callbacks import Callbacks, TrainState
 from neuralab.vision.checkpoint import (
     checkpoint_to_resume,
@@ -179,6 +180,8 @@ def _train(
     eval_batch_size = max(config.batch_size, 256)  # no gradients: larger batches fit
     val_loader = run.loader("val", batch_size=eval_batch_size, shard=ranks.shard)
     test_loader = run.loader("test", batch_size=eval_batch_size, shard=ranks.shard)
+    # precise BN: training images in order, unaugmented, in training's batch size
+    statistics_loader = run.loader("train", batch_size=config.batch_size, shard=ranks.shard)
     optimizer = build_optimizer(config, run.model)
     hooks = Callbacks([*(loggers_for(config) if ranks.is_main else []), *callbacks])
     ema = WeightEMA(run.model, config.ema_decay) if config.ema_decay else None
@@ -257,6 +260,8 @@ def _train(
                     on_batch_end=hooks.batch_end(state),
                 )
             step = trained["steps"]
+            if config.bn_recalibrate:
+                recalibrate_batch_norm(evaluated, statistics_loader, config.bn_recalibrate, ranks)
             ranks.broadcast_buffers(evaluated)  # evaluate the model rank 0 saves
             val = evaluate(evaluated, val_loader, device=device, amp=amp, ranks=ranks)
             # the test set is reported, never used; sweeps switch it off entirely
