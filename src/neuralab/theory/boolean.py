@@ -256,10 +256,10 @@ class TruthTableResult:
 
 
 def evaluate_network(
-    W1: torch.Tensor,
-    W2: torch.Tensor,
-    b1: torch.Tensor | None = None,
-    b2: torch.Tensor | None = None,
+    W1: torch.Tensor | Sequence[Sequence[float]],
+    W2: torch.Tensor | Sequence[Sequence[float]],
+    b1: torch.Tensor | Sequence[float] | None = None,
+    b2: torch.Tensor | Sequence[float] | None = None,
     activation: str = "relu",
     *,
     output_activation: str | None = None,
