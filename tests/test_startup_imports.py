@@ -71,6 +71,12 @@ def test_importing_the_cli_imports_no_torch():
         ("gradients", "--x", "1,2,3"),
         ("gradients", "--activation", "rellu"),
         ("gradients", "--loss", "mes"),
+        ("playground", "--data", "spirl"),
+        ("playground", "--activation", "rellu"),
+        ("playground", "--init", "hee"),
+        ("playground", "--features", "x1,x3"),
+        ("playground", "--output", "sigmod"),
+        ("playground", "--hidden", "8,0"),
     ],
     ids=lambda argv: " ".join(argv),
 )
