@@ -111,11 +111,17 @@ def search_command(
     """
     if limit < 0:
         raise NeuralabError(f"--limit {limit} must be >= 0")
+    from neuralab.theory.activation_names import checked_activation
+    from neuralab.theory.matrices import vector_entries
+
+    for name in (activation, output_activation):  # checked before torch is imported
+        if name is not None:
+            checked_activation(name)
+    choices = tuple(vector_entries(values, "--values"))
     from neuralab.report.theory_tables import candidates_table, search_table
     from neuralab.theory.boolean import target_bits
     from neuralab.theory.boolean_candidates import parse_candidates
     from neuralab.theory.boolean_search import check_candidates, search_weights
-    from neuralab.theory.matrices import parse_vector
 
     if check is not None or candidate:
         name, bits = target_bits(target, inputs)
@@ -127,7 +133,6 @@ def search_command(
         emit(candidates_table(checks, target=name, bits=bits_text, activation=activation),
              output_format)  # fmt: skip
         return
-    choices = tuple(parse_vector(values, "--values").tolist())
     with _progress() as bar:
         task = bar.add_task(f"searching {target}", total=None)
         result = search_weights(
