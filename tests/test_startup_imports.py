@@ -99,3 +99,19 @@ def test_a_spec_summary_imports_torch_but_not_torchvision():
 def test_a_torchvision_model_imports_torchvision():
     code, torch, vision = run("summary", "resnet18", "--input", "3x64x64", "--format", "json")
     assert (code, torch, vision) == (0, True, True)
+
+
+def test_a_spec_summary_imports_no_meta_kernels_nor_the_flop_counter():
+    # torch's meta kernels (torch._dynamo, sympy: about 1 s) and its FLOP counter (0.1-0.2 s)
+    # cost more than the whole summary of a course-sized network that has formulas for all
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    probe = (
+        "import sys\nfrom neuralab.cli import main\n"
+        "main(['summary', 'conv(20,5) -> relu -> bn -> maxpool(2) -> fc(10)', '--input', '1x28x28'])\n"
+        "print('LOADED', *[m for m in ('torch._dynamo', 'sympy', 'torch.utils.flop_counter')"
+        " if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "LOADED"
