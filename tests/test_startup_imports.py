@@ -61,6 +61,7 @@ def test_importing_the_cli_imports_no_torch():
         ("summary", "conv(10,5)", "--input", "3x22a"),
         ("summary", "conv(10,5)", "--input", "50:int9"),
         ("summary", "conv(10,5)", "--input", "3x32x32", "--dtype", "flaot32"),
+        ("summary", "conv(10,5)", "--input", "3x32x32", "--mode", "trian"),
         ("activations", "--plot", "relu,sigmoidd"),
         ("perceptron", "fit", "--data", "xr"),
         ("experiment", "initializaton"),

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from neuralab.arch.dtype_names import DTYPE_ALIASES, DTYPE_NAMES, FLOAT_DTYPES, dtype_name
 from neuralab.arch.summary import summary
 from neuralab.arch.summary_inputs import InputSpec, input_specs, parse_input
+from neuralab.arch.summary_names import DTYPE_ALIASES, DTYPE_NAMES, FLOAT_DTYPES, dtype_name
 from neuralab.errors import NeuralabError
 
 

@@ -25,8 +25,8 @@ from typing import Any, TypeAlias
 import torch
 from torch import nn
 
-from neuralab.arch.dtype_names import DTYPE_NAMES, dtype_name
 from neuralab.arch.shapes import fmt_size
+from neuralab.arch.summary_names import DTYPE_NAMES, dtype_name
 from neuralab.errors import NeuralabError
 
 

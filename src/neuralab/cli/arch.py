@@ -113,9 +113,9 @@ def summary_command(
     Example: neuralab summary "conv(20,5) -> relu -> maxpool(2) -> flatten -> fc(100) -> relu ->
     fc(10)" --input 1x28x28 --hwc
     """
-    from neuralab.arch.dtype_names import dtype_name
     from neuralab.arch.model_names import source_kind
     from neuralab.arch.shapes import parse_shape
+    from neuralab.arch.summary_names import check_mode, dtype_name
 
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
     for text in inputs:  # so is a malformed shape or an unknown dtype after its ':'
@@ -124,6 +124,7 @@ def summary_command(
         if input_dtype:
             dtype_name(input_dtype)
     dtype_name(dtype)
+    check_mode(mode)
     from neuralab.paths import output_file
     from neuralab.report.summary_columns import parse_columns
 
