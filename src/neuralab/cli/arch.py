@@ -116,6 +116,7 @@ def summary_command(
     from neuralab.arch.model_names import source_kind
     from neuralab.arch.shapes import parse_shape
     from neuralab.arch.summary_names import check_mode, dtype_name
+    from neuralab.device import check_device_name
 
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
     for text in inputs:  # so is a malformed shape or an unknown dtype after its ':'
@@ -125,6 +126,7 @@ def summary_command(
             dtype_name(input_dtype)
     dtype_name(dtype)
     check_mode(mode)
+    check_device_name(device)
     from neuralab.paths import output_file
     from neuralab.report.summary_columns import parse_columns
 
