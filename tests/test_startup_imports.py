@@ -76,6 +76,8 @@ def test_importing_the_cli_imports_no_torch():
         ("gradients", "--activation", "rellu"),
         ("gradients", "--loss", "mes"),
         ("logic", "search", "XOR", "--values", "1,x"),
+        ("logic", "search", "XR"),
+        ("logic", "search", "0110", "--inputs", "3"),
         ("logic", "search", "XOR", "--activation", "rellu"),
         ("perceptron", "scale", "--w1", "[[1,x]]"),
         ("perceptron", "sigmoid-limit", "--c", "1,y"),

@@ -112,9 +112,11 @@ def search_command(
     if limit < 0:
         raise NeuralabError(f"--limit {limit} must be >= 0")
     from neuralab.theory.activation_names import checked_activation
+    from neuralab.theory.boolean_names import check_target
     from neuralab.theory.matrices import vector_entries
 
-    for name in (activation, output_activation):  # checked before torch is imported
+    check_target(target, inputs)  # the target and the names are checked before torch
+    for name in (activation, output_activation):
         if name is not None:
             checked_activation(name)
     choices = tuple(vector_entries(values, "--values"))
