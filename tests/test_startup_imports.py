@@ -80,6 +80,7 @@ def test_importing_the_cli_imports_no_torch():
         ("logic", "search", "0110", "--inputs", "3"),
         ("logic", "search", "XOR", "--activation", "rellu"),
         ("perceptron", "scale", "--w1", "[[1,x]]"),
+        ("sam-step", "--w", "1,x"),
         ("perceptron", "sigmoid-limit", "--c", "1,y"),
         ("playground", "--data", "spirl"),
         ("playground", "--activation", "rellu"),
