@@ -95,6 +95,30 @@ COMMANDS = (
         "fast",
         2,
     ),
+    Command(
+        "neuralab summary --input 50:int9 (typo)",
+        ("-m", "neuralab", "summary", "conv(10,5)", "--input", "50:int9"),
+        "fast",
+        2,
+    ),
+    Command(
+        "neuralab activations --plot sigmoidd (typo)",
+        ("-m", "neuralab", "activations", "--plot", "relu,sigmoidd"),
+        "fast",
+        2,
+    ),
+    Command(
+        "neuralab playground --data spirl (typo)",
+        ("-m", "neuralab", "playground", "--data", "spirl"),
+        "fast",
+        2,
+    ),
+    Command(
+        "neuralab gradients --w1 '[[1,x]]' (malformed)",
+        ("-m", "neuralab", "gradients", "--w1", "[[1,x]]"),
+        "fast",
+        2,
+    ),
     Command("neuralab pool 2x2", ("-m", "neuralab", "pool", "[[1,2],[3,4]]"), "torch"),
     Command(
         "neuralab conv-matrix --symbolic",

@@ -202,3 +202,27 @@ def test_wrong_shapes_say_what_was_expected() -> None:
         check_candidates("XOR", [(torch.ones(2, 3), XOR_W2)])
     with pytest.raises(NeuralabError, match="unknown activation"):
         evaluate_network(XOR_W1, XOR_W2, activation="relux")
+
+
+@pytest.mark.parametrize("inputs", [1, 2, 3, 4, 6])
+def test_the_torch_free_names_are_the_computed_ones(inputs: int) -> None:
+    from neuralab.theory.boolean import _bits_table
+    from neuralab.theory.boolean_names import function_names
+
+    assert function_names(inputs) == list(_bits_table(inputs))
+
+
+@pytest.mark.parametrize(
+    ("target", "inputs"),
+    [("XR", None), ("XR", 3), ("B", 1), ("majority", 2), ("011", None), ("0110", 3), ("", None)],
+)
+def test_a_bad_target_is_refused_without_torch_as_target_bits_refuses_it(target, inputs) -> None:
+    from neuralab.theory.boolean_names import check_target
+
+    with pytest.raises(NeuralabError) as checked:
+        check_target(target, inputs)
+    assert "did you mean" in str(checked.value) or "bits" in str(checked.value)
+    # the example truth table in the message is the function it names (XOR, or A for 1 input)
+    if "e.g. " in str(checked.value):
+        example = str(checked.value).rsplit("e.g. ", 1)[1]
+        assert target_bits(example, inputs)[0] in ("XOR", "A")

@@ -205,3 +205,10 @@ def test_random_networks_agree_with_autograd(hidden, inputs, activation, loss, s
     assert report.all_match
     reference = autograd_gradients(W1, W2, b1, b2, x, target, loss, activation)
     assert {row.weight: row.value for row in report.rows} == pytest.approx(reference, abs=1e-10)
+
+
+def test_the_command_line_checks_the_losses_of_the_gradient_report():
+    from neuralab.cli.gradients import LOSSES as CLI_LOSSES
+    from neuralab.theory.gradients import LOSSES
+
+    assert CLI_LOSSES == LOSSES

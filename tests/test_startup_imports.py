@@ -58,6 +58,36 @@ def test_importing_the_cli_imports_no_torch():
         ("train", "--augment", "strnog"),
         ("train", "--lr", "abc"),
         ("train", "--recipe", "fastt"),
+        ("summary", "conv(10,5)", "--input", "3x22a"),
+        ("summary", "conv(10,5)", "--input", "50:int9"),
+        ("summary", "conv(10,5)", "--input", "3x32x32", "--dtype", "flaot32"),
+        ("summary", "conv(10,5)", "--input", "3x32x32", "--mode", "trian"),
+        ("summary", "conv(10,5)", "--input", "3x32x32", "--device", "cud"),
+        ("train", "--device", "cud"),
+        ("playground", "--device", "gpu"),
+        ("activations", "--plot", "relu,sigmoidd"),
+        ("perceptron", "fit", "--data", "xr"),
+        ("experiment", "initializaton"),
+        ("logic", "eval", "--w1", "[[1,x]]", "--w2", "[[1]]"),
+        ("logic", "eval", "--w1", "[[1,1]]", "--w2", "[[1,2]]"),
+        ("logic", "eval", "--w1", "[[1,1]]", "--w2", "[[1]]", "--activation", "rellu"),
+        ("gradients", "--w1", "[[1,x]]"),
+        ("gradients", "--x", "1,2,3"),
+        ("gradients", "--activation", "rellu"),
+        ("gradients", "--loss", "mes"),
+        ("logic", "search", "XOR", "--values", "1,x"),
+        ("logic", "search", "XR"),
+        ("logic", "search", "0110", "--inputs", "3"),
+        ("logic", "search", "XOR", "--activation", "rellu"),
+        ("perceptron", "scale", "--w1", "[[1,x]]"),
+        ("sam-step", "--w", "1,x"),
+        ("perceptron", "sigmoid-limit", "--c", "1,y"),
+        ("playground", "--data", "spirl"),
+        ("playground", "--activation", "rellu"),
+        ("playground", "--init", "hee"),
+        ("playground", "--features", "x1,x3"),
+        ("playground", "--output", "sigmod"),
+        ("playground", "--hidden", "8,0"),
     ],
     ids=lambda argv: " ".join(argv),
 )
@@ -76,3 +106,19 @@ def test_a_spec_summary_imports_torch_but_not_torchvision():
 def test_a_torchvision_model_imports_torchvision():
     code, torch, vision = run("summary", "resnet18", "--input", "3x64x64", "--format", "json")
     assert (code, torch, vision) == (0, True, True)
+
+
+def test_a_spec_summary_imports_no_meta_kernels_nor_the_flop_counter():
+    # torch's meta kernels (torch._dynamo, sympy: about 1 s) and its FLOP counter (0.1-0.2 s)
+    # cost more than the whole summary of a course-sized network that has formulas for all
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    probe = (
+        "import sys\nfrom neuralab.cli import main\n"
+        "main(['summary', 'conv(20,5) -> relu -> bn -> maxpool(2) -> fc(10)', '--input', '1x28x28'])\n"
+        "print('LOADED', *[m for m in ('torch._dynamo', 'sympy', 'torch.utils.flop_counter')"
+        " if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "LOADED"

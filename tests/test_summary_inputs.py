@@ -8,6 +8,7 @@ from torch import nn
 
 from neuralab.arch.summary import summary
 from neuralab.arch.summary_inputs import InputSpec, input_specs, parse_input
+from neuralab.arch.summary_names import DTYPE_ALIASES, DTYPE_NAMES, FLOAT_DTYPES, dtype_name
 from neuralab.errors import NeuralabError
 
 
@@ -51,6 +52,15 @@ def test_input_specs_read_one_or_several_shapes():
     assert str(parse_input("50:int64")) == "50:int64"
     with pytest.raises(NeuralabError, match="unknown dtype 'int9'"):
         parse_input("50:int9")
+
+
+def test_the_torch_free_dtype_names_are_torchs():
+    for name in (*DTYPE_NAMES, *DTYPE_ALIASES):
+        assert isinstance(getattr(torch, name), torch.dtype)
+        assert getattr(torch, name) == getattr(torch, dtype_name(name))
+    assert {n for n in DTYPE_NAMES if getattr(torch, n).is_floating_point} == set(FLOAT_DTYPES)
+    with pytest.raises(NeuralabError, match="unknown dtype 'flaot32'; did you mean 'float32'"):
+        dtype_name("flaot32")
 
 
 def test_two_inputs_by_shape():

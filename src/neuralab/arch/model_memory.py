@@ -26,13 +26,20 @@ from neuralab.limits import check_memory
 
 
 def meta_memory(
-    build: Callable[[], nn.Module], input_shape: Sequence[int], *, batch_size: int = 1
+    build: Callable[[], nn.Module],
+    input_shape: Sequence[int],
+    *,
+    batch_size: int = 1,
+    output_shapes: Callable[[], Sequence[Sequence[int]]] | None = None,
 ) -> int | None:
     """Return the bytes of ``build()``'s model and one forward pass on ``(batch_size, *input_shape)``.
 
     Built and run on the meta device, so nothing is allocated. Returns None when the model
     cannot be built there (the estimate is then skipped); a :class:`NeuralabError` of the
-    build itself (a bad spec) is raised as it is.
+    build itself (a bad spec) is raised as it is. ``output_shapes``, when the caller knows them
+    (a spec's arithmetic: :func:`neuralab.arch.spec.call_output_shapes`), gives the output shape
+    of every module call (no batch axis) instead of the meta forward pass, whose first run in a
+    process imports about 1 s of torch's meta kernels (``torch._dynamo``, sympy).
     """
     try:
         with warnings.catch_warnings(), torch.device("meta"):
@@ -47,6 +54,9 @@ def meta_memory(
     dtype = next((t.dtype for t in tensors if t.is_floating_point()), torch.float32)
     element = torch.empty((), dtype=dtype).element_size()
     inputs = batch_size * math.prod(input_shape) * element
+    if output_shapes is not None:
+        outputs = batch_size * element * sum(math.prod(shape) for shape in output_shapes())
+        return weights + inputs + outputs
     return weights + inputs + _meta_outputs(model, input_shape, batch_size, dtype)
 
 
@@ -90,10 +100,11 @@ def build_within_limit(
     what: str,
     *,
     batch_size: int = 1,
+    output_shapes: Callable[[], Sequence[Sequence[int]]] | None = None,
 ) -> nn.Module:
     """Return ``build()``, after refusing in one line a model whose estimated memory
     (:func:`meta_memory`) is above the limit; ``what`` names it in the message."""
-    estimate = meta_memory(build, input_shape, batch_size=batch_size)
+    estimate = meta_memory(build, input_shape, batch_size=batch_size, output_shapes=output_shapes)
     if estimate is not None:
         shape = "x".join(str(s) for s in input_shape)
         batch = f" (a batch of {batch_size:,})" if batch_size > 1 else ""

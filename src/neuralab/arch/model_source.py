@@ -104,13 +104,14 @@ def load_model(
         if kind == "factory":
             model = _from_factory(text)  # the user's code: not built twice (nor on meta)
         elif kind == "spec":
-            from neuralab.arch.spec import build_model
+            from neuralab.arch.spec import build_model, call_output_shapes
 
             model = build_within_limit(
                 lambda: build_model(text, shape),
                 shape,
                 f"the spec {text[:60]!r}",
                 batch_size=batch_size,
+                output_shapes=lambda: call_output_shapes(text, shape),
             )
         else:
             _check_torchvision_name(text)

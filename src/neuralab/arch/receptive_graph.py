@@ -283,15 +283,24 @@ def _fx_fields(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Fi
     return tracker
 
 
+# what the first run of an op on the meta device imports (its Python meta kernels and refs)
+_META_KERNELS = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")
+
+
 def _node_shapes(graph_module: Any, values: tuple[Any, ...]) -> dict[Any, Any]:
     """Return every fx node's output shape (None for non-tensors), from one run of the graph.
 
-    The run is on the ``meta`` device when the graph allows it: shapes without arithmetic, so
-    this second pass of ``summary`` costs a fraction of a forward pass (resnet18 at 224x224:
-    the real run took as long as the summary's own forward). Parameters are swapped for meta
+    The run is on the ``meta`` device when the graph allows it and torch's meta kernels are
+    already imported (a torchvision model imports them): shapes without arithmetic, so this
+    second pass of ``summary`` costs a fraction of a forward pass (resnet18 at 224x224: the
+    real run took as long as the summary's own forward). Parameters are swapped for meta
     tensors by ``torch.func.functional_call`` and restored; the model is not modified. An op
-    without a meta kernel falls back to the real run.
+    without a meta kernel falls back to the real run. Importing the meta kernels costs about
+    1 s (``torch._dynamo``, sympy), more than a real pass of a course-sized network, so
+    without them the graph runs for real on one sample.
     """
+    import sys
+
     import torch
     import torch.fx
 
@@ -311,15 +320,16 @@ def _node_shapes(graph_module: Any, values: tuple[Any, ...]) -> dict[Any, Any]:
         def forward(self, *inputs: Any) -> Any:
             return _Recorder(self.graph_module).run(*inputs)
 
-    runner = _Run()
-    tensors = {**dict(runner.named_parameters()), **dict(runner.named_buffers())}
-    on_meta = {name: tensor.to("meta") for name, tensor in tensors.items()}
-    try:
-        meta_values = tuple(v.to("meta") if isinstance(v, torch.Tensor) else v for v in values)
-        torch.func.functional_call(runner, on_meta, meta_values)
-        return shapes
-    except Exception:  # an op without a meta kernel: run it for real
-        shapes.clear()
+    if all(name in sys.modules for name in _META_KERNELS):
+        runner = _Run()
+        tensors = {**dict(runner.named_parameters()), **dict(runner.named_buffers())}
+        on_meta = {name: tensor.to("meta") for name, tensor in tensors.items()}
+        try:
+            meta_values = tuple(v.to("meta") if isinstance(v, torch.Tensor) else v for v in values)
+            torch.func.functional_call(runner, on_meta, meta_values)
+            return shapes
+        except Exception:  # an op without a meta kernel: run it for real
+            shapes.clear()
     _Recorder(graph_module).run(*values)
     return shapes
 

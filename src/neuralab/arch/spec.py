@@ -161,18 +161,50 @@ def _numel(shape: tuple[int, ...]) -> int:
     return total
 
 
+def _built(
+    layers: list[LayerNode], input_shape: Any
+) -> list[tuple[str, nn.Module, tuple[int, ...]]]:
+    """Return (name prefix, module, output shape) of every module for expanded ``layers``."""
+    from torch import nn
+
+    shape = _check_input_shape(input_shape)
+    built: list[tuple[str, nn.Module, tuple[int, ...]]] = []
+    for index, layer in enumerate(layers, start=1):
+        if layer.kind == "fc" and len(shape) == 3:
+            shape = (_numel(shape),)  # a dense layer sees the whole C x H x W map
+            built.append(("flatten", nn.Flatten(), shape))
+        module, shape = _module(layer, index, shape)
+        built.append((_PREFIX.get(layer.kind, layer.kind), module, shape))
+    return built
+
+
+def call_output_shapes(
+    text: str, input_shape: tuple[int, ...] | list[int]
+) -> list[tuple[int, ...]]:
+    """Return the output shape (no batch axis) of every module call of one forward pass of
+    ``build_model(text, input_shape)``: each layer's, then the ``nn.Sequential``'s own.
+
+    From the spec's shape arithmetic (the modules are made on the meta device, nothing is
+    allocated and nothing runs), so a memory estimate needs no forward pass.
+
+    >>> call_output_shapes("conv(10,5) -> maxpool(2)", (3, 32, 32))
+    [(10, 28, 28), (10, 14, 14), (10, 14, 14)]
+    """
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(), torch.device("meta"):
+        warnings.simplefilter("ignore")
+        shapes = [shape for _, _, shape in _built(expand(parse_spec(text)), input_shape)]
+    return [*shapes, *shapes[-1:]]
+
+
 def build_layers(layers: list[LayerNode], input_shape: Any) -> nn.Sequential:
     """Return the named ``nn.Sequential`` for expanded ``layers`` on ``input_shape`` (C, H, W)."""
     from torch import nn
 
-    shape = _check_input_shape(input_shape)
-    built: list[tuple[str, nn.Module]] = []
-    for index, layer in enumerate(layers, start=1):
-        if layer.kind == "fc" and len(shape) == 3:
-            built.append(("flatten", nn.Flatten()))  # a dense layer sees the whole C x H x W map
-            shape = (_numel(shape),)
-        module, shape = _module(layer, index, shape)
-        built.append((_PREFIX.get(layer.kind, layer.kind), module))
+    built = [(prefix, module) for prefix, module, _ in _built(layers, input_shape)]
     totals: dict[str, int] = {}
     for prefix, _ in built:
         totals[prefix] = totals.get(prefix, 0) + 1
@@ -191,6 +223,7 @@ __all__ = [
     "SpecError",
     "Token",
     "build_model",
+    "call_output_shapes",
     "expand",
     "parse_spec",
     "spec_layer_names",

@@ -21,7 +21,7 @@ the others are ``recursive`` (torchinfo's word), and each call has its own recep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
 from torch import nn
 
@@ -37,10 +37,8 @@ from neuralab.arch.summary_inputs import (
     torch_dtype,
 )
 from neuralab.arch.summary_memory import MemoryEstimate
+from neuralab.arch.summary_names import check_mode
 from neuralab.errors import NeuralabError
-
-SummaryMode = Literal["eval", "train"]
-SUMMARY_MODES: tuple[str, ...] = get_args(SummaryMode)
 
 
 @dataclass(frozen=True)
@@ -166,8 +164,7 @@ def summary(
     >>> s.rows[0].output_shape, s.rows[0].params, s.rows[0].fan_in, s.total_macs
     ((10, 28, 28), 760, 75, 588000)
     """
-    if mode not in SUMMARY_MODES:
-        raise NeuralabError(f"mode {mode!r} is not one of {', '.join(SUMMARY_MODES)}")
+    check_mode(mode)
     if depth is not None and depth < 1:
         raise NeuralabError(f"depth {depth} must be >= 1 (1 = the model's direct children)")
     if batch_size < 1:

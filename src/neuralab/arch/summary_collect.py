@@ -11,7 +11,7 @@ the tensors autograd saves for backward (:mod:`neuralab.arch.summary_memory`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -21,6 +21,9 @@ from neuralab.arch.shapes import per_axis
 from neuralab.arch.summary_inputs import DryInputs, run_checked
 from neuralab.arch.summary_memory import MemoryEstimate, counting_saved_tensors, memory_estimate
 from neuralab.errors import NeuralabError
+
+if TYPE_CHECKING:
+    from torch.utils.flop_counter import FlopCounterMode
 
 
 @dataclass
@@ -102,8 +105,6 @@ def collect_calls(
 def _collect(
     model: nn.Module, call: DryInputs, *, training: bool, grad: bool
 ) -> tuple[list[Call], dict[str, tuple[int, ...]], set[str], MemoryEstimate]:
-    from torch.utils.flop_counter import FlopCounterMode
-
     calls: list[Call] = []
     outputs: dict[str, tuple[int, ...]] = {}
     called: set[str] = set()
@@ -111,6 +112,10 @@ def _collect(
     handles = []
 
     def pre_hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # imported here, by the first layer without a formula: the import costs 0.1-0.2 s,
+        # more than a summary of a course-sized network
+        from torch.utils.flop_counter import FlopCounterMode
+
         counter = FlopCounterMode(display=False)
         counter.__enter__()
         counters[id(module)] = (counter, len(calls))

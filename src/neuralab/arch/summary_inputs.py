@@ -20,26 +20,19 @@ import contextlib
 import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any, TypeAlias
 
 import torch
 from torch import nn
 
 from neuralab.arch.shapes import fmt_size
-from neuralab.errors import NeuralabError, unknown_name_error
-
-DtypeName = Literal["float32", "float16", "bfloat16", "float64", "int64", "int32", "bool"]
-DTYPE_NAMES: tuple[str, ...] = get_args(DtypeName)
-_ALIASES = {"float": "float32", "half": "float16", "double": "float64", "long": "int64"}
-FLOAT_DTYPES = ("float32", "float16", "bfloat16", "float64")
+from neuralab.arch.summary_names import DTYPE_NAMES, dtype_name
+from neuralab.errors import NeuralabError
 
 
 def torch_dtype(name: str) -> torch.dtype:
     """Return the ``torch.dtype`` named ``name`` (``float32``, ``int64``, ``half``, ...)."""
-    key = _ALIASES.get(name, name)
-    if key not in DTYPE_NAMES:
-        raise unknown_name_error("dtype", name, list(DTYPE_NAMES))
-    dtype = getattr(torch, key)
+    dtype = getattr(torch, dtype_name(name))
     assert isinstance(dtype, torch.dtype)
     return dtype
 
@@ -68,8 +61,7 @@ def parse_input(text: str) -> InputSpec:
     shape_text, _, dtype = text.strip().partition(":")
     shape = parse_shape(shape_text, what="--input", expected="")
     if dtype:
-        torch_dtype(dtype)  # refuse an unknown name here, with the valid ones
-        dtype = _ALIASES.get(dtype, dtype)
+        dtype = dtype_name(dtype)  # refuse an unknown name here, with the valid ones
     return InputSpec(shape, dtype)
 
 

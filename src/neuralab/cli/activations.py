@@ -39,17 +39,22 @@ def activations_command(
     """
     from neuralab.atomic import save_figure
     from neuralab.paths import output_file
-    from neuralab.report.activation_figures import plot_activations
-    from neuralab.report.theory_tables import activation_table
-    from neuralab.theory.activation_properties import properties_table
+    from neuralab.theory.activation_names import checked_activation
 
     if plot:
         names = [n.strip() for n in plot.split(",") if n.strip()]
         if not names:
             raise NeuralabError(f"--plot {plot!r} names no activation")
+        for name in names:  # a mistyped name is refused before torch is imported
+            checked_activation(name)
         output_file(output, "--output")
+        from neuralab.report.activation_figures import plot_activations
+
         figure = plot_activations(names, x_range)
         save_figure(figure, output, dpi=110)
         print(f"saved {output} ({', '.join(names)} on [{x_range[0]:g}, {x_range[1]:g}])")
         return
+    from neuralab.report.theory_tables import activation_table
+    from neuralab.theory.activation_properties import properties_table
+
     emit(activation_table(properties_table()), output_format)

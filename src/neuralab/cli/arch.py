@@ -115,17 +115,25 @@ def summary_command(
     """
     from neuralab.arch.model_names import source_kind
     from neuralab.arch.shapes import parse_shape
+    from neuralab.arch.summary_names import check_mode, dtype_name
+    from neuralab.device import check_device_name
 
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
-    for text in inputs:  # so is a malformed shape (its dtype, after ':', is checked with torch)
-        parse_shape(text.strip().partition(":")[0], what="--input", expected="")
+    for text in inputs:  # so is a malformed shape or an unknown dtype after its ':'
+        shape_text, _, input_dtype = text.strip().partition(":")
+        parse_shape(shape_text, what="--input", expected="")
+        if input_dtype:
+            dtype_name(input_dtype)
+    dtype_name(dtype)
+    check_mode(mode)
+    check_device_name(device)
     from neuralab.paths import output_file
     from neuralab.report.summary_columns import parse_columns
 
     if output is not None:
         output_file(output, "--output")
     chosen = parse_columns(columns)
-    from neuralab.arch.summary_inputs import parse_input  # imports torch (dtypes)
+    from neuralab.arch.summary_inputs import parse_input
     from neuralab.report.summary_render import summary, summary_tables
 
     specs = [parse_input(text) for text in inputs]

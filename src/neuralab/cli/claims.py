@@ -36,17 +36,19 @@ def sam_step_command(
 
     Example: neuralab sam-step --weight-decay 0.1
     """
+    from neuralab.theory.matrices import matrix_rows, vector_entries
+
+    # the values are checked before torch (the step's computation) is imported
+    weights = vector_entries(w, "--w")
+    inputs = matrix_rows(x, "--x", shape=(None, len(weights)), shape_names=("examples", "inputs"))
+    targets = vector_entries(y, "--y", length=len(inputs), length_name="examples")
     from neuralab.report.claims_tables import sam_step_tables
-    from neuralab.theory.matrices import parse_matrix, parse_vector
     from neuralab.vision.sam_step import sam_step
 
-    weights = parse_vector(w, "--w").tolist()
-    inputs = parse_matrix(x, "--x", shape=(None, len(weights)), shape_names=("examples", "inputs"))
-    targets = parse_vector(y, "--y", length=inputs.shape[0], length_name="examples")
     result = sam_step(
         weights,
-        inputs.tolist(),
-        targets.tolist(),
+        inputs,
+        targets,
         loss=loss,
         rho=rho,
         lr=lr,

@@ -7,6 +7,9 @@ import typer
 from neuralab.cli._app import app
 from neuralab.cli._emit import emit, format_option
 
+# the losses of neuralab.theory.gradients (tests/test_gradients.py checks they are its LOSSES)
+LOSSES = ("mse", "bce", "ce")
+
 
 @app.command("gradients")
 def gradients_command(
@@ -41,16 +44,23 @@ def gradients_command(
 
     Example: neuralab gradients --w1 "[[-1,1],[1,-1]]" --w2 "[[1,1]]" --x 1,0 --y 1 --loss mse
     """
+    from neuralab.errors import unknown_name_error
+    from neuralab.theory.activation_names import checked_activation
+    from neuralab.theory.matrices import matrix_rows, vector_entries
+
+    # every value and name is checked before torch and sympy are imported
+    W1 = matrix_rows(w1, "--w1", shape_names=("hidden", "inputs"))
+    W2 = matrix_rows(w2, "--w2", shape=(None, len(W1)), shape_names=("outputs", "hidden"))
+    x_vector = vector_entries(x, "--x", length=len(W1[0]))
+    b1_vector = vector_entries(b1, "--b1", length=len(W1)) if b1.strip() else None
+    b2_vector = vector_entries(b2, "--b2", length=len(W2)) if b2.strip() else None
+    y_vector = vector_entries(y, "--y")
+    if loss.strip().lower() not in LOSSES:
+        raise unknown_name_error("loss", loss.strip().lower(), LOSSES)
+    checked_activation(activation)
     from neuralab.report.theory_tables import gradient_tables
     from neuralab.theory.gradients import gradient_report
-    from neuralab.theory.matrices import parse_matrix, parse_vector
 
-    W1 = parse_matrix(w1, "--w1", shape_names=("hidden", "inputs"))
-    W2 = parse_matrix(w2, "--w2", shape=(None, W1.shape[0]), shape_names=("outputs", "hidden"))
-    x_vector = parse_vector(x, "--x", length=W1.shape[1])
-    b1_vector = parse_vector(b1, "--b1", length=W1.shape[0]) if b1.strip() else None
-    b2_vector = parse_vector(b2, "--b2", length=W2.shape[0]) if b2.strip() else None
-    y_vector = parse_vector(y, "--y")
     report = gradient_report(
         W1, W2, x_vector, y_vector, b1=b1_vector, b2=b2_vector, loss=loss, activation=activation
     )

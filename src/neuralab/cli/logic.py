@@ -46,19 +46,25 @@ def eval_command(
 
     Example (the course's XOR): neuralab logic eval --w1 "[[-1,1],[1,-1]]" --w2 "[[1,1]]"
     """
-    from neuralab.report.theory_tables import truth_table
-    from neuralab.theory.boolean import evaluate_network
-    from neuralab.theory.matrices import parse_matrix, parse_vector
+    from neuralab.theory.activation_names import checked_activation
+    from neuralab.theory.matrices import matrix_rows, vector_entries
 
-    W1 = parse_matrix(w1, "--w1")
-    hidden, inputs = W1.shape
+    # every value is checked before torch (the truth table's computation) is imported
+    W1 = matrix_rows(w1, "--w1")
+    hidden, inputs = len(W1), len(W1[0])
     if inputs > 16:
         raise NeuralabError(f"--w1 has {inputs} columns (inputs); at most 16 are supported")
-    W2 = parse_matrix(w2, "--w2", shape=(None, hidden), shape_names=("outputs", "hidden"))
-    bias1 = None if b1 is None else parse_vector(b1, "--b1", length=hidden, length_name="hidden")
+    W2 = matrix_rows(w2, "--w2", shape=(None, hidden), shape_names=("outputs", "hidden"))
+    bias1 = None if b1 is None else vector_entries(b1, "--b1", length=hidden, length_name="hidden")
     bias2 = None
     if b2 is not None:
-        bias2 = parse_vector(b2, "--b2", length=W2.shape[0], length_name="outputs")
+        bias2 = vector_entries(b2, "--b2", length=len(W2), length_name="outputs")
+    for name in (activation, output_activation):
+        if name is not None:
+            checked_activation(name)
+    from neuralab.report.theory_tables import truth_table
+    from neuralab.theory.boolean import evaluate_network
+
     result = evaluate_network(
         W1, W2, bias1, bias2, activation, output_activation=output_activation, tolerance=tolerance
     )
@@ -105,11 +111,19 @@ def search_command(
     """
     if limit < 0:
         raise NeuralabError(f"--limit {limit} must be >= 0")
+    from neuralab.theory.activation_names import checked_activation
+    from neuralab.theory.boolean_names import check_target
+    from neuralab.theory.matrices import vector_entries
+
+    check_target(target, inputs)  # the target and the names are checked before torch
+    for name in (activation, output_activation):
+        if name is not None:
+            checked_activation(name)
+    choices = tuple(vector_entries(values, "--values"))
     from neuralab.report.theory_tables import candidates_table, search_table
     from neuralab.theory.boolean import target_bits
     from neuralab.theory.boolean_candidates import parse_candidates
     from neuralab.theory.boolean_search import check_candidates, search_weights
-    from neuralab.theory.matrices import parse_vector
 
     if check is not None or candidate:
         name, bits = target_bits(target, inputs)
@@ -121,7 +135,6 @@ def search_command(
         emit(candidates_table(checks, target=name, bits=bits_text, activation=activation),
              output_format)  # fmt: skip
         return
-    choices = tuple(parse_vector(values, "--values").tolist())
     with _progress() as bar:
         task = bar.add_task(f"searching {target}", total=None)
         result = search_weights(

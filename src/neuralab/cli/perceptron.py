@@ -21,27 +21,36 @@ _NETWORK_HELP = "Default: the course's XOR of step units (h1 = OR, h2 = AND, out
 
 
 def _numbers(text: str, name: str) -> list[float]:
-    from neuralab.theory.matrices import parse_vector
+    from neuralab.theory.matrices import vector_entries
 
-    return parse_vector(text, name).tolist()
+    return vector_entries(text, name)
 
 
-def _network(w1: str, b1: str, w2: str, b2: str) -> Any:
-    from neuralab.theory.matrices import parse_matrix, parse_vector
-    from neuralab.theory.step_network import StepNetwork, xor_step_network
+def _layers(w1: str, b1: str, w2: str, b2: str) -> list[tuple[Any, Any]] | None:
+    """Return the layers (W, b) of the options, checked without torch; None when none is given
+    (the course's XOR)."""
+    from neuralab.theory.matrices import matrix_rows, vector_entries
 
     if not (w1.strip() or b1.strip() or w2.strip() or b2.strip()):
-        return xor_step_network()
+        return None
     if not w1.strip():
         raise NeuralabError("--w1 is needed when any of --b1, --w2, --b2 is given")
-    W1 = parse_matrix(w1, "--w1", shape_names=("hidden", "inputs"))
-    layers = [(W1, parse_vector(b1, "--b1", length=W1.shape[0]) if b1.strip() else None)]
+    W1 = matrix_rows(w1, "--w1", shape_names=("hidden", "inputs"))
+    layers: list[tuple[Any, Any]] = [
+        (W1, vector_entries(b1, "--b1", length=len(W1)) if b1.strip() else None)
+    ]
     if w2.strip():
-        W2 = parse_matrix(w2, "--w2", shape=(None, W1.shape[0]), shape_names=("outputs", "hidden"))
-        layers.append((W2, parse_vector(b2, "--b2", length=W2.shape[0]) if b2.strip() else None))
+        W2 = matrix_rows(w2, "--w2", shape=(None, len(W1)), shape_names=("outputs", "hidden"))
+        layers.append((W2, vector_entries(b2, "--b2", length=len(W2)) if b2.strip() else None))
     elif b2.strip():
         raise NeuralabError("--b2 needs --w2 (the output layer's weights)")
-    return StepNetwork(layers)
+    return layers
+
+
+def _network(layers: list[tuple[Any, Any]] | None) -> Any:
+    from neuralab.theory.step_network import StepNetwork, xor_step_network
+
+    return xor_step_network() if layers is None else StepNetwork(layers)
 
 
 @perceptron_app.command("fit")
@@ -104,10 +113,11 @@ def scale_command(
 
     Example: neuralab perceptron scale --c -1,0,0.5,2,1000
     """
+    layers, factors = _layers(w1, b1, w2, b2), _numbers(c, "--c")  # checked before torch
     from neuralab.report.theory_tables import scale_table
     from neuralab.theory.step_network import scale_demo
 
-    demo = scale_demo(_network(w1, b1, w2, b2), _numbers(c, "--c"), n_inputs, seed)
+    demo = scale_demo(_network(layers), factors, n_inputs, seed)
     emit(scale_table(demo), output_format)
 
 
@@ -128,8 +138,9 @@ def sigmoid_limit_command(
 
     Example: neuralab perceptron sigmoid-limit --c 1,10,100,1000
     """
+    layers, factors = _layers(w1, b1, w2, b2), _numbers(c, "--c")  # checked before torch
     from neuralab.report.theory_tables import sigmoid_limit_table
     from neuralab.theory.step_network import sigmoid_limit
 
-    result = sigmoid_limit(_network(w1, b1, w2, b2), _numbers(c, "--c"))
+    result = sigmoid_limit(_network(layers), factors)
     emit(sigmoid_limit_table(result), output_format)

@@ -66,10 +66,13 @@ def playground(
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
+
+    # the config checks every name and value without torch: a typo is answered before the
+    # training modules are imported
+    config = load_config(PlaygroundConfig, config_path, {**parse_overrides(set_ or []), **fields})
     from neuralab.playground.record import record_grid, record_run
     from neuralab.report.playground_tables import grid_table
 
-    config = load_config(PlaygroundConfig, config_path, {**parse_overrides(set_ or []), **fields})
     _one_thread_on_cpu(config.device)
     if compare:
         grid, line = record_grid(config, compare, seeds=seeds, run_dir=run_dir, overwrite=overwrite)

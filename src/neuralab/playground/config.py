@@ -130,7 +130,7 @@ class PlaygroundConfig:
 
 def parse_init(text: str) -> tuple[str, dict[str, float]]:
     """Return ``(scheme, parameters)`` from ``he``, ``constant(0.5)`` or ``normal:0.1``."""
-    from neuralab.theory.initialization import get_init_scheme, list_init_schemes
+    from neuralab.theory.init_names import INIT_SCHEME_ALIASES, checked_init_scheme
 
     name, _, rest = text.strip().replace(":", "(", 1).partition("(")
     parameters: dict[str, float] = {}
@@ -145,16 +145,19 @@ def parse_init(text: str) -> tuple[str, dict[str, float]]:
             parameters[key] = float(value)
         except ValueError:
             raise NeuralabError(f"initialization {text!r}: {value!r} is not a number") from None
-    if name.strip().lower() not in list_init_schemes():
-        get_init_scheme(name)  # raises the unknown-name error, with aliases resolved
+    if name.strip().lower() not in INIT_SCHEME_ALIASES:
+        checked_init_scheme(name)  # raises the unknown-name error, with aliases resolved
     return name.strip().lower(), parameters
 
 
 def validate_config(config: PlaygroundConfig) -> None:
     """Raise :class:`NeuralabError` naming the first bad field of ``config``; else return."""
-    from neuralab.device import resolve_device
-    from neuralab.playground.features import resolve_features
-    from neuralab.playground.mlp import parse_activations, parse_hidden, parse_output
+    from neuralab.playground.names import (
+        parse_activations,
+        parse_hidden,
+        parse_output,
+        resolve_features,
+    )
 
     checks = [
         (config.n >= 4, f"n={config.n} must be at least 4"),
@@ -191,12 +194,16 @@ def validate_config(config: PlaygroundConfig) -> None:
     parse_init(config.init)
     features = resolve_features(config.features, input_dim=2)
     _check_data_name(config.data)
-    resolve_device(config.device)
     check_memory(
         memory_estimate(config.n, len(features), hidden, config.classes),
         f"a playground of n={config.n:,} points and hidden layers "
         f"{','.join(map(str, hidden)) or 'none'}",
     )
+    # last: asking torch what devices there are costs its import (every name above is
+    # checked without it, so a typo is answered at once)
+    from neuralab.device import resolve_device
+
+    resolve_device(config.device)
 
 
 def memory_estimate(n: int, features: int, hidden: Sequence[int], classes: int) -> int:
@@ -211,10 +218,10 @@ def memory_estimate(n: int, features: int, hidden: Sequence[int], classes: int) 
 
 
 def _check_data_name(name: str) -> None:
-    from neuralab.playground.toy_data import get_toy_data_spec
+    from neuralab.playground.names import checked_toy_data
 
     if name.startswith("csv:"):  # points from a CSV file, read (and checked) when loaded
         if not name[4:].strip():
             raise NeuralabError("data 'csv:' needs a file: csv:PATH (rows x1,x2,label)")
         return
-    get_toy_data_spec(name)  # unknown names raise, listing the valid ones
+    checked_toy_data(name)  # unknown names raise, listing the valid ones

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from neuralab.errors import NeuralabError
+from neuralab.playground.names import FEATURE_ORDER
+from neuralab.playground.names import resolve_features as resolve_features  # re-exported
 from neuralab.registry import Registry
 
 if TYPE_CHECKING:
@@ -31,36 +32,10 @@ _FEATURES.add("x1x2", (lambda x: x[:, 0] * x[:, 1], (0, 1)), aliases=("x1*x2", "
 _FEATURES.add("sin_x1", (lambda x: torch.sin(x[:, 0]), (0,)), aliases=("sin(x1)", "sinx1"))
 _FEATURES.add("sin_x2", (lambda x: torch.sin(x[:, 1]), (1,)), aliases=("sin(x2)", "sinx2"))
 
-FEATURE_ORDER = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2")
-
 
 def list_features() -> list[str]:
     """Return the feature names in TF Playground's order."""
     return list(FEATURE_ORDER)
-
-
-def resolve_features(names: Sequence[str], input_dim: int = 2) -> tuple[str, ...]:
-    """Return the canonical feature names; unknown names, repeats or too few inputs raise.
-
-    ``input_dim`` is the number of raw coordinates of the data (1 for the 1-D regression set),
-    so ``x2`` is refused on 1-D data with a message saying why.
-    """
-    if not names:
-        raise NeuralabError(f"features is empty; choose some of {', '.join(FEATURE_ORDER)}")
-    canonical: list[str] = []
-    for name in names:
-        key = _FEATURES.canonical(str(name).replace(" ", ""))
-        if key in canonical:
-            raise NeuralabError(f"feature {name!r} is listed twice")
-        needs = _FEATURES.get(key)[1]
-        if max(needs) >= input_dim:
-            usable = [f for f in FEATURE_ORDER if max(_FEATURES.get(f)[1]) < input_dim]
-            raise NeuralabError(
-                f"feature {name!r} needs input x{max(needs) + 1}, but the data has "
-                f"{input_dim} input(s) (usable: {', '.join(usable)})"
-            )
-        canonical.append(key)
-    return tuple(canonical)
 
 
 def feature_matrix(x: Tensor, names: Sequence[str]) -> Tensor:

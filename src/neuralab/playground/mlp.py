@@ -25,9 +25,13 @@ import torch
 from torch import Tensor, nn
 
 from neuralab.errors import NeuralabError
-from neuralab.theory.activations import get_activation, list_activations
+from neuralab.playground.names import (
+    parse_activations,
+    parse_hidden,
+    parse_output,
+)
+from neuralab.theory.activations import get_activation
 
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "identity", "softmax")
 DEAD_ACTIVATIONS = frozenset({"relu"})  # units that can stop for good: f'(z) = 0 for all z <= 0
 SATURATING_ACTIVATIONS = frozenset({"sigmoid", "tanh"})
 SATURATION_THRESHOLD = 4.0  # |z| above which a sigmoid/tanh unit counts as saturated
@@ -37,69 +41,6 @@ SYMMETRY_TOLERANCE = 1e-6  # units whose incoming weights differ by less are ide
 def canonical_activation(name: str) -> str:
     """Return the table's name for ``name`` (``linear`` -> ``identity``); unknown names raise."""
     return get_activation(name.strip()).name
-
-
-def parse_activations(activation: str | Sequence[str], depth: int) -> tuple[str, ...]:
-    """Return one canonical activation name per hidden layer.
-
-    ``activation`` is one name for every layer (``"relu"``), or a comma list with one name per
-    layer (``"relu,tanh"`` for two hidden layers).
-    """
-    names = activation.split(",") if isinstance(activation, str) else list(activation)
-    names = [n.strip() for n in names if n.strip()]
-    if depth == 0 and not names:
-        return ()
-    if not names:
-        raise NeuralabError(f"activation is empty (valid: {', '.join(list_activations())})")
-    canonical = tuple(canonical_activation(n) for n in names)
-    if "softmax" in canonical:
-        raise NeuralabError("softmax is an output activation, not a hidden one")
-    if len(canonical) == 1:
-        return canonical * depth
-    if len(canonical) != depth:
-        raise NeuralabError(
-            f"activation {','.join(names)!r} names {len(canonical)} activations for {depth} "
-            "hidden layers; give one name for all layers or one per layer"
-        )
-    return canonical
-
-
-def parse_output(name: str) -> str:
-    """Return the canonical output activation (sigmoid, tanh, identity or softmax)."""
-    canonical = canonical_activation(name)
-    if canonical not in OUTPUT_ACTIVATIONS:
-        raise NeuralabError(
-            f"output activation {name!r} is not one of sigmoid, tanh, linear, softmax"
-        )
-    return canonical
-
-
-def parse_hidden(hidden: str | Sequence[int]) -> tuple[int, ...]:
-    """Return the hidden layer sizes from ``"8,8"`` (also ``8x8``) or a sequence of integers.
-
-    An empty string or sequence means no hidden layer (logistic / linear regression).
-    """
-    parts: list[Any]
-    if isinstance(hidden, str):
-        parts = [p.strip() for p in hidden.replace("x", ",").replace("+", ",").split(",")]
-        parts = [p for p in parts if p]
-    else:
-        parts = list(hidden)
-    sizes = []
-    for part in parts:
-        if isinstance(part, str):
-            size = int(part) if part.isdigit() else 0
-        elif isinstance(part, int | float) and not isinstance(part, bool) and part == int(part):
-            size = int(part)
-        else:
-            size = 0
-        if size <= 0:
-            raise NeuralabError(
-                f"hidden sizes {hidden!r}: {part!r} is not a positive integer "
-                "(give sizes like 8,8; an empty value means no hidden layer)"
-            )
-        sizes.append(size)
-    return tuple(sizes)
 
 
 class MLP(nn.Module):

@@ -8,6 +8,8 @@ exactly its own.
 
 from __future__ import annotations
 
+from neuralab.errors import unknown_name_error
+
 # name -> aliases, as neuralab.theory.activations registers them
 ACTIVATION_ALIASES: dict[str, tuple[str, ...]] = {
     "identity": ("linear", "none"),
@@ -34,6 +36,15 @@ def canonical_activation(name: str) -> str | None:
         if key == canonical or key in aliases:
             return canonical
     return None
+
+
+def checked_activation(name: str) -> str:
+    """Return the table name of activation ``name`` (any case, spaces around it ignored); an
+    unknown name raises the table's own error, with close names and the valid ones."""
+    canonical = canonical_activation(name.strip())
+    if canonical is None:
+        raise unknown_name_error("activation", name, activation_names())
+    return canonical
 
 
 def activation_names() -> list[str]:

@@ -19,14 +19,14 @@ is "not Boolean".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-from neuralab.errors import NeuralabError, unknown_name_error
+from neuralab.errors import NeuralabError
 from neuralab.theory.activations import get_activation
+from neuralab.theory.boolean_names import MAX_INPUTS, TWO_INPUT_NAMES, check_target, input_names
 
 __all__ = [
     "BooleanNetwork",
@@ -44,21 +44,6 @@ __all__ = [
 
 EXACT_TOLERANCE = 1e-6  # outputs this close to 0 or 1 count as 0 or 1
 SIGMOID_TOLERANCE = 0.05  # ... when the output unit is a sigmoid, which never reaches 0 or 1
-MAX_INPUTS = 16  # 2^16 = 65,536 truth-table rows
-
-# The 16 two-input functions, indexed by their outputs on 00, 01, 10, 11 read as a binary number.
-TWO_INPUT_NAMES = (
-    "FALSE", "AND", "A AND NOT B", "A", "NOT A AND B", "B", "XOR", "OR",
-    "NOR", "XNOR", "NOT B", "A OR NOT B", "NOT A", "NOT A OR B", "NAND", "TRUE",
-)  # fmt: skip
-
-
-def input_names(inputs: int) -> list[str]:
-    return (
-        [chr(ord("A") + i) for i in range(inputs)]
-        if inputs <= 26
-        else [f"x{i + 1}" for i in range(inputs)]
-    )
 
 
 def input_combinations(inputs: int) -> torch.Tensor:
@@ -109,37 +94,18 @@ def boolean_function_names(inputs: int = 2) -> list[str]:
     return list(_bits_table(inputs))
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[\s_]+", " ", name.strip().upper())
-
-
 def target_bits(target: str, inputs: int | None = None) -> tuple[str, torch.Tensor]:
     """Return (name, outputs on every input row) for a function given by name or truth table.
 
     ``target`` is a name (``"OR"``, ``"A AND NOT B"``, ``"a_and_not_b"``, ``"PARITY"`` = XOR) or
-    the outputs as bits in truth-table order (``"0111"`` = OR of two inputs).
+    the outputs as bits in truth-table order (``"0111"`` = OR of two inputs); it is checked by
+    :func:`neuralab.theory.boolean_names.check_target`.
     """
-    text = _normalise(target)
-    if text and set(text) <= {"0", "1"}:
-        size = len(text)
-        found = size.bit_length() - 1
-        if size < 2 or 2**found != size or (inputs is not None and found != inputs):
-            want = f"2^{inputs} = {2**inputs}" if inputs is not None else "a power of two (>= 2)"
-            raise NeuralabError(
-                f"target truth table {target!r} has {size} bits; expected {want}, one per input row"
-            )
+    text = check_target(target, inputs)
+    if set(text) <= {"0", "1"}:
         bits = torch.tensor([float(c) for c in text], dtype=torch.float64)
         return name_boolean_function(bits), bits
-    inputs = 2 if inputs is None else inputs
-    table = _bits_table(inputs)
-    aliases = {"PARITY": "XOR", "MAJ": "MAJORITY", "EQUIV": "XNOR", "XAND": "XNOR"}
-    text = aliases.get(text, text)
-    if text not in table:
-        error = unknown_name_error(f"Boolean function of {inputs} inputs", text, table)
-        raise NeuralabError(
-            f"{error}; or give the truth table as {2**inputs} bits, e.g. "
-            f"{''.join(str(b) for b in table['XOR' if 'XOR' in table else 'A'])}"
-        )
+    table = _bits_table(2 if inputs is None else inputs)
     return text, torch.tensor(table[text], dtype=torch.float64)
 
 
@@ -256,10 +222,10 @@ class TruthTableResult:
 
 
 def evaluate_network(
-    W1: torch.Tensor,
-    W2: torch.Tensor,
-    b1: torch.Tensor | None = None,
-    b2: torch.Tensor | None = None,
+    W1: torch.Tensor | Sequence[Sequence[float]],
+    W2: torch.Tensor | Sequence[Sequence[float]],
+    b1: torch.Tensor | Sequence[float] | None = None,
+    b2: torch.Tensor | Sequence[float] | None = None,
     activation: str = "relu",
     *,
     output_activation: str | None = None,

@@ -27,7 +27,7 @@ from neuralab.errors import NeuralabError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["format_matrix", "parse_matrix", "parse_vector"]
+__all__ = ["format_matrix", "matrix_rows", "parse_matrix", "parse_vector", "vector_entries"]
 
 MAX_TEXT = 1_000_000  # characters of one typed matrix: more is a pasted file, not a matrix
 
@@ -165,10 +165,22 @@ def parse_matrix(
     >>> parse_matrix("[-1, 1]", "--w").shape
     torch.Size([1, 2])
     """
-    rows = _parse_rows(text, name, shape, shape_names)
+    rows = matrix_rows(text, name, shape=shape, shape_names=shape_names)
     import torch  # only now: a malformed matrix is refused without torch's ~1.5 s import
 
     return torch.tensor(rows, dtype=torch.float64)
+
+
+def matrix_rows(
+    text: str,
+    name: str,
+    *,
+    shape: tuple[int | None, int | None] | None = None,
+    shape_names: tuple[str, str] | None = None,
+) -> list[list[float]]:
+    """Return the rows of the matrix written in ``text``, checked as :func:`parse_matrix`
+    checks them, without importing torch (a command checks all its matrices first)."""
+    return _parse_rows(text, name, shape, shape_names)
 
 
 def _parse_rows(
@@ -217,22 +229,30 @@ def parse_vector(
     >>> parse_vector("[0, -1]", "--b1").tolist()
     [0.0, -1.0]
     """
-    rows = _parse_rows(text, name, kind="vector")
+    entries = vector_entries(text, name, length=length, length_name=length_name)
     import torch  # only now, as in parse_matrix
 
-    matrix = torch.tensor(rows, dtype=torch.float64)
-    if matrix.shape[0] != 1 and matrix.shape[1] != 1:
+    return torch.tensor(entries, dtype=torch.float64)
+
+
+def vector_entries(
+    text: str, name: str, *, length: int | None = None, length_name: str | None = None
+) -> list[float]:
+    """Return the entries of the vector written in ``text``, checked as :func:`parse_vector`
+    checks them, without importing torch."""
+    rows = _parse_rows(text, name, kind="vector")
+    if len(rows) != 1 and len(rows[0]) != 1:
         raise NeuralabError(
-            f"{name} {_shown(text)} has shape {matrix.shape[0]}x{matrix.shape[1]}; "
+            f"{name} {_shown(text)} has shape {len(rows)}x{len(rows[0])}; "
             "expected a vector (one row or one column)"
         )
-    vector = matrix.reshape(-1)
-    if length is not None and vector.numel() != length:
+    entries = [value for row in rows for value in row]
+    if length is not None and len(entries) != length:
         expected = f"{length_name} = {length}" if length_name else str(length)
         raise NeuralabError(
-            f"{name} {_shown(text)} has {vector.numel()} entries; expected {expected}"
+            f"{name} {_shown(text)} has {len(entries)} entries; expected {expected}"
         )
-    return vector
+    return entries
 
 
 def _entry(value: Any) -> str:

@@ -72,7 +72,8 @@ def unknown_model_error(name: str) -> NeuralabError:
 
 
 def check_names(config: TrainConfig) -> None:
-    """Raise one line, with the valid names, for an unknown data set, model or preset."""
+    """Raise one line, with the valid names, for an unknown data set, model, preset or device."""
+    from neuralab.device import check_device_name
     from neuralab.vision.config import augmentation_name
 
     key = config.data.partition(":")[0].strip().lower()
@@ -87,3 +88,4 @@ def check_names(config: TrainConfig) -> None:
         raise unknown_name_error(
             "augmentation preset", augmentation_name(config), AUGMENTATION_PRESETS
         )
+    check_device_name(config.device)
