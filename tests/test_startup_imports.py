@@ -88,6 +88,10 @@ def test_importing_the_cli_imports_no_torch():
         ("playground", "--features", "x1,x3"),
         ("playground", "--output", "sigmod"),
         ("playground", "--hidden", "8,0"),
+        ("evaluate", "runs/no-such-run"),
+        ("predict", "runs/no-such-run", "stop.png"),
+        ("export", "runs/no-such-run", "--format", "onnx"),
+        ("evaluate", "runs/no-such-run", "--checkpoint", "lats"),
     ],
     ids=lambda argv: " ".join(argv),
 )

@@ -39,6 +39,7 @@ from typing import Any
 from neuralab.atomic import write_error, write_text
 from neuralab.config import save_config
 from neuralab.errors import NeuralabError
+from neuralab.paths import input_dir
 
 METRIC_COLUMNS = (
     "epoch",
@@ -343,3 +344,22 @@ def _csv_cell(value: Any) -> Any:
             return "nan"
         return f"{value:.6g}"
     return value
+
+
+def trained_checkpoint(run_dir: str | os.PathLike[str], which: str = "best") -> Path:
+    """Return the path of ``best.pt`` or ``last.pt`` in a run directory of ``neuralab train``.
+
+    Checked without torch, so that a mistyped run directory is answered at once: the folder
+    must exist and be a folder, and hold the checkpoint.
+    """
+    if which not in ("best", "last"):
+        raise NeuralabError(f"checkpoint must be best or last, got {which!r}")
+    folder = input_dir(
+        run_dir, "run directory", expected="a run directory written by neuralab train"
+    )
+    path = folder / f"{which}.pt"
+    if not path.exists():
+        raise NeuralabError(
+            f"run directory {str(folder)!r} has no {which}.pt (expected a run of neuralab train)"
+        )
+    return path

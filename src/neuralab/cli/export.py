@@ -41,11 +41,14 @@ def export_command(
 ) -> None:
     from neuralab.cli._emit import emit
     from neuralab.paths import output_file
+    from neuralab.rundir import trained_checkpoint
+
+    trained_checkpoint(run_dir, checkpoint)  # a mistyped run is answered before torch loads
+    if output is not None:  # before the model is rebuilt and exported
+        output_file(output, "--output")
     from neuralab.report.export_tables import export_table
     from neuralab.vision.export import export_run
 
-    if output is not None:  # before the model is rebuilt and exported
-        output_file(output, "--output")
     result = export_run(
         run_dir, format=export_format, checkpoint=checkpoint, output=output, check_images=images
     )

@@ -149,6 +149,9 @@ def evaluate_command(
     device: str = typer.Option("auto", "--device", help=_DEVICE_HELP),
     output_format: str = format_option(),
 ) -> None:
+    from neuralab.rundir import trained_checkpoint
+
+    trained_checkpoint(run_dir, checkpoint)  # a mistyped run is answered before torch loads
     from neuralab.report.vision_tables import evaluation_table
     from neuralab.vision.inference import evaluate_run
 
@@ -175,6 +178,9 @@ def predict_command(
     device: str = typer.Option("auto", "--device", help=_DEVICE_HELP),
     output_format: str = format_option(),
 ) -> None:
+    from neuralab.rundir import trained_checkpoint
+
+    trained_checkpoint(run_dir, checkpoint)  # a mistyped run is answered before torch loads
     from neuralab.report.vision_tables import prediction_table
     from neuralab.vision.inference import predict_files
 

@@ -15,7 +15,8 @@ import torch
 
 from neuralab.device import resolve_device
 from neuralab.errors import NeuralabError
-from neuralab.paths import input_dir, input_file
+from neuralab.paths import input_file
+from neuralab.rundir import trained_checkpoint
 from neuralab.vision.checkpoint import (
     check_belongs,
     checkpoint_config,
@@ -40,16 +41,8 @@ def load_trained_run(
     Its data is the run's own split (``dataset``: another data set of the same image shape;
     ``load_data=False``: none, for a model that only classifies files).
     """
-    if which not in ("best", "last"):
-        raise NeuralabError(f"checkpoint must be best or last, got {which!r}")
-    folder = input_dir(
-        run_dir, "run directory", expected="a run directory written by neuralab train"
-    )
-    path = folder / f"{which}.pt"
-    if not path.exists():
-        raise NeuralabError(
-            f"run directory {str(folder)!r} has no {which}.pt (expected a run of neuralab train)"
-        )
+    path = trained_checkpoint(run_dir, which)
+    folder = path.parent
     checkpoint = load_checkpoint(path)
     check_belongs(checkpoint, folder, str(path))
     run = build_run(
