@@ -75,10 +75,10 @@ def softmax_command(
     Example: neuralab softmax 0,200 --dtype float32
     """
     from neuralab.report.claims_tables import softmax_tables
-    from neuralab.theory.softmax import DEFAULT_LOGITS, parse_logits, softmax_check
+    from neuralab.theory.softmax import DEFAULT_LOGITS, parse_dtypes, parse_logits, softmax_check
 
     vectors = [parse_logits(text) for text in logits] if logits else list(DEFAULT_LOGITS)
-    kinds = [d.strip() for d in dtypes.split(",") if d.strip()]
+    kinds = parse_dtypes(dtypes)
     emit(softmax_tables(softmax_check(vectors, kinds)), output_format)
 
 

@@ -20,12 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from neuralab.errors import NeuralabError
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported where the softmax is computed: the inputs are checked without it
+DTYPES = ("float32", "float64")
 # the course's examples: ordinary logits, a gap float32 rounds to 1, a gap that underflows to 0,
 # and logits the naive formula overflows on
 DEFAULT_LOGITS = ((1.0, 2.0, 3.0), (0.0, 20.0), (0.0, 200.0), (1000.0, 1001.0, 1002.0))
@@ -63,21 +66,32 @@ class SoftmaxReport:
 
 def parse_logits(text: str) -> tuple[float, ...]:
     """Return the logits written as ``"0,200"`` or ``"[0, 200]"``."""
-    from neuralab.theory.matrices import parse_vector
+    from neuralab.theory.matrices import vector_entries
 
-    logits = tuple(float(v) for v in parse_vector(text, "logits").tolist())
+    logits = tuple(float(v) for v in vector_entries(text, "logits"))
     if len(logits) < 2:
         raise NeuralabError(f"logits {text!r} need at least two entries (one per class)")
     return logits
 
 
+def parse_dtypes(text: str) -> list[str]:
+    """Return the dtype names of ``"float32,float64"``, each one of :data:`DTYPES`."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names or [text]:
+        if name not in DTYPES:
+            raise NeuralabError(f"unknown dtype {name!r} (valid: {', '.join(DTYPES)})")
+    return names
+
+
 def softmax_row(logits: Sequence[float], dtype: str) -> SoftmaxRow:
     """Return the softmax of ``logits`` computed in ``dtype`` (``float32`` or ``float64``)."""
+    import torch
+
     if dtype not in DTYPES:
         raise NeuralabError(f"unknown dtype {dtype!r} (valid: {', '.join(DTYPES)})")
     if len(logits) < 2 or not all(math.isfinite(v) for v in logits):
         raise NeuralabError(f"logits {list(logits)} must be at least two finite numbers")
-    z = torch.tensor(list(logits), dtype=DTYPES[dtype], requires_grad=True)
+    z = torch.tensor(list(logits), dtype=getattr(torch, dtype), requires_grad=True)
     p = torch.softmax(z, dim=0)
     with torch.no_grad():
         naive = torch.exp(z) / torch.exp(z).sum()
@@ -114,4 +128,12 @@ def _floats(t: torch.Tensor) -> tuple[float, ...]:
     return tuple(float(v) for v in t.detach().tolist())
 
 
-__all__ = ["DEFAULT_LOGITS", "SoftmaxReport", "SoftmaxRow", "parse_logits", "softmax_check"]
+__all__ = [
+    "DEFAULT_LOGITS",
+    "DTYPES",
+    "SoftmaxReport",
+    "SoftmaxRow",
+    "parse_dtypes",
+    "parse_logits",
+    "softmax_check",
+]
