@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 
 from neuralab.errors import NeuralabError
-from neuralab.playground.compare import MAX_GRID_CELLS, compare_grid, grid_configs, parse_compare
+from neuralab.playground.compare import compare_grid
 from neuralab.playground.config import PlaygroundConfig
+from neuralab.playground.grid_axes import MAX_GRID_CELLS, grid_configs, parse_compare
 
 BASE = PlaygroundConfig(n=60, epochs=6, hidden=(5, 3))
 

@@ -194,8 +194,8 @@ def memory_size(text: str) -> Any:
 
 
 def compare_axis(text: str) -> Any:
-    from neuralab.playground.compare import grid_configs, parse_compare
     from neuralab.playground.config import PlaygroundConfig
+    from neuralab.playground.grid_axes import grid_configs, parse_compare
 
     return grid_configs(PlaygroundConfig(), parse_compare([text]))
 

@@ -66,9 +66,12 @@ def playground(
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
+    from neuralab.playground.grid_axes import parse_compare
 
-    # the config checks every name and value without torch: a typo is answered before the
-    # training modules are imported
+    # the config checks every name and value without torch (its device last, with torch), and
+    # so does the grid's parser: a typo is answered before the training modules are imported
+    if compare:
+        parse_compare(compare)
     config = load_config(PlaygroundConfig, config_path, {**parse_overrides(set_ or []), **fields})
     from neuralab.playground.record import record_grid, record_run
     from neuralab.report.playground_tables import grid_table

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.atomic import save_figure, write_text
-from neuralab.playground.compare import CompareResult, compare_grid, grid_configs, parse_compare
+from neuralab.playground.compare import CompareResult, compare_grid
 from neuralab.playground.config import PlaygroundConfig
+from neuralab.playground.grid_axes import grid_configs, parse_compare
 from neuralab.playground.plan import load_data, make_plan
 from neuralab.playground.run import PlaygroundResult, resolve_log_every, train_playground
 from neuralab.report.compare_figures import compare_figure

@@ -110,7 +110,7 @@ def _percent(value: float) -> str:
 
 def grid_metrics_csv(grid: CompareResult) -> str:
     """Return every network's history as CSV: the cell's settings, its seed, the flattened row."""
-    from neuralab.playground.compare import show_value
+    from neuralab.playground.grid_axes import show_value
 
     lines: list[dict[str, Any]] = []
     for cell in grid.cells:
