@@ -429,7 +429,7 @@ CASES = [
     case("sam-step-letters", "sam-step --w abc", "--w 'abc' has the entry 'abc', not a number"),
     case("sam-step-targets", "sam-step --x '[[1,2]]' --y 1,0",
          "--y '1,0' has 2 entries; expected examples = 1"),
-    case("sam-step-loss", "sam-step --loss foo", "unknown loss 'foo' (valid: mse, bce)"),
+    case("sam-step-loss", "sam-step --loss foo", "unknown loss 'foo' (valid: bce, mse)"),
     case("sam-step-rho", "sam-step --rho -1", "rho must be > 0, got -1.0"),
     case("sam-step-lr", "sam-step --lr nan", "lr must be > 0, got nan"),
     case("softmax-letters", "softmax abc", "logits 'abc' has the entry 'abc', not a number"),

@@ -91,6 +91,7 @@ def test_importing_the_cli_imports_no_torch():
         ("playground", "--compare", "lr=abc"),
         ("playground", "--compare", "lrr=0.1,0.2"),
         ("playground", "--compare", "hidden=4,0"),
+        ("sam-step", "--loss", "mes"),
         ("softmax", "3"),
         ("softmax", "1,x"),
         ("softmax", "--dtype", "float16"),

@@ -9,6 +9,9 @@ from neuralab.cli._app import app
 from neuralab.cli._emit import emit, format_option
 from neuralab.cli.perceptron import perceptron_app
 
+# the losses of neuralab.vision.sam_step (tests/test_sam_step.py checks they are its LOSSES)
+SAM_STEP_LOSSES = ("mse", "bce")
+
 
 @app.command("sam-step")
 def sam_step_command(
@@ -36,9 +39,12 @@ def sam_step_command(
 
     Example: neuralab sam-step --weight-decay 0.1
     """
+    from neuralab.errors import unknown_name_error
     from neuralab.theory.matrices import matrix_rows, vector_entries
 
     # the values are checked before torch (the step's computation) is imported
+    if loss not in SAM_STEP_LOSSES:
+        raise unknown_name_error("loss", loss, SAM_STEP_LOSSES)
     weights = vector_entries(w, "--w")
     inputs = matrix_rows(x, "--x", shape=(None, len(weights)), shape_names=("examples", "inputs"))
     targets = vector_entries(y, "--y", length=len(inputs), length_name="examples")
