@@ -92,6 +92,8 @@ def test_importing_the_cli_imports_no_torch():
         ("playground", "--compare", "lrr=0.1,0.2"),
         ("playground", "--compare", "hidden=4,0"),
         ("sam-step", "--loss", "mes"),
+        ("translation", "--size", "0"),
+        ("translation", "--pool", "0"),
         ("softmax", "3"),
         ("softmax", "1,x"),
         ("softmax", "--dtype", "float16"),

@@ -130,6 +130,9 @@ def translation_command(
     Example: neuralab translation --size 8 --kernel 3
     """
     from neuralab.report.claims_tables import translation_tables
+    from neuralab.theory.translation import check_translation_sizes
+
+    check_translation_sizes(size, kernel, pool)  # before torch is imported
     from neuralab.theory.translation import translation_check
 
     emit(translation_tables(translation_check(size, kernel, pool, seed)), output_format)

@@ -24,12 +24,15 @@ equivariant) and a random one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
-import torch.nn.functional as F
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from neuralab.errors import NeuralabError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+# torch is imported where the comparisons are computed: the sizes are checked without it
 from neuralab.limits import check_memory
 
 TOLERANCE = 1e-12  # float64: differences below this are rounding (the order of a sum changed)
@@ -80,6 +83,8 @@ class TranslationReport:
 
 
 def _shift(x: Tensor, v: tuple[int, int]) -> Tensor:
+    import torch
+
     return torch.roll(x, shifts=v, dims=(-2, -1))
 
 
@@ -97,12 +102,9 @@ def _compare(
     )
 
 
-def translation_check(
-    size: int = 8, kernel: int = 3, pool: int = 2, seed: int = 0, inclusion_input: int = 3
-) -> TranslationReport:
-    """Return every comparison of the module docstring on a random ``size`` x ``size`` image
-    (float64, ``seed``), and the inclusion test for a ``inclusion_input`` square input and a
-    2 x 2 kernel."""
+def check_translation_sizes(size: int, kernel: int, pool: int) -> None:
+    """Refuse sizes the comparisons cannot use: ``size`` a multiple of ``pool`` (at least two
+    windows), ``kernel`` odd and at most ``size``."""
     if pool < 1:
         raise NeuralabError(f"pool {pool} must be >= 1 (the pooling window and stride)")
     if size < 2 * pool or size % pool or kernel < 1 or kernel % 2 == 0 or kernel > size:
@@ -110,6 +112,18 @@ def translation_check(
             f"size {size} must be a multiple of pool {pool} (at least 2 pool), kernel {kernel} "
             "odd and at most the size"
         )
+
+
+def translation_check(
+    size: int = 8, kernel: int = 3, pool: int = 2, seed: int = 0, inclusion_input: int = 3
+) -> TranslationReport:
+    """Return every comparison of the module docstring on a random ``size`` x ``size`` image
+    (float64, ``seed``), and the inclusion test for a ``inclusion_input`` square input and a
+    2 x 2 kernel."""
+    import torch
+    import torch.nn.functional as F
+
+    check_translation_sizes(size, kernel, pool)
     # the image and about ten shifted, padded, convolved and pooled copies of it, in float64
     check_memory(10 * 8 * (size + kernel) ** 2, f"a {size}x{size} image and its shifted copies")
     generator = torch.Generator().manual_seed(seed)
@@ -222,6 +236,9 @@ def translation_check(
 def _inclusion(n: int, k: int, generator: torch.Generator) -> tuple[list[InclusionRow], int, int]:
     """Return the distance of three dense matrices to the span of the convolution matrices of a
     k x k kernel on an n x n input, and the two dimensions."""
+    import torch
+    import torch.nn.functional as F
+
     if n < k:
         raise NeuralabError(f"the inclusion input {n} must be at least the kernel {k}")
     out = n - k + 1
@@ -253,4 +270,10 @@ def _inclusion(n: int, k: int, generator: torch.Generator) -> tuple[list[Inclusi
     return rows, out * out * n * n, conv_dimension
 
 
-__all__ = ["InclusionRow", "TranslationReport", "TranslationRow", "translation_check"]
+__all__ = [
+    "InclusionRow",
+    "TranslationReport",
+    "TranslationRow",
+    "check_translation_sizes",
+    "translation_check",
+]
