@@ -109,8 +109,7 @@ CASES = [
     case("conv-matrix-bad-stride", "conv-matrix --input 3x3 --stride x",
          "--stride 'x' is not an integer or HxW pair"),
     case("conv-matrix-empty-output", "conv-matrix --input 3x3 --kernel 4",
-         "the kernel spans 4x4 (with dilation) but the padded input is only 3x3; the output would "
-         "be empty"),
+         "kernel 4x4 (dilation 1x1) spans 4 input positions, more than the padded input"),
     case("conv-matrix-groups", "conv-matrix --input 4x5x5 --groups 3", "groups=3 must divide"),
     case("conv-matrix-nan-weight", "conv-matrix --input 3x3 --weights '[[1,nan],[2,3]]'",
          "--weights '[[1,nan],[2,3]]' has the entry 'nan'; entries must be finite numbers"),

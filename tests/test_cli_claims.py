@@ -75,7 +75,7 @@ def test_sigmoid_cases(run_cli):
             "--x '[[1,2,3]]' has shape 1x3; expected examples x inputs = 1x2",
         ),
         (("sam-step", "--y", "1,0"), "--y '1,0' has 2 entries; expected examples = 3"),
-        (("sam-step", "--loss", "hinge"), "unknown loss 'hinge' (valid: mse, bce)"),
+        (("sam-step", "--loss", "hinge"), "unknown loss 'hinge' (valid: bce, mse)"),
         (
             ("sam-step", "--w", "1,0", "--x", "[[1,0],[0,1]]", "--y", "1,0"),
             "the gradient at w is 0",

@@ -93,6 +93,7 @@ def test_importing_the_cli_imports_no_torch():
         ("playground", "--compare", "hidden=4,0"),
         ("sam-step", "--loss", "mes"),
         ("translation", "--size", "0"),
+        ("conv-matrix", "--input", "3x3", "--kernel", "4"),
         ("translation", "--pool", "0"),
         ("softmax", "3"),
         ("softmax", "1,x"),

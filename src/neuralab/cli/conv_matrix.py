@@ -80,6 +80,10 @@ def conv_matrix_command(
         "dilation": parse_pair(dilation, "--dilation", minimum=1),
     }
 
+    from neuralab.arch.shapes import conv_output_size
+
+    # an empty output is refused before torch is imported
+    conv_output_size(shape[1:], kernel_hw, sizes["stride"], sizes["padding"], sizes["dilation"])
     from neuralab.arch.conv_example import conv_example
     from neuralab.report.conv_tables import conv_matrix_tables
     from neuralab.theory.matrices import parse_matrix
