@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from neuralab.device import check_device_name, resolve_device
+from neuralab.device import check_device_available, check_device_name, resolve_device
 from neuralab.errors import NeuralabError
 
 
@@ -25,3 +25,20 @@ def test_devices_are_resolved_against_this_machine():
     if not torch.cuda.is_available():
         with pytest.raises(NeuralabError, match="CUDA is not available here"):
             resolve_device("cuda")
+
+
+def test_availability_is_asked_of_torch_only_for_devices_a_machine_may_lack():
+    import subprocess
+    import sys
+
+    check = (
+        "import sys; from neuralab.device import check_device_available as c; "
+        "c('auto'); c(' CPU '); print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+    if not torch.cuda.is_available():
+        with pytest.raises(NeuralabError, match="CUDA is not available here"):
+            check_device_available("cuda")
+    with pytest.raises(NeuralabError, match="unknown device 'gpu'"):
+        check_device_available("gpu")

@@ -91,6 +91,8 @@ def test_importing_the_cli_imports_no_torch():
         ("playground", "--compare", "lr=abc"),
         ("playground", "--compare", "lrr=0.1,0.2"),
         ("playground", "--compare", "hidden=4,0"),
+        ("playground", "--compare", "init=zeros,hee"),
+        ("playground", "--compare", "lr=0.1,0.2", "--seeds", "99"),
         ("sam-step", "--loss", "mes"),
         ("translation", "--size", "0"),
         ("conv-matrix", "--input", "3x3", "--kernel", "4"),

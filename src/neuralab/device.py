@@ -26,6 +26,13 @@ def check_device_name(name: str) -> str:
     return requested
 
 
+def check_device_available(name: str) -> None:
+    """Refuse a device name this machine cannot run on; ``auto`` and ``cpu`` always can, and
+    are answered without importing torch (a config that names them validates without it)."""
+    if check_device_name(name) not in ("auto", "cpu"):
+        resolve_device(name)
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """Return the ``torch.device`` for ``name`` (``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps``).
 

@@ -66,13 +66,15 @@ def playground(
     from neuralab.config import load_config, parse_overrides
     from neuralab.console import stdout_console
     from neuralab.errors import NeuralabError
-    from neuralab.playground.grid_axes import parse_compare
+    from neuralab.playground.grid_axes import grid_configs, parse_compare
 
-    # the config checks every name and value without torch (its device last, with torch), and
-    # so does the grid's parser: a typo is answered before the training modules are imported
-    if compare:
-        parse_compare(compare)
+    # the config checks every name and value without torch (a cuda or mps device last, with
+    # torch), and so do the grid's parser and its cells: a typo is answered before the
+    # training modules are imported
+    axes = parse_compare(compare) if compare else []
     config = load_config(PlaygroundConfig, config_path, {**parse_overrides(set_ or []), **fields})
+    if compare:
+        grid_configs(config, axes, seeds)
     from neuralab.playground.record import record_grid, record_run
     from neuralab.report.playground_tables import grid_table
 

@@ -200,10 +200,10 @@ def validate_config(config: PlaygroundConfig) -> None:
         f"{','.join(map(str, hidden)) or 'none'}",
     )
     # last: asking torch what devices there are costs its import (every name above is
-    # checked without it, so a typo is answered at once)
-    from neuralab.device import resolve_device
+    # checked without it, so a typo is answered at once; auto and cpu need no asking)
+    from neuralab.device import check_device_available
 
-    resolve_device(config.device)
+    check_device_available(config.device)
 
 
 def memory_estimate(n: int, features: int, hidden: Sequence[int], classes: int) -> int:
