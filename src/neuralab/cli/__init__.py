@@ -8,6 +8,7 @@ stderr and exit code 2; no traceback reaches a user for bad input.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -162,11 +163,9 @@ def _traceback_if(debug: bool) -> None:
 
 def _silence_stdout() -> None:
     # Python flushes stdout at exit and would complain about the closed pipe a second time
-    try:
+    with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 if __name__ == "__main__":

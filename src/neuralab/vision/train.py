@@ -20,6 +20,7 @@ all-reduced, and rank 0 alone prints and writes the run directory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -356,10 +357,8 @@ def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> Base
         return error
     if isinstance(error, WriteError):
         message = f"{error}; last good checkpoint: {_last_good(last)}"
-        try:  # the log may be on the full disk too
+        with contextlib.suppress(WriteError):  # the log may be on the full disk too
             table.log_only(f"error: {message}")
-        except WriteError:
-            pass
         return NeuralabError(message)
     if isinstance(error, NonFiniteLossError):
         kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"

@@ -217,7 +217,7 @@ async def serve_tab(
                 continue
             tab.receive(command)
     except WebSocketDisconnect:
-        pass
+        log.debug("tab socket closed by the browser")
     except Exception:  # noqa: BLE001 - a broken socket ends this tab, never the server
         log.exception("tab socket failed")
     finally:
