@@ -53,72 +53,39 @@ class Command:
     exit_code: int = 0
 
 
+def bad_input(label: str, *arguments: str) -> Command:
+    """Return ``neuralab ARGUMENTS``, a bad input answered with exit code 2 within the budget."""
+    return Command(label, ("-m", "neuralab", *arguments), "fast", 2)
+
+
 COMMANDS = (
     Command("python -c pass", ("-c", "pass"), "reference"),
     Command("import torch", ("-c", "import torch"), "reference"),
     Command("import torch, torchvision", ("-c", "import torch, torchvision"), "reference"),
     Command("neuralab --help", ("-m", "neuralab", "--help"), "fast"),
     Command("neuralab train --help", ("-m", "neuralab", "train", "--help"), "fast"),
-    Command(
-        "neuralab summary resnt18 (typo)",
-        ("-m", "neuralab", "summary", "resnt18", "--input", "3x224x224"),
-        "fast",
-        2,
+    bad_input("neuralab summary resnt18 (typo)", "summary", "resnt18", "--input", "3x224x224"),
+    bad_input(
+        "neuralab summary --input 3x22a (malformed)", "summary", "resnet18", "--input", "3x22a"
     ),
-    Command(
-        "neuralab summary --input 3x22a (malformed)",
-        ("-m", "neuralab", "summary", "resnet18", "--input", "3x22a"),
-        "fast",
-        2,
-    ),
-    Command(
+    bad_input(
         "neuralab summary 'conv(10,5) -> maxpol(2)' (typo)",
-        ("-m", "neuralab", "summary", "conv(10,5) -> maxpol(2)", "--input", "3x32x32"),
-        "fast",
-        2,
+        "summary",
+        "conv(10,5) -> maxpol(2)",
+        "--input",
+        "3x32x32",
     ),
-    Command(
-        "neuralab pool --op mx (typo)",
-        ("-m", "neuralab", "pool", "[[1,2],[3,4]]", "--op", "mx"),
-        "fast",
-        2,
+    bad_input("neuralab pool --op mx (typo)", "pool", "[[1,2],[3,4]]", "--op", "mx"),
+    bad_input("neuralab train --model cnnn (typo)", "train", "--model", "cnnn"),
+    bad_input("neuralab train --data mnst (typo)", "train", "--data", "mnst"),
+    bad_input(
+        "neuralab summary --input 50:int9 (typo)", "summary", "conv(10,5)", "--input", "50:int9"
     ),
-    Command(
-        "neuralab train --model cnnn (typo)",
-        ("-m", "neuralab", "train", "--model", "cnnn"),
-        "fast",
-        2,
+    bad_input(
+        "neuralab activations --plot sigmoidd (typo)", "activations", "--plot", "relu,sigmoidd"
     ),
-    Command(
-        "neuralab train --data mnst (typo)",
-        ("-m", "neuralab", "train", "--data", "mnst"),
-        "fast",
-        2,
-    ),
-    Command(
-        "neuralab summary --input 50:int9 (typo)",
-        ("-m", "neuralab", "summary", "conv(10,5)", "--input", "50:int9"),
-        "fast",
-        2,
-    ),
-    Command(
-        "neuralab activations --plot sigmoidd (typo)",
-        ("-m", "neuralab", "activations", "--plot", "relu,sigmoidd"),
-        "fast",
-        2,
-    ),
-    Command(
-        "neuralab playground --data spirl (typo)",
-        ("-m", "neuralab", "playground", "--data", "spirl"),
-        "fast",
-        2,
-    ),
-    Command(
-        "neuralab gradients --w1 '[[1,x]]' (malformed)",
-        ("-m", "neuralab", "gradients", "--w1", "[[1,x]]"),
-        "fast",
-        2,
-    ),
+    bad_input("neuralab playground --data spirl (typo)", "playground", "--data", "spirl"),
+    bad_input("neuralab gradients --w1 '[[1,x]]' (malformed)", "gradients", "--w1", "[[1,x]]"),
     Command("neuralab pool 2x2", ("-m", "neuralab", "pool", "[[1,2],[3,4]]"), "torch"),
     Command(
         "neuralab conv-matrix --symbolic",

@@ -11,6 +11,7 @@ import torch
 
 from neuralab.vision import train as train_module
 from neuralab.vision.checkpoint import load_checkpoint
+from train_configs import interrupted_at
 
 SMALL = ("--set", "widths=8,16", "--batch-size", "128", "--device", "cpu", "--no-progress")
 
@@ -127,19 +128,11 @@ def test_corrupt_checkpoint_and_resume_mismatch(finished_run, run_cli, tmp_path)
 
 
 def test_resume_continues_through_the_cli(run_cli, tmp_path, monkeypatch):
-    real_epoch = train_module.train_one_epoch
-
-    def interrupted(*args, **kwargs):
-        if kwargs["epoch"] == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
     run_dir = tmp_path / "run"
-    result = run_cli("train", "--epochs", "2", "--run-dir", run_dir, *SMALL)
+    with interrupted_at(monkeypatch, epoch=2):
+        result = run_cli("train", "--epochs", "2", "--run-dir", run_dir, *SMALL)
     assert result.exit_code == 130
     assert f"Continue with: neuralab train --resume {run_dir}" in result.stdout
-    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
     result = run_cli("train", "--resume", run_dir, "--no-progress")
     assert result.exit_code == 0, result.stderr
     assert "resuming" in result.stdout and [r["epoch"] for r in metrics(run_dir)] == ["1", "2"]

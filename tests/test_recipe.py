@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 from neuralab.errors import NeuralabError
-from neuralab.vision import train as train_module
 from neuralab.vision.augment_recipe import RecipeAugmentation, random_erasing
 from neuralab.vision.checkpoint import load_checkpoint
 from neuralab.vision.config import TrainConfig
@@ -15,7 +14,7 @@ from neuralab.vision.ema import WeightEMA
 from neuralab.vision.engine import train_one_epoch
 from neuralab.vision.mixing import BatchMixing
 from neuralab.vision.train import train
-from train_configs import rows_without_timing, tiny
+from train_configs import interrupted_at, rows_without_timing, tiny
 
 
 # -- EMA -------------------------------------------------------------------------------------
@@ -60,17 +59,8 @@ def test_ema_run_evaluates_and_saves_the_average_and_resumes_exactly(tmp_path, m
     row = straight.history[straight.best_epoch - 1]
     assert again["acc"] == pytest.approx(row["val_acc"])
 
-    real_epoch = train_module.train_one_epoch
-
-    def interrupted(*args, **kwargs):
-        if kwargs["epoch"] == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with interrupted_at(monkeypatch, epoch=2), pytest.raises(KeyboardInterrupt):
         train(tiny(tmp_path, "resumed", **config), progress=False, report=False)
-    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
     resumed = train(tiny(tmp_path, "resumed", **config), progress=False, resume=True, report=False)
     assert rows_without_timing(resumed.run_dir) == rows_without_timing(straight.run_dir)
     mine, theirs = (load_checkpoint(r.run_dir / "last.pt") for r in (resumed, straight))

@@ -15,7 +15,7 @@ from neuralab.vision import train as train_module
 from neuralab.vision.checkpoint import load_checkpoint
 from neuralab.vision.config import TrainConfig, config_differences
 from neuralab.vision.train import train
-from train_configs import rows_without_timing, tiny
+from train_configs import interrupted_at, rows_without_timing, tiny
 
 
 def test_run_directory_holds_everything(tmp_path):
@@ -47,20 +47,11 @@ def test_interrupted_run_resumes_to_identical_metrics_and_weights(tmp_path, monk
     config = {"epochs": 3, "augment": "light", "dropout": 0.2}  # every RNG in play
     straight = train(tiny(tmp_path, "straight", **config), progress=False, report=False)
 
-    real_epoch = train_module.train_one_epoch
-
-    def interrupted(*args, **kwargs):
-        if kwargs["epoch"] == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with interrupted_at(monkeypatch, epoch=2), pytest.raises(KeyboardInterrupt):
         train(tiny(tmp_path, "resumed", **config), progress=False, report=False)
     log = (tmp_path / "resumed" / "train.log").read_text()
     assert f"neuralab train --resume {tmp_path / 'resumed'}" in log
     assert load_checkpoint(tmp_path / "resumed" / "last.pt")["epoch"] == 1
-    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
 
     resumed = train(tiny(tmp_path, "resumed", **config), progress=False, resume=True, report=False)
     assert rows_without_timing(resumed.run_dir) == rows_without_timing(straight.run_dir)

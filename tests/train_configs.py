@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from neuralab.vision import train as train_module
 from neuralab.vision.config import TrainConfig
 
 TIMING = ("seconds", "images_per_s")
@@ -30,3 +33,20 @@ def rows_without_timing(run_dir: Path) -> list[dict[str, str]]:
     """Return metrics.csv's rows without the columns that are wall-clock times."""
     with open(run_dir / "metrics.csv", newline="") as handle:
         return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)]
+
+
+@contextlib.contextmanager
+def interrupted_at(monkeypatch: Any, epoch: int = 2) -> Iterator[None]:
+    """Within the block, training raises KeyboardInterrupt (Ctrl-C) as ``epoch`` starts."""
+    real_epoch = train_module.train_one_epoch
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["epoch"] == epoch:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
