@@ -229,7 +229,7 @@ def slurm_sweep(
                 print(job.script, end="\n")
         return
     submit_sweep(spec, jobs)
-    print(f"submitted {tasks} sweep workers as job array {jobs.ids['workers']}: {directory}")
+    print(f"submitted {tasks} sweep workers as job array {jobs.ids['workers']}: {jobs.directory}")
     for line in jobs.follow():
         print(f"  {line}")
 

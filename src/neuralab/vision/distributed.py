@@ -158,6 +158,7 @@ class Ranks:
             return None
         first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
         first = first.split("] ", 1)[-1]  # gloo's "[/path/to/pair.cc:545] " prefix
+        first = first.split(". ", 1)[0].rstrip(".")  # its first sentence: what failed, where
         return (
             f"process {self.rank} of {self.world_size} stopped: a collective with the other "
             f"processes failed ({first[:100]}), usually because one of them is gone; "
