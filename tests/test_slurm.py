@@ -6,6 +6,7 @@ they must run (a Slurm that cannot be started fails them).
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from neuralab.cluster.batch import SlurmOptions
+from neuralab.cluster.batch import SlurmOptions, output_file
 from neuralab.cluster.jobs import resume_job, train_job
 from neuralab.cluster.submit import submit
 from neuralab.cluster.sweep_array import submit_sweep, sweep_jobs, with_cluster_storage
@@ -59,6 +60,18 @@ def test_options_say_what_is_wrong():
     ]:
         with pytest.raises(NeuralabError, match=message):
             SlurmOptions(**changes)
+
+
+def test_output_files_are_named_as_sbatch_names_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative --output is relative to where sbatch ran
+    assert output_file("%x-%j.out", "train", "42") == tmp_path / "train-42.out"
+    assert output_file("100%%-%x", "t", "5") == tmp_path / "100%-t"
+    assert output_file("/scratch/%x-%8j-%N.out", "t", "42") == Path("/scratch/t-00000042-*.out")
+    # an array: %A is its id; each task fills in %a and its own %j, shown as * (a glob of all)
+    assert output_file("logs/%x-%A_%a.out", "sweep", "7", array=True) == (
+        tmp_path / "logs" / "sweep-7_*.out"
+    )
+    assert output_file("%x-%j.out", "sweep", "7", array=True) == tmp_path / "sweep-*.out"
 
 
 def test_a_multi_node_gpu_job_runs_srun_torchrun_with_the_rendezvous_on_node_one(tmp_path):
@@ -199,6 +212,9 @@ def test_the_command_line_prints_the_scripts_it_would_submit(run_cli, tmp_path):
     )  # fmt: skip
     assert sweep.exit_code == 0, sweep.stderr
     assert "#SBATCH --array=0-49%10" in sweep.stdout
+    # one output file per array task; the report job's is a plain job's
+    assert "#SBATCH --output=%x-%A_%a.out" in sweep.stdout
+    assert "#SBATCH --job-name=sweep-report\n#SBATCH --output=%x-%j.out" in sweep.stdout
     assert f'exec "$PYTHON" -m neuralab sweep worker {tmp_path / "sweep"}' in sweep.stdout
     assert "#SBATCH --job-name=sweep-report" in sweep.stdout
     assert not (tmp_path / "sweep").exists()
@@ -268,6 +284,9 @@ def test_a_two_process_training_job_hands_in_the_table(slurm, tmp_path):
     assert output.count("\n    ") == 2  # no other rank printed a row
     assert "test accuracy" in output
     assert output.splitlines()[-1].startswith(f"wrote {run}/")
+    # what `neuralab slurm train` prints after submitting names this very file
+    output_line = f"output file {tmp_path / f'digits-{job_id}.out'} (as it runs: tail -f "
+    assert any(line.startswith(output_line) for line in job.follow(job_id)), job.follow(job_id)
 
 
 def sweep_spec(tmp_path: Path, epochs: int) -> SweepSpec:
@@ -299,6 +318,9 @@ def test_a_sweep_as_a_three_task_array_trains_every_point_once(slurm, tmp_path):
     assert set(states) == {"COMPLETE"}, states
     outputs = sorted(tmp_path.glob(f"sweep-{jobs.ids['workers']}_*.out"))
     assert len(outputs) == 3  # three workers ran (one may have found nothing left to do)
+    # `neuralab slurm sweep` tells where they are: a pattern matching exactly those files
+    (line,) = [line for line in jobs.follow() if line.startswith("their output files")]
+    assert sorted(glob.glob(line.split(": ", 1)[1])) == [str(path) for path in outputs]
     assert (directory / "report.md").is_file()
     report = (tmp_path / f"sweep-report-{jobs.ids['report']}.out").read_text()
     assert "lr" in report and "val" in report.lower()

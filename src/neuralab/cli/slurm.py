@@ -150,8 +150,9 @@ def slurm_train(
             nproc=nproc,
             max_restarts=max_restarts,
         )
-    if _submit_or_print(job, dry_run) is not None:
-        for line in job.outputs:
+    job_id = _submit_or_print(job, dry_run)
+    if job_id is not None:
+        for line in job.follow(job_id):
             print(f"  {line}")
 
 
@@ -228,7 +229,7 @@ def slurm_sweep(
                 print(job.script, end="\n")
         return
     submit_sweep(spec, jobs)
-    print(f"submitted {tasks} sweep workers as job array {jobs.ids['workers']}: {directory}")
+    print(f"submitted {tasks} sweep workers as job array {jobs.ids['workers']}: {jobs.directory}")
     for line in jobs.follow():
         print(f"  {line}")
 
@@ -279,8 +280,9 @@ def _add_study(study: Study) -> None:
             quick=quick_size,
             overrides=overrides,
         )
-        if _submit_or_print(job, dry_run) is not None:
-            for line in job.outputs:
+        job_id = _submit_or_print(job, dry_run)
+        if job_id is not None:
+            for line in job.follow(job_id):
                 print(f"  {line}")
 
 

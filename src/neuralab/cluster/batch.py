@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from neuralab.config import option
 from neuralab.errors import NeuralabError
@@ -24,6 +25,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
 _SLURM = "Slurm"
+DEFAULT_OUTPUT = "%x-%j.out"  # a job's output file: job name and job id
+ARRAY_OUTPUT = "%x-%A_%a.out"  # an array task's: job name, the array's id and the task's
 
 
 @dataclass
@@ -49,7 +52,7 @@ class SlurmOptions:
     )
     account: str | None = option(None, help="Account the hours are charged to", group=_SLURM)
     output: str = option(
-        "%x-%j.out",
+        DEFAULT_OUTPUT,
         help="The job's output file: %x job name, %j job id, %A array id, %a task",
         group=_SLURM,
     )
@@ -133,6 +136,32 @@ def batch_script(options: SlurmOptions, comment: str, body: Sequence[str]) -> st
         lines += ["# this site's setup", *options.setup]
     lines += body
     return "\n".join(lines) + "\n"
+
+
+# sbatch's file name patterns: %x, %j, %A, %a, %u, %N, ..., with an optional width (%4a)
+_PATTERN = re.compile(r"%(\d*)([A-Za-z%])")
+
+
+def output_file(pattern: str, job_name: str, job_id: str, *, array: bool = False) -> Path:
+    """Return the path of a submitted job's output file: ``pattern`` with what is known filled in.
+
+    sbatch's ``--output`` pattern: %x the job name, %j the job id, %A the array's job id, %u
+    the user, %% a percent sign; what each array task or node fills in itself (%a the task,
+    an array task's own %j, %N the node, ...) is shown as ``*``, so the path is a shell
+    pattern for all of them. A relative path is relative to the directory sbatch ran in.
+    """
+    import getpass
+
+    known = {"x": job_name, "A": job_id, "%": "%", "u": getpass.getuser()}
+    if not array:
+        known["j"] = job_id
+
+    def fill(match: re.Match[str]) -> str:
+        width, letter = match.group(1), match.group(2)
+        value = known.get(letter, "*")
+        return value.zfill(int(width)) if width and value.isdigit() else value
+
+    return Path.cwd() / _PATTERN.sub(fill, pattern)
 
 
 def shell_words(words: Sequence[str]) -> str:

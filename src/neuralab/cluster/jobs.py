@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neuralab.cluster.batch import SlurmOptions, batch_script, shell_words
+from neuralab.cluster.batch import (
+    ARRAY_OUTPUT,
+    DEFAULT_OUTPUT,
+    SlurmOptions,
+    batch_script,
+    output_file,
+    shell_words,
+)
 from neuralab.config import config_to_dict, make_config
 from neuralab.errors import NeuralabError
 from neuralab.vision.config import TrainConfig, check_names
@@ -41,6 +48,16 @@ class BatchJob:
     script_path: Path  # where the script is written before sbatch reads it
     files: dict[Path, str] = field(default_factory=dict)  # more files the script reads
     outputs: list[str] = field(default_factory=list)  # what it writes, for the user
+    output: str = DEFAULT_OUTPUT  # sbatch's --output pattern: where its standard output goes
+
+    def follow(self, job_id: str) -> list[str]:
+        """Return what to tell the user once Slurm gave the job ``job_id``: its files, squeue."""
+        output = output_file(self.output, self.name, job_id)
+        return [
+            *self.outputs,
+            f"output file {output} (as it runs: tail -f {output})",
+            f"in the queue: squeue --job {job_id}; stop it: scancel {job_id}",
+        ]
 
 
 def _environment_lines() -> list[str]:
@@ -185,7 +202,8 @@ def _train_job(
         script,
         script_path,
         {config_file: config_text},
-        [f"run directory {run_dir}", f"output file {options.output}"],
+        [f"run directory {run_dir}"],
+        options.output,
     )
 
 
@@ -204,7 +222,9 @@ def sweep_array_job(
         raise NeuralabError(f"--parallel must be >= 1, got {parallel}")
     folder = Path(sweep_dir).resolve()
     array = f"0-{tasks - 1}" + (f"%{parallel}" if parallel else "")
-    options = dataclasses.replace(options, array=array)
+    # one file per task, named by the array and the task (each task's %j is its own)
+    output = ARRAY_OUTPUT if options.output == DEFAULT_OUTPUT else options.output
+    options = dataclasses.replace(options, array=array, output=output)
     body = [
         *_environment_lines(),
         f"export OMP_NUM_THREADS={options.cpus_per_task}",
@@ -221,7 +241,8 @@ def sweep_array_job(
         options.job_name,
         batch_script(options, comment, body),
         folder / "slurm" / f"{options.job_name}-workers.sbatch",
-        outputs=[f"trials in {folder}/runs/", f"output files {options.output}"],
+        outputs=[f"trials in {folder}/runs/"],
+        output=options.output,
     )
 
 
@@ -244,6 +265,7 @@ def sweep_report_job(sweep_dir: str | os.PathLike[str], options: SlurmOptions) -
         batch_script(options, comment, body),
         folder / "slurm" / f"{options.job_name}.sbatch",
         outputs=[f"{folder}/report.md"],
+        output=options.output,
     )
 
 
@@ -280,7 +302,8 @@ def study_job(
         options.job_name,
         batch_script(options, comment, body),
         folder.parent / f"{folder.name}.sbatch",
-        outputs=[f"{folder}/report.md", f"output file {options.output}"],
+        outputs=[f"{folder}/report.md"],
+        output=options.output,
     )
 
 

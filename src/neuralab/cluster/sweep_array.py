@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neuralab.cluster.batch import SlurmOptions
+from neuralab.cluster.batch import SlurmOptions, output_file
 from neuralab.cluster.jobs import BatchJob, sweep_array_job, sweep_report_job
 from neuralab.cluster.submit import submit
 from neuralab.studies.sweep.runner import start_sweep
@@ -49,15 +49,19 @@ class SweepJobs:
     def follow(self) -> list[str]:
         """Return the lines that tell how to follow the sweep."""
         workers = self.ids.get("workers", "ID")
+        outputs = output_file(self.workers.output, self.workers.name, workers, array=True)
         lines = [
             f"follow the workers: squeue --job {workers}",
+            f"their output files (each trial's epoch table): {outputs}",
             f"trials trained so far: ls {self.directory}/runs",
             f"stop one worker: scancel {workers}_TASK (its trial goes back to the queue)",
         ]
         if self.report is not None:
             report = self.ids.get("report", "ID")
+            output = output_file(self.report.output, self.report.name, report)
             lines.append(
-                f"report job {report} starts when the array ends: {self.directory}/report.md"
+                f"report job {report} starts when the array ends: {self.directory}/report.md "
+                f"(output file {output})"
             )
         else:
             lines.append(f"when the array ends: neuralab sweep report {self.directory}")

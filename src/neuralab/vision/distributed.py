@@ -56,6 +56,10 @@ from neuralab.errors import NeuralabError
 TIMEOUT_SECONDS = float(os.environ.get("NEURALAB_DIST_TIMEOUT", "600"))
 
 
+# what gloo's and nccl's errors say when a peer process died under them
+_PEER_LOST = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "NCCL")
+
+
 @dataclass(frozen=True)
 class Ranks:
     """Where this process stands in a multi-process run (rank 0 of 1 when alone)."""
@@ -136,6 +140,30 @@ class Ranks:
 
         device_ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=device_ids)
+
+    def lost_peer(self, error: BaseException) -> str | None:
+        """Return one line saying a peer process is gone, if ``error`` is that; else None.
+
+        A rank killed mid-step (out of memory, a lost node, ``kill -9``) breaks its peers'
+        next collective: gloo raises "Connection reset by peer", nccl a DistBackendError. That
+        is the job going down, not a bug of this process: its survivors say so in one line
+        and leave the exit codes to torchrun's summary.
+        """
+        if not self.active or not isinstance(error, RuntimeError):
+            return None
+        import torch.distributed as dist
+
+        text = str(error)
+        if not isinstance(error, dist.DistError) and not any(m in text for m in _PEER_LOST):
+            return None
+        first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        first = first.split("] ", 1)[-1]  # gloo's "[/path/to/pair.cc:545] " prefix
+        first = first.split(". ", 1)[0].rstrip(".")  # its first sentence: what failed, where
+        return (
+            f"process {self.rank} of {self.world_size} stopped: a collective with the other "
+            f"processes failed ({first[:100]}), usually because one of them is gone; "
+            "torchrun's summary names it"
+        )
 
     def broadcast_buffers(self, model: nn.Module) -> None:
         """Copy rank 0's buffers (batch-norm running statistics) to every rank.

@@ -118,9 +118,12 @@ def launch_training(
                 run(parse_args(arguments))
             except ChildFailedError as error:
                 rank, failure = error.get_first_failure()
+                again = ""
+                if (run_dir / "last.pt").is_file():
+                    again = f"; continue it with: neuralab train --resume {run_dir} --nproc {nproc}"
                 raise NeuralabError(
                     f"training on {nproc} processes failed: rank {rank} exited with code "
-                    f"{failure.exitcode} (its output is above)"
+                    f"{failure.exitcode} (its output is above){again}"
                 ) from None
     return run_dir
 

@@ -298,6 +298,14 @@ def _train(
             epoch += 1
     except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt, WriteError) as error:
         raise _stop(error, table, run, epoch) from None
+    except RuntimeError as error:
+        lost = ranks.lost_peer(error)  # another rank died: the job goes down, not a bug here
+        if lost is None:
+            raise
+        message = f"{lost}; last good checkpoint: {_last_good(run_dir / 'last.pt')}"
+        with contextlib.suppress(WriteError):
+            table.log_only(f"error: {message}")
+        raise NeuralabError(message) from None
 
     if stopping.stopped and epoch <= config.epochs:
         table.say(
