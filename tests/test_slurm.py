@@ -273,7 +273,7 @@ def test_a_two_process_training_job_hands_in_the_table(slurm, tmp_path):
     output = (tmp_path / f"digits-{job_id}.out").read_text()
     run = tmp_path / "run"
     for name in ("config.yaml", "metrics.csv", "train.log", "last.pt", "best.pt", "report.md"):
-        assert (run / name).is_file(), name
+        assert (run / name).is_file(), f"no {name}; the job's output file:\n{output}"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in rows] == [1, 2]
     assert "on cpu x 2 processes" in output
