@@ -59,6 +59,9 @@ def test_initialization_judges_every_poor_row():
         )
         assert text in result.conclusion
     assert len(verdicts) == 4  # small and large, for relu and sigmoid: the large rows included
+    # the thresholds behind "stalls" and "fails" are stated beside the table
+    (rule,) = result.tables[0].notes
+    assert f"over {LOSS_MARGIN:g} above" in rule and f"over {ACCURACY_MARGIN:g} below" in rule
     assert result.holds == ("it does NOT fail" not in verdicts)
 
 
