@@ -399,3 +399,32 @@ def test_attention_and_lstm_macs_and_parameters():
     assert rows["att"].macs == counter.get_total_flops() // 2
     # LSTM: 16 steps * 4 gates * 8 units * (16 inputs + 8 state)
     assert rows["lstm"].macs == 16 * 4 * 8 * (16 + 8)
+
+
+@pytest.mark.parametrize(
+    ("name", "input_shape", "mode"),
+    [
+        ("resnet18", (3, 64, 64), "train"),  # batch norm buffers restored, saved tensors counted
+        ("swin_t", (3, 64, 64), "eval"),  # buffers computed in __init__ (relative positions)
+        ("regnet_y_400mf", (3, 64, 64), "eval"),  # a builder that cannot run on meta
+    ],
+)
+def test_a_model_named_is_summarised_as_the_same_model_built_with_random_weights(
+    name, input_shape, mode
+):
+    # by name the weights are zeros (built on meta, then allocated: no initialisers run); the
+    # summary must not depend on that, memory estimate included
+    by_name = summary(name, input_shape, mode=mode)
+    by_module = summary(torchvision.models.get_model(name, weights=None), input_shape, mode=mode)
+    assert by_name == by_module
+
+
+def test_zeros_instead_of_an_initialisation_for_a_model_named():
+    from neuralab.arch.model_source import load_model
+
+    model = load_model("resnet18", (3, 32, 32), check=False, initialise=False)
+    tensors = [*model.parameters(), *model.buffers()]
+    assert all(t.device.type == "cpu" and not t.any() for t in tensors)
+    assert sum(p.numel() for p in model.parameters()) == 11_689_512
+    initialised = load_model("resnet18", (3, 32, 32), check=False)
+    assert any(p.any() for p in initialised.parameters())

@@ -178,7 +178,10 @@ def summary(
     first_shape = specs[0].shape if specs else _first_sample_shape(input_data)
     # one input of a given shape: the memory estimate covers the batch's forward pass too
     batch = batch_size if len(specs) == 1 else 1
-    model = load_model(model_or_source, first_shape, check=False, batch_size=batch)
+    # a model built here by name only has to run: zeros, not a random initialisation
+    model = load_model(
+        model_or_source, first_shape, check=False, batch_size=batch, initialise=False
+    )
     model = _placed(model, dtype, device, owned=not isinstance(model_or_source, nn.Module))
     model_device, model_dtype = model_device_dtype(model)
     if specs:
