@@ -59,6 +59,9 @@ def test_initialization_judges_every_poor_row():
         )
         assert text in result.conclusion
     assert len(verdicts) == 4  # small and large, for relu and sigmoid: the large rows included
+    # the thresholds behind "stalls" and "fails" are stated beside the table
+    (rule,) = result.tables[0].notes
+    assert f"over {LOSS_MARGIN:g} above" in rule and f"over {ACCURACY_MARGIN:g} below" in rule
     assert result.holds == ("it does NOT fail" not in verdicts)
 
 
@@ -78,12 +81,17 @@ def test_shuffling_sentence_uses_both_tables():
     ordered, shuffled = result.tables[0].rows
     seeds = ordered["seeds"]
     error = math.sqrt((ordered["dead_std"] ** 2 + shuffled["dead_std"] ** 2) / seeds)
-    more_dead = ordered["dead"] - shuffled["dead"] > 2 * error
+    difference = ordered["dead"] - shuffled["dead"]
+    more_dead = difference > 2 * error
+    # the difference is shown beside its noise, so "6.2% vs 1.6% ... NOT more" reads right
     assert (
-        f"with {ordered['dead']:.1%} vs {shuffled['dead']:.1%} dead ReLUs ("
+        f"with {ordered['dead']:.1%} vs {shuffled['dead']:.1%} dead ReLUs (a difference of "
+        f"{difference * 100:+.1f} points, "
+        + ("beyond" if more_dead else "within")
+        + f" two standard errors ({2 * error * 100:.1f}): "
         + ("more" if more_dead else "NOT more")
-        in result.conclusion
-    )
+        + " dead units when sorted)"
+    ) in result.conclusion
     search = result.tables[1].rows
     if not any(row["kills"] for row in search):
         assert f"in none of the {len(search)} settings searched" in result.conclusion

@@ -131,6 +131,27 @@ def test_sam_study(tmp_path):
     _check_report(result, tmp_path)
 
 
+def test_sam_sentence_states_both_measures_and_their_changes():
+    """Flatter only when both measures are lower; each change relative to SGD is in the sentence."""
+    from neuralab.studies.sam_study import SamStudyConfig, sam_conclusion
+
+    def rows(lambda_max: float, ball: float) -> list[dict[str, float | str]]:
+        sgd = {"optimizer": "sgd", "lambda_max": 12.87, "ball_sharpness": 0.05295, "test_acc": 0.99}
+        sam = {
+            "optimizer": "sam",
+            "lambda_max": lambda_max,
+            "ball_sharpness": ball,
+            "test_acc": 0.9,
+        }
+        return [sgd, sam, {"optimizer": "asam", "test_acc": 0.95}]
+
+    sentence, flatter = sam_conclusion(SamStudyConfig(), rows(9.652, 0.05184))
+    assert flatter and "lambda_max -25%, ball sharpness -2%; one seed" in sentence
+    assert "SAM's minimum is flatter by both measures" in sentence
+    sentence, flatter = sam_conclusion(SamStudyConfig(), rows(9.652, 0.06))
+    assert not flatter and "ball sharpness +13%" in sentence and "NOT flatter" in sentence
+
+
 def test_degradation_study(tmp_path):
     result = run_study(
         "degradation", tmp_path, quick=True, overrides={"depths": "8,14", "epochs": 1}

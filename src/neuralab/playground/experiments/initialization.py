@@ -100,6 +100,16 @@ def initialization_conclusion(
     return ". ".join(p[0].upper() + p[1:] for p in parts), holds, verdicts
 
 
+def verdict_rule(config: InitializationConfig) -> str:
+    """Return the rule of :func:`initialization_conclusion`'s verdicts, with its thresholds."""
+    return (
+        f"Each poor init is judged against {config.proper} (same activation): it is behind when "
+        f"its final loss is over {LOSS_MARGIN:g} above or its test acc over {ACCURACY_MARGIN:g} "
+        "below; behind and still over 80% of its loss at init: it stalls; behind otherwise: it "
+        "fails; not behind: it does NOT fail."
+    )
+
+
 _SCALE = {"zero": 0.0, "small": 0.01, "appropriate": 1.0, "large": 100.0}
 
 
@@ -203,7 +213,7 @@ def run(config: InitializationConfig, figures_dir: Path | None) -> ExperimentRes
     return ExperimentResult(
         name="initialization",
         title="Proper vs poor initialization",
-        tables=[Table(rows, columns)],
+        tables=[Table(rows, columns, notes=[verdict_rule(config)])],
         conclusion=sentence,
         holds=holds,
         measurements={
