@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test system-deps lint typecheck pytest slow benchmarks clean
+.PHONY: demo test system-deps lint typecheck pytest slow course-docs benchmarks clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "neuralab needs Python 3.10 or newer"'
@@ -37,6 +37,9 @@ test: system-deps lint typecheck pytest
 
 slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
+
+course-docs: $(STAMP)  # the course companion's slow examples (docs/course/), which CI runs too
+	$(BIN)/python -m pytest -m slow -q -n 2 tests/test_docs_examples.py -k course
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
