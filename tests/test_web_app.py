@@ -249,7 +249,10 @@ def test_bad_messages_and_limits_are_answered_with_one_line(client):
         tab.send(type="weight", net="a", layer=7, unit=0, source=0, value=1.0)
         tab.send(type="upload", name="points.csv", text="x1,x2,label\n1,2,zebra\n")
         tab.send(type="open", query="lrr=1")
-        tab.until(lambda m: len(tab.errors) >= 8)
+        tab.send(type="set", net="a", values={"seed": 10**30})  # torch takes 64 bits
+        tab.until(lambda m: len(tab.errors) >= 9)
+        tab.ws.send_text("[" * 200_000)  # within the size limit, too deep for the parser
+        tab.until(lambda m: len(tab.errors) >= 10)
         tab.open()  # the tab still works
     assert tab.errors[0] == "message is not JSON"
     assert "11 hidden layers" in tab.errors[1]
@@ -259,6 +262,8 @@ def test_bad_messages_and_limits_are_answered_with_one_line(client):
     assert "layer 7 does not exist" in tab.errors[5]
     assert "line 2: 'zebra' is not a number" in tab.errors[6]
     assert "did you mean 'lr'" in tab.errors[7]
+    assert tab.errors[8] == f"seed={10**30} must be an integer 0..{2**63 - 1}"
+    assert tab.errors[9] == "message is nested too deeply to be a command"
     assert all("\n" not in e and "Traceback" not in e for e in tab.errors)
 
 

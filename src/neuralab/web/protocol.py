@@ -84,6 +84,8 @@ def parse_message(raw: str | bytes, limits: Limits) -> Command:
         message = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("message is not JSON") from None
+    except RecursionError:  # "[[[[..." a million deep: Python's parser gives up
+        raise ProtocolError("message is nested too deeply to be a command") from None
     if not isinstance(message, dict):
         raise ProtocolError("message must be a JSON object with a 'type'")
     kind = message.get("type")
