@@ -161,6 +161,22 @@ def test_hello_offers_the_engines_choices(client):
     assert meta["defaults"]["lr"] == PlaygroundConfig().lr
 
 
+def test_the_choices_are_computed_when_the_server_starts_not_by_the_first_tab(monkeypatch):
+    # computing them imports the data generators (seconds): the first page must not wait
+    import neuralab.web.meta
+
+    computed: list[Limits] = []
+    real = neuralab.web.meta.page_meta
+    monkeypatch.setattr(
+        neuralab.web.meta, "page_meta", lambda limits: computed.append(limits) or real(limits)
+    )
+    app = create_app(Limits())
+    assert computed == [Limits()]
+    with TestClient(app, base_url=ORIGIN) as client, page(client) as tab:
+        assert tab.hello["meta"]["limits"]["max_layers"] == Limits().max_layers
+    assert len(computed) == 1
+
+
 def test_a_session_trains_pauses_resumes_changes_a_setting_and_closes(app, client):
     with page(client) as tab:
         tab.open()
