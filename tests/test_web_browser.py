@@ -201,21 +201,33 @@ def test_export_the_model_as_pytorch_code_and_the_figures(page, tmp_path):
     page.wait_for_function("() => Number(document.querySelector('#epoch').dataset.value) === 3")
     page.click("#export-button")
     files: dict[str, Path] = {}
+    downloads: list[str] = []
 
     def keep(download: Any) -> None:
-        path = tmp_path / download.suggested_filename
+        name = download.suggested_filename
+        path = tmp_path / (f"safetensors-{name}" if name in files else name)  # model.py twice
         download.save_as(path)
-        files[download.suggested_filename] = path  # counted once it is on disk
+        files.setdefault(name, path)
+        downloads.append(name)  # counted once it is on disk
 
     page.on("download", keep)
     page.click("[data-export=model-a]")
     page.click("[data-export=png-a]")
     page.click("[data-export=svg-a]")
+    page.click("[data-export=safetensors-a]")
     deadline = 100
-    while len(files) < 5 and deadline:
+    while len(downloads) < 7 and deadline:
         page.wait_for_timeout(100)
         deadline -= 1
-    assert sorted(files) == ["loss.svg", "model.py", "network.svg", "output.png", "weights.json"]
+    assert sorted(downloads) == [
+        "loss.svg",
+        "model.py",
+        "model.py",
+        "network.svg",
+        "output.png",
+        "weights.json",
+        "weights.safetensors",
+    ]
     assert files["output.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for svg in ("network.svg", "loss.svg"):
         assert files[svg].read_text().startswith("<svg")
@@ -229,6 +241,12 @@ def test_export_the_model_as_pytorch_code_and_the_figures(page, tmp_path):
 
     trained = train_playground(from_query(query).a)
     points = torch.rand(50, 2) * 10 - 5
+    assert torch.allclose(module.predict(model, points), trained.predict(points), atol=1e-6)
+    # the same weights as safetensors (a dev dependency), loaded by the model.py that came with them
+    spec = importlib.util.spec_from_file_location("exported_st", tmp_path / "safetensors-model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.load_weights(module.build_model(), str(files["weights.safetensors"]))
     assert torch.allclose(module.predict(model, points), trained.predict(points), atol=1e-6)
 
 

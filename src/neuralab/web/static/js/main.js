@@ -299,7 +299,10 @@ class Playground {
         this.status(message.message, "notice");
         break;
       case "export":
-        for (const file of message.files) download(file.name, file.text, file.type || "text/plain");
+        for (const file of message.files) {
+          const content = file.base64 === undefined ? file.text : new Blob([Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0))], { type: file.type });
+          download(file.name, content, file.type || "text/plain");
+        }
         break;
       default:
         break;
@@ -569,8 +572,9 @@ class Playground {
       add(`Settings${suffix}`, "config.yaml for neuralab playground --config", [
         { label: "config.yaml", id: `config-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "config" }) },
       ]);
-      add(`Model${suffix}`, "PyTorch code and the current weights", [
-        { label: "model.py + weights", id: `model-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "model" }) },
+      add(`Model${suffix}`, "PyTorch code and the current weights (JSON or safetensors)", [
+        { label: "model.py + weights.json", id: `model-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "model" }) },
+        { label: "safetensors", id: `safetensors-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "safetensors" }) },
       ]);
       add(`Figures${suffix}`, "output heat map (PNG), network and loss curves (SVG)", [
         { label: "output.png", id: `png-${view.id}`, run: () => outputPng(view, view.data, view.lastFrame && view.lastFrame.output, !this.state.view.hide_test).then((blob) => download(`output${tag}.png`, blob)) },
