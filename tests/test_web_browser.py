@@ -169,6 +169,56 @@ def test_compare_a_and_b_running_the_courses_initialization_preset(page):
     screenshot(page, "compare-initialization", full_page=True)
 
 
+def test_the_shuffling_preset_and_its_link_give_the_same_numbers_in_a_new_tab(page, browser):
+    """The course's second A | B exercise: sorted, never shuffled (A) vs shuffled (B)."""
+    open_page(page)
+    page.click("#presets-button")
+    page.select_option("#preset-experiment", "shuffling")
+    assert page.input_value("#preset-a") == "sorted, never shuffled"
+    assert page.input_value("#preset-b") == "shuffled every epoch"
+    page.click("#preset-load")
+    page.wait_for_function(
+        "() => neuralab.state.compare && neuralab.views.length === 2 && neuralab.views[1].lastFrame"
+    )
+    a, b = config(page, 0), config(page, 1)
+    assert (a["order"], a["shuffle"], b["order"], b["shuffle"]) == (
+        "sorted",
+        False,
+        "shuffled",
+        True,
+    )
+    page.click("#play")
+    wait_paused(page)  # both stop at the experiment's epochs
+    finished = f"() => ['{A}', '{B}'].every((n) => document.querySelector(n).dataset.epoch === '{a['epochs']}')"
+    page.wait_for_function(finished)
+    losses = page.evaluate(
+        f"() => ['{A}', '{B}'].map((n) => ['test-loss', 'train-loss', 'test-acc'].map("
+        "(k) => document.querySelector(`${n} .${k}`).dataset.value))"
+    )
+    assert float(losses[0][0]) > float(losses[1][0])  # the course's claim: sorted does worse
+    screenshot(page, "compare-shuffling", full_page=True)
+    # the shared link in a new tab: the same two configs, and played, the same numbers
+    page.click("#share-button")
+    link = page.input_value("#share-link")
+    other = browser.new_page(viewport={"width": 1440, "height": 1000})
+    other.goto(link)
+    other.wait_for_function(
+        "() => window.neuralab && neuralab.views.length === 2 && neuralab.views[1].lastFrame"
+    )
+    assert other.evaluate("() => neuralab.state.nets.map((n) => n.config)") == [a, b]
+    other.click("#play")
+    wait_paused(other)
+    other.wait_for_function(finished)
+    assert (
+        other.evaluate(
+            f"() => ['{A}', '{B}'].map((n) => ['test-loss', 'train-loss', 'test-acc'].map("
+            "(k) => document.querySelector(`${n} .${k}`).dataset.value))"
+        )
+        == losses
+    )
+    other.close()
+
+
 def test_a_seeded_link_gives_the_command_lines_numbers(page, run_cli, tmp_path):
     query = "data=xor&n=200&hidden=5,3&activation=relu&init=he_normal&lr=0.05&epochs=25&seed=11"
     open_page(page, query)
