@@ -308,13 +308,13 @@ def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
             raise NeuralabError(f"{name}={value!r} is not an integer")
         try:
             # int() first: a seed of 20 digits read through float() would lose its last ones
-            number = value if isinstance(value, int) else int(str(value).strip())
+            number: float = value if isinstance(value, int) else int(str(value).strip())
         except ValueError:
             try:
                 number = float(value)  # "1e3", "12.0"
             except (TypeError, ValueError):
                 raise NeuralabError(f"{name}={value!r} is not an integer") from None
-        if not math.isfinite(number) or number != int(number):
+        if isinstance(number, float) and (not math.isfinite(number) or number != int(number)):
             raise NeuralabError(f"{name}={value!r} is not an integer")
         return int(number)
     if annotation is float:
