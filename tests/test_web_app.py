@@ -208,6 +208,23 @@ def test_a_session_trains_pauses_resumes_changes_a_setting_and_closes(app, clien
     assert not app.state.tabs  # the tab's session is gone with its socket
 
 
+def test_every_data_set_of_the_page_trains_and_is_drawn(client):
+    with page(client) as tab:
+        names = [d["name"] for d in tab.hello["meta"]["datasets"]]
+        drawn = {}
+        for name in names:
+            tab.open(f"data={name}&n=60&hidden=3&classes=3")
+            tab.send(type="step", unit="epoch")
+            tab.until(lambda m: m["type"] == "frame" and m["nets"][0]["epoch"] == 1)
+            net = tab.frame["nets"][0]
+            assert net["metrics"]["test_loss"] is not None, name
+            drawn[name] = (net["output"]["kind"], "classes" in net["output"])
+    assert set(names) >= {"circle", "xor", "gauss", "spiral", "moons", "blobs", "plane", "curve"}
+    assert drawn["blobs"] == ("map", True)  # 3 classes: the winning class per cell
+    assert drawn["circle"] == drawn["plane"] == ("map", False)
+    assert drawn["curve"] == ("curve", False)  # 1-D regression: the curve y(x)
+
+
 def test_frames_carry_every_epoch_for_the_chart(client):
     with page(client) as tab:
         tab.open()
