@@ -7,7 +7,9 @@ batch 10: 25 updates and one history row per epoch):
 - epochs per second, read off the page's epoch counter, and frames per second, counted as the
   page draws them (heat maps, links, chart, diagnostics);
 - the same for A | B (two networks in lockstep), per network;
-- pause latency: from the click on pause to the page knowing training stopped, over repeats.
+- pause latency: from the click on pause to the page knowing training stopped, over repeats;
+- page load: from navigation to the first frame drawn, for the first tab after the server
+  started (cold: nothing of the engine imported by a tab before) and for later tabs.
 
 The baseline, measured in the same run, is the engine alone in this process (a
 ``PlaygroundSession`` stepped in a loop, one torch thread): the ratio says what the server, the
@@ -90,13 +92,19 @@ def measure_running(page: Any, url: str, query: str, seconds: float) -> dict[str
 
 
 def measure_load(page: Any, url: str, repeats: int = 5) -> dict[str, Any]:
-    """Return ms from navigation to the first frame drawn (page, modules, socket, first network)."""
+    """Return ms from navigation to the first frame drawn (page, modules, socket, first network);
+    the first of ``repeats`` is the cold one when this is the server's first tab."""
     times = []
     for _ in range(repeats):
         page.goto(f"{url}?{LINK}")
         page.wait_for_function("() => window.neuralab && neuralab.stats.firstFrameAt")
         times.append(page.evaluate("() => neuralab.stats.firstFrameAt"))
-    return {"first_frame_ms": times, "median_ms": statistics.median(times)}
+    return {
+        "first_frame_ms": times,
+        "cold_ms": times[0],
+        "median_ms": statistics.median(times),
+        "max_ms": max(times),
+    }
 
 
 def measure_pauses(page: Any, url: str, repeats: int) -> dict[str, Any]:
@@ -119,8 +127,11 @@ def measure_pauses(page: Any, url: str, repeats: int) -> dict[str, Any]:
                 return neuralab.stats.playingChanges.find((c) => !c.playing && c.at >= start).at - start;
             }"""
         )
+        # the server answers a pause with 'paused' and the frame of where it stopped (frames
+        # shown while playing may lag it by the ones coalesced); after that, nothing may train
+        page.wait_for_timeout(150)
         at_pause = page.evaluate("() => neuralab.views[0].lastFrame.epoch")
-        page.wait_for_timeout(400)  # the final frame arrives; nothing may train after it
+        page.wait_for_timeout(400)
         after = page.evaluate("() => neuralab.views[0].lastFrame.epoch")
         latencies.append(latency)
         late_epochs.append(after - at_pause)
@@ -128,7 +139,7 @@ def measure_pauses(page: Any, url: str, repeats: int) -> dict[str, Any]:
         "latency_ms": latencies,
         "median_ms": statistics.median(latencies),
         "max_ms": max(latencies),
-        "epochs_after_pause_message": late_epochs,
+        "epochs_trained_after_the_pause": late_epochs,
     }
 
 
@@ -148,10 +159,10 @@ def main() -> None:
             executable_path=str(chromium), args=list(CHROMIUM_ARGS)
         )
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        load = measure_load(page, url)  # first: its first tab is the server's first
         single = measure_running(page, url, LINK, args.seconds)
         compare = measure_running(page, url, LINK + "&ab=1", args.seconds)
         pauses = measure_pauses(page, url, args.pauses)
-        load = measure_load(page, url)
         browser.close()
 
     one = single["epochs_per_second"][0]
@@ -179,7 +190,8 @@ def main() -> None:
             "A | B: each network >= 15 epochs/s (half the target)": pair >= 15,
             "A | B: frames_per_second >= 10 (half the target)": compare["frames_per_second"] >= 10,
             "pause <= 100 ms (max)": pauses["max_ms"] <= 100,
-            "page loads in under a second (median)": load["median_ms"] < 1000,
+            "pause: no epoch trained after it": max(pauses["epochs_trained_after_the_pause"]) == 0,
+            "page loads in under a second (every load, the first tab's too)": load["max_ms"] < 1000,
         },
     }
     RESULT.parent.mkdir(exist_ok=True)
@@ -193,9 +205,11 @@ def main() -> None:
         f"page, A | B               {a:6.1f} + {b:.1f} epochs/s  {compare['frames_per_second']:5.1f} frames/s  ({pair / one:.2f}x one network, per network)"
     )
     print(
-        f"pause latency             median {pauses['median_ms']:.1f} ms, max {pauses['max_ms']:.1f} ms over {len(pauses['latency_ms'])} clicks; epochs after it: {max(pauses['epochs_after_pause_message'])}"
+        f"pause latency             median {pauses['median_ms']:.1f} ms, max {pauses['max_ms']:.1f} ms over {len(pauses['latency_ms'])} clicks; epochs trained after it: {max(pauses['epochs_trained_after_the_pause'])}"
     )
-    print(f"page load to first frame  median {load['median_ms']:.0f} ms")
+    print(
+        f"page load to first frame  median {load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms (the server's first tab: {load['cold_ms']:.0f} ms)"
+    )
     for target, met in result["targets"].items():
         print(f"  {'met' if met else 'MISSED'}: {target}")
     print(f"wrote {RESULT}")

@@ -35,6 +35,18 @@ def test_conversions():
     assert config.shuffle is False and config.optimizer == "adam" and config.weights is None
 
 
+def test_integers_are_read_exactly_whatever_their_size():
+    # a 20-digit seed read through float() came back as another number
+    assert load_config(Example, overrides={"epochs": "12345678901234567891"}).epochs == (
+        12345678901234567891
+    )
+    assert load_config(Example, overrides={"epochs": "1e3"}).epochs == 1000
+    assert load_config(Example, overrides={"epochs": " 12.0 "}).epochs == 12
+    assert load_config(Example, overrides={"epochs": "9" * 400}).epochs == int("9" * 400)
+    with pytest.raises(NeuralabError, match="is not an integer"):
+        load_config(Example, overrides={"epochs": "1e400"})
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -189,6 +189,9 @@ def test_inconsistent_plans_are_refused(changes, message):
         ({"batch_size": -1}, "batch_size=-1"),
         ({"features": ("x1", "cos_x1")}, "unknown feature 'cos_x1'"),
         ({"order": "random"}, "unknown order 'random'"),
+        ({"seed": 10**30}, f"seed={10**30} must be an integer 0..{2**63 - 1}"),
+        ({"seed": -1}, "seed=-1 must be an integer 0.."),
+        ({"data_seed": 2**64}, "data_seed=18446744073709551616 must be"),
     ],
 )
 def test_bad_configs_name_the_bad_value(changes, message):

@@ -161,6 +161,22 @@ def test_hello_offers_the_engines_choices(client):
     assert meta["defaults"]["lr"] == PlaygroundConfig().lr
 
 
+def test_the_choices_are_computed_when_the_server_starts_not_by_the_first_tab(monkeypatch):
+    # computing them imports the data generators (seconds): the first page must not wait
+    import neuralab.web.meta
+
+    computed: list[Limits] = []
+    real = neuralab.web.meta.page_meta
+    monkeypatch.setattr(
+        neuralab.web.meta, "page_meta", lambda limits: computed.append(limits) or real(limits)
+    )
+    app = create_app(Limits())
+    assert computed == [Limits()]
+    with TestClient(app, base_url=ORIGIN) as client, page(client) as tab:
+        assert tab.hello["meta"]["limits"]["max_layers"] == Limits().max_layers
+    assert len(computed) == 1
+
+
 def test_a_session_trains_pauses_resumes_changes_a_setting_and_closes(app, client):
     with page(client) as tab:
         tab.open()
@@ -190,6 +206,23 @@ def test_a_session_trains_pauses_resumes_changes_a_setting_and_closes(app, clien
     while app.state.tabs and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not app.state.tabs  # the tab's session is gone with its socket
+
+
+def test_every_data_set_of_the_page_trains_and_is_drawn(client):
+    with page(client) as tab:
+        names = [d["name"] for d in tab.hello["meta"]["datasets"]]
+        drawn = {}
+        for name in names:
+            tab.open(f"data={name}&n=60&hidden=3&classes=3")
+            tab.send(type="step", unit="epoch")
+            tab.until(lambda m: m["type"] == "frame" and m["nets"][0]["epoch"] == 1)
+            net = tab.frame["nets"][0]
+            assert net["metrics"]["test_loss"] is not None, name
+            drawn[name] = (net["output"]["kind"], "classes" in net["output"])
+    assert set(names) >= {"circle", "xor", "gauss", "spiral", "moons", "blobs", "plane", "curve"}
+    assert drawn["blobs"] == ("map", True)  # 3 classes: the winning class per cell
+    assert drawn["circle"] == drawn["plane"] == ("map", False)
+    assert drawn["curve"] == ("curve", False)  # 1-D regression: the curve y(x)
 
 
 def test_frames_carry_every_epoch_for_the_chart(client):
@@ -249,7 +282,10 @@ def test_bad_messages_and_limits_are_answered_with_one_line(client):
         tab.send(type="weight", net="a", layer=7, unit=0, source=0, value=1.0)
         tab.send(type="upload", name="points.csv", text="x1,x2,label\n1,2,zebra\n")
         tab.send(type="open", query="lrr=1")
-        tab.until(lambda m: len(tab.errors) >= 8)
+        tab.send(type="set", net="a", values={"seed": 10**30})  # torch takes 64 bits
+        tab.until(lambda m: len(tab.errors) >= 9)
+        tab.ws.send_text("[" * 200_000)  # within the size limit, too deep for the parser
+        tab.until(lambda m: len(tab.errors) >= 10)
         tab.open()  # the tab still works
     assert tab.errors[0] == "message is not JSON"
     assert "11 hidden layers" in tab.errors[1]
@@ -259,6 +295,8 @@ def test_bad_messages_and_limits_are_answered_with_one_line(client):
     assert "layer 7 does not exist" in tab.errors[5]
     assert "line 2: 'zebra' is not a number" in tab.errors[6]
     assert "did you mean 'lr'" in tab.errors[7]
+    assert tab.errors[8] == f"seed={10**30} must be an integer 0..{2**63 - 1}"
+    assert tab.errors[9] == "message is nested too deeply to be a command"
     assert all("\n" not in e and "Traceback" not in e for e in tab.errors)
 
 

@@ -169,6 +169,56 @@ def test_compare_a_and_b_running_the_courses_initialization_preset(page):
     screenshot(page, "compare-initialization", full_page=True)
 
 
+def test_the_shuffling_preset_and_its_link_give_the_same_numbers_in_a_new_tab(page, browser):
+    """The course's second A | B exercise: sorted, never shuffled (A) vs shuffled (B)."""
+    open_page(page)
+    page.click("#presets-button")
+    page.select_option("#preset-experiment", "shuffling")
+    assert page.input_value("#preset-a") == "sorted, never shuffled"
+    assert page.input_value("#preset-b") == "shuffled every epoch"
+    page.click("#preset-load")
+    page.wait_for_function(
+        "() => neuralab.state.compare && neuralab.views.length === 2 && neuralab.views[1].lastFrame"
+    )
+    a, b = config(page, 0), config(page, 1)
+    assert (a["order"], a["shuffle"], b["order"], b["shuffle"]) == (
+        "sorted",
+        False,
+        "shuffled",
+        True,
+    )
+    page.click("#play")
+    wait_paused(page)  # both stop at the experiment's epochs
+    finished = f"() => ['{A}', '{B}'].every((n) => document.querySelector(n).dataset.epoch === '{a['epochs']}')"
+    page.wait_for_function(finished)
+    losses = page.evaluate(
+        f"() => ['{A}', '{B}'].map((n) => ['test-loss', 'train-loss', 'test-acc'].map("
+        "(k) => document.querySelector(`${n} .${k}`).dataset.value))"
+    )
+    assert float(losses[0][0]) > float(losses[1][0])  # the course's claim: sorted does worse
+    screenshot(page, "compare-shuffling", full_page=True)
+    # the shared link in a new tab: the same two configs, and played, the same numbers
+    page.click("#share-button")
+    link = page.input_value("#share-link")
+    other = browser.new_page(viewport={"width": 1440, "height": 1000})
+    other.goto(link)
+    other.wait_for_function(
+        "() => window.neuralab && neuralab.views.length === 2 && neuralab.views[1].lastFrame"
+    )
+    assert other.evaluate("() => neuralab.state.nets.map((n) => n.config)") == [a, b]
+    other.click("#play")
+    wait_paused(other)
+    other.wait_for_function(finished)
+    assert (
+        other.evaluate(
+            f"() => ['{A}', '{B}'].map((n) => ['test-loss', 'train-loss', 'test-acc'].map("
+            "(k) => document.querySelector(`${n} .${k}`).dataset.value))"
+        )
+        == losses
+    )
+    other.close()
+
+
 def test_a_seeded_link_gives_the_command_lines_numbers(page, run_cli, tmp_path):
     query = "data=xor&n=200&hidden=5,3&activation=relu&init=he_normal&lr=0.05&epochs=25&seed=11"
     open_page(page, query)
@@ -201,21 +251,33 @@ def test_export_the_model_as_pytorch_code_and_the_figures(page, tmp_path):
     page.wait_for_function("() => Number(document.querySelector('#epoch').dataset.value) === 3")
     page.click("#export-button")
     files: dict[str, Path] = {}
+    downloads: list[str] = []
 
     def keep(download: Any) -> None:
-        path = tmp_path / download.suggested_filename
+        name = download.suggested_filename
+        path = tmp_path / (f"safetensors-{name}" if name in files else name)  # model.py twice
         download.save_as(path)
-        files[download.suggested_filename] = path  # counted once it is on disk
+        files.setdefault(name, path)
+        downloads.append(name)  # counted once it is on disk
 
     page.on("download", keep)
     page.click("[data-export=model-a]")
     page.click("[data-export=png-a]")
     page.click("[data-export=svg-a]")
+    page.click("[data-export=safetensors-a]")
     deadline = 100
-    while len(files) < 5 and deadline:
+    while len(downloads) < 7 and deadline:
         page.wait_for_timeout(100)
         deadline -= 1
-    assert sorted(files) == ["loss.svg", "model.py", "network.svg", "output.png", "weights.json"]
+    assert sorted(downloads) == [
+        "loss.svg",
+        "model.py",
+        "model.py",
+        "network.svg",
+        "output.png",
+        "weights.json",
+        "weights.safetensors",
+    ]
     assert files["output.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for svg in ("network.svg", "loss.svg"):
         assert files[svg].read_text().startswith("<svg")
@@ -229,6 +291,12 @@ def test_export_the_model_as_pytorch_code_and_the_figures(page, tmp_path):
 
     trained = train_playground(from_query(query).a)
     points = torch.rand(50, 2) * 10 - 5
+    assert torch.allclose(module.predict(model, points), trained.predict(points), atol=1e-6)
+    # the same weights as safetensors (a dev dependency), loaded by the model.py that came with them
+    spec = importlib.util.spec_from_file_location("exported_st", tmp_path / "safetensors-model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.load_weights(module.build_model(), str(files["weights.safetensors"]))
     assert torch.allclose(module.predict(model, points), trained.predict(points), atol=1e-6)
 
 

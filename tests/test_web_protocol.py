@@ -59,7 +59,10 @@ def test_weight_and_bias_need_indices_and_finite_numbers():
         ('{"type": "export", "what": "passwords"}', "export 'passwords'"),
         ('{"type": "view", "discretize": 1}', "true or false"),
         ('{"type": "open", "query": 5}', "needs 'query'"),
+        ("[" * 200_000, "nested too deeply"),  # within the size limit; Python's parser recurses
+        ('{"type": "set", "values": ' + '{"a": ' * 50_000 + "1" + "}" * 50_001, "too deeply"),
     ],
+    ids=lambda value: value[:40] if isinstance(value, str) else value,
 )
 def test_bad_messages_are_one_line_each(raw, match):
     with pytest.raises(ProtocolError, match=match) as caught:

@@ -1,4 +1,4 @@
-"""``neuralab serve`` through the real entry point: the address, the warning, a taken port."""
+"""``neuralab serve`` through the real entry point: the address, --open, the warning, a taken port."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +49,30 @@ def test_all_interfaces_print_a_warning():
         process.wait(timeout=20)
     warning = process.stderr.read()
     assert "warning: --host 0.0.0.0 makes the playground reachable from other machines" in warning
+
+
+def test_open_opens_the_address_in_the_browser(tmp_path):
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"  # $BROWSER: what webbrowser.open runs with the address
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}.part && mv {opened}.part {opened}\n')
+    browser.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "BROWSER": str(browser)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "neuralab", "serve", "--port", "0", "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        url = process.stdout.readline().split()[3]
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert opened.read_text().strip() == url
 
 
 def test_a_taken_port_is_one_line(run_cli):

@@ -307,10 +307,14 @@ def convert_value(value: Any, annotation: Any, name: str = "value") -> Any:
         if isinstance(value, bool):
             raise NeuralabError(f"{name}={value!r} is not an integer")
         try:
-            number = float(value) if not isinstance(value, int) else value
-        except (TypeError, ValueError):
-            raise NeuralabError(f"{name}={value!r} is not an integer") from None
-        if not math.isfinite(number) or number != int(number):
+            # int() first: a seed of 20 digits read through float() would lose its last ones
+            number: float = value if isinstance(value, int) else int(str(value).strip())
+        except ValueError:
+            try:
+                number = float(value)  # "1e3", "12.0"
+            except (TypeError, ValueError):
+                raise NeuralabError(f"{name}={value!r} is not an integer") from None
+        if isinstance(number, float) and (not math.isfinite(number) or number != int(number)):
             raise NeuralabError(f"{name}={value!r} is not an integer")
         return int(number)
     if annotation is float:

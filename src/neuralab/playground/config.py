@@ -26,6 +26,7 @@ LOSSES: tuple[str, ...] = typing.get_args(LossName)
 OPTIMIZERS: tuple[str, ...] = typing.get_args(OptimizerName)
 ORDERS: tuple[str, ...] = typing.get_args(OrderName)
 MAX_EPOCHS = 100_000
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes 64 bits; seed + i must fit too
 # the one parameter a scheme written as name(value) sets, e.g. constant(0.5), normal(0.1)
 _INIT_PARAMETER = {"constant": "c", "normal": "std", "uniform": "a", "scaled": "s"}
 _DATA, _NETWORK, _TRAINING = "Data", "Network", "Training"
@@ -172,6 +173,11 @@ def validate_config(config: PlaygroundConfig) -> None:
         (1 <= config.epochs <= MAX_EPOCHS, f"epochs={config.epochs} must be 1..{MAX_EPOCHS}"),
         (config.iterations >= 0, f"iterations={config.iterations} must be >= 0"),
         (config.log_every >= 0, f"log_every={config.log_every} must be >= 0"),
+        (0 <= config.seed <= MAX_SEED, f"seed={config.seed} must be an integer 0..{MAX_SEED}"),
+        (
+            config.data_seed is None or 0 <= config.data_seed <= MAX_SEED,
+            f"data_seed={config.data_seed} must be an integer 0..{MAX_SEED} (or none)",
+        ),
         (math.isfinite(config.bias_init), f"bias_init={config.bias_init} must be finite"),
         (
             config.target_loss >= 0 and math.isfinite(config.target_loss),

@@ -133,6 +133,9 @@ def create_app(
     # 50 ms instead of 0.7 ms per update on a worker thread with two threads)
     torch.set_num_threads(1)
     limits = limits or Limits()
+    # computed now, before the address is printed: it imports the data sets' generators
+    # (scikit-learn's, ~2 s), which the first tab would otherwise wait for
+    meta = page_meta(limits)
     files = static_files()
     allowed = None if hosts is None else frozenset(LOCAL_HOSTS | {host_name(h) for h in hosts})
     tabs: set[Any] = set()
@@ -165,7 +168,7 @@ def create_app(
             )
             await websocket.close(code=1013)
             return
-        await serve_tab(websocket, send, limits, page_meta(limits), tabs)
+        await serve_tab(websocket, send, limits, meta, tabs)
 
     app = Starlette(
         routes=[

@@ -1,14 +1,18 @@
-"""A trained playground network as files: PyTorch code that rebuilds it, and its weights as JSON.
+"""A trained playground network as files: PyTorch code that rebuilds it, and its weights as JSON
+or safetensors.
 
 ``model.py`` needs only torch: ``features(x)`` computes the input features from raw points,
 ``build_model()`` returns the ``nn.Sequential`` of linear layers and activations (the activation
 modules are the ones the shared table names), ``load_weights(model, "weights.json")`` loads the
 weights, and ``predict(model, x)`` gives the network's output on raw points. ``weights.json``
-maps the Sequential's state-dict keys to nested lists of the float32 values (exact).
+maps the Sequential's state-dict keys to nested lists of the float32 values (exact);
+``weights.safetensors`` holds the same tensors in the safetensors format (loading it needs the
+``safetensors`` package, ``pip install 'neuralab[export]'``).
 """
 
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 from typing import TYPE_CHECKING, Any
@@ -62,8 +66,12 @@ def model_layers(session: PlaygroundSession) -> list[tuple[str, str | None]]:
     return layers
 
 
-def model_source(session: PlaygroundSession, command: str) -> str:
-    """Return ``model.py``: features, the network as nn.Sequential, loading and prediction."""
+def model_source(session: PlaygroundSession, command: str, weights: str = "weights.json") -> str:
+    """Return ``model.py``: features, the network as nn.Sequential, loading and prediction.
+
+    ``weights`` names the weights file its docstring and ``load_weights`` default to; either
+    kind (``.json`` or ``.safetensors``) loads.
+    """
     plan = session.plan
     missing = [f for f in plan.features if f not in FEATURE_CODE]
     if missing:
@@ -83,7 +91,7 @@ def model_source(session: PlaygroundSession, command: str) -> str:
 Trained with:  {command}
 Inputs: raw points x (N, {session.data.input_dim}); features {", ".join(plan.features)}; {kind}.
 
-    model = load_weights(build_model(), "weights.json")
+    model = load_weights(build_model(), "{weights}")
     y = predict(model, torch.tensor([[0.5, -1.0]]))
 """
 
@@ -115,8 +123,13 @@ def build_model() -> nn.Sequential:
     )
 
 
-def load_weights(model: nn.Module, path: str = "weights.json") -> nn.Module:
-    """Load the exported weights into ``model`` and return it (in eval mode)."""
+def load_weights(model: nn.Module, path: str = "{weights}") -> nn.Module:
+    """Load the exported weights (.json, or .safetensors) into ``model``; return it in eval mode."""
+    if str(path).endswith(".safetensors"):
+        from safetensors.torch import load_file  # pip install safetensors
+
+        model.load_state_dict(load_file(path))
+        return model.eval()
     with open(path, encoding="utf-8") as file:
         state = json.load(file)
     model.load_state_dict({{key: torch.tensor(value, dtype=torch.float32) for key, value in state.items()}})
@@ -132,29 +145,44 @@ def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return header + extra + body
 
 
-def model_weights(session: PlaygroundSession) -> dict[str, Any]:
-    """Return the state dict of :func:`build_model`'s Sequential: key -> nested lists (float32)."""
+def model_state(session: PlaygroundSession) -> dict[str, Any]:
+    """Return the state dict of :func:`build_model`'s Sequential: key -> float32 tensor (a copy)."""
     state: dict[str, Any] = {}
     index = 0
     for expression, _ in model_layers(session):
         if expression.startswith("nn.Linear"):
             linear = session.model.layers()[len([k for k in state if k.endswith(".weight")])]
-            state[f"{index}.weight"] = linear.weight.detach().cpu().tolist()
-            state[f"{index}.bias"] = linear.bias.detach().cpu().tolist()
+            state[f"{index}.weight"] = linear.weight.detach().cpu().clone().contiguous()
+            state[f"{index}.bias"] = linear.bias.detach().cpu().clone().contiguous()
         index += 1
     return state
 
 
 def weights_json(session: PlaygroundSession) -> str:
-    """Return ``weights.json`` of the network as it is now."""
-    return json.dumps(model_weights(session), separators=(",", ":"))
+    """Return ``weights.json`` of the network as it is now: key -> nested lists (float32)."""
+    state = {key: tensor.tolist() for key, tensor in model_state(session).items()}
+    return json.dumps(state, separators=(",", ":"))
+
+
+def weights_safetensors(session: PlaygroundSession) -> bytes:
+    """Return ``weights.safetensors`` of the network as it is now (the same float32 tensors)."""
+    try:
+        from safetensors.torch import save
+    except ImportError:
+        raise NeuralabError(
+            "weights as safetensors need the safetensors package: pip install 'neuralab[export]' "
+            "(or export them as JSON)"
+        ) from None
+    return save(model_state(session), metadata={"format": "pt"})
 
 
 def export_files(
     net: Any, what: str, suffix: str, upload: tuple[str, str] | None
 ) -> list[dict[str, str]]:
     """Return the files of one network's export: ``config`` (its config.yaml, and the uploaded
-    CSV it trains on) or ``model`` (the model as PyTorch code and its weights as JSON)."""
+    CSV it trains on), ``model`` (the model as PyTorch code and its weights as JSON) or
+    ``safetensors`` (the same code, the weights as safetensors). A file is ``name``, ``type``
+    and its ``text``, or for a binary file its ``base64``."""
     from neuralab.web.urlstate import to_command, to_yaml
 
     if what == "config":
@@ -169,15 +197,23 @@ def export_files(
             files.append({"name": upload[0], "text": upload[1], "type": "text/csv"})
         return files
     command = to_command(net.config)
-    return [
-        {
-            "name": f"model{suffix}.py",
-            "text": model_source(net.session, command),
-            "type": "text/x-python",
-        },
-        {
+    if what == "safetensors":
+        weights = {
+            "name": f"weights{suffix}.safetensors",
+            "base64": base64.b64encode(weights_safetensors(net.session)).decode("ascii"),
+            "type": "application/octet-stream",
+        }
+    else:
+        weights = {
             "name": f"weights{suffix}.json",
             "text": weights_json(net.session),
             "type": "application/json",
+        }
+    return [
+        {
+            "name": f"model{suffix}.py",
+            "text": model_source(net.session, command, weights["name"]),
+            "type": "text/x-python",
         },
+        weights,
     ]

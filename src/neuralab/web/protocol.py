@@ -21,7 +21,8 @@ preset      ``experiment``, ``a``, ``b``: a course experiment and two of its cas
 weight      ``net``, ``layer``, ``unit``, ``source``, ``value``: set W_layer[unit, source]
 bias        ``net``, ``layer``, ``unit``, ``value``: set b_layer[unit]
 upload      ``name``, ``text``: a CSV file of x1,x2,label rows
-export      ``net``, ``what``: "config" (config.yaml) or "model" (PyTorch code and weights)
+export      ``net``, ``what``: "config" (config.yaml), "model" (PyTorch code, weights as JSON)
+            or "safetensors" (the code, weights as safetensors)
 view        ``discretize``, ``hide_test``: the page's drawing switches (kept in the link)
 drawn       ``frame``: the page has drawn this frame (frames are sent as the page keeps up)
 ==========  =====================================================================================
@@ -45,7 +46,7 @@ class ProtocolError(NeuralabError):
 
 NETS = ("a", "b")
 STEP_UNITS = ("epoch", "batch")
-EXPORTS = ("config", "model")
+EXPORTS = ("config", "model", "safetensors")
 _NO_ARGUMENTS = ("play", "pause", "reset", "regenerate")
 TYPES = (
     "open",
@@ -84,6 +85,8 @@ def parse_message(raw: str | bytes, limits: Limits) -> Command:
         message = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("message is not JSON") from None
+    except RecursionError:  # "[[[[..." a million deep: Python's parser gives up
+        raise ProtocolError("message is nested too deeply to be a command") from None
     if not isinstance(message, dict):
         raise ProtocolError("message must be a JSON object with a 'type'")
     kind = message.get("type")

@@ -1,4 +1,4 @@
-// Downloads: files the server wrote for us (config.yaml, model.py, weights.json) and the figures
+// Downloads: files the server wrote for us (config.yaml, model.py, weights.json or .safetensors) and the figures
 // drawn on the page (the output heat map as PNG, the network and the loss curves as SVG).
 
 import { drawAxes, drawCurve, drawPoints } from "./heatmap.js";

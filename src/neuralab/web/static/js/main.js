@@ -9,7 +9,6 @@ import { decode, drawAxes, drawCurve, drawGrid, drawPoints, sharpContext } from 
 import { NetworkDiagram } from "./network.js";
 import { Connection } from "./socket.js";
 
-const HEAT_SIZE = 288;
 const $ = (selector, root = document) => root.querySelector(selector);
 
 /** Return the float32 values of base64 little-endian bytes (the model's weights, exactly). */
@@ -61,6 +60,21 @@ class NetView {
     const discretize = $(".discretize", this.section);
     showTest.addEventListener("change", () => app.setView({ hide_test: !showTest.checked }));
     discretize.addEventListener("change", () => app.setView({ discretize: discretize.checked }));
+    // the CSS lays the page out by the window's width (A | B side by side, or stacked): when
+    // this network's column changes width, its diagram is laid out again
+    new ResizeObserver(() => this.relayout()).observe($(".network", this.section));
+  }
+
+  /** The side (px) of the output heat map, as the page's CSS sets it (smaller in A | B). */
+  heatSize() {
+    return this.points.parentElement.clientWidth || 288;
+  }
+
+  relayout() {
+    if (!this.net || this.diagram.builtWidth === $(".network", this.section).clientWidth) return;
+    this.diagram.build(this.net, this.app.meta, this.data);
+    this.drawPoints();
+    if (this.lastFrame) this.draw(this.lastFrame);
   }
 
   toggleFeature(name) {
@@ -102,9 +116,10 @@ class NetView {
 
   drawPoints() {
     if (this.data.input_dim === 1) return;
-    const context = sharpContext(this.points, HEAT_SIZE, HEAT_SIZE);
-    drawPoints(context, HEAT_SIZE, this.data, { showTest: !this.app.state.view.hide_test });
-    drawAxes(context, HEAT_SIZE, this.data.domain);
+    const size = this.heatSize();
+    const context = sharpContext(this.points, size, size);
+    drawPoints(context, size, this.data, { showTest: !this.app.state.view.hide_test });
+    drawAxes(context, size, this.data.domain);
   }
 
   /** Take the rows of a frame at once (every epoch reaches the chart, drawn or not). */
@@ -149,8 +164,9 @@ class NetView {
     const legend = $(".legend-bar", this.section);
     if (this.data.input_dim === 1) {
       this.heat.style.visibility = "hidden";
-      const context = sharpContext(this.points, HEAT_SIZE, HEAT_SIZE);
-      drawCurve(context, HEAT_SIZE, this.data, frame.output, { showTest: !this.app.state.view.hide_test });
+      const size = this.heatSize();
+      const context = sharpContext(this.points, size, size);
+      drawCurve(context, size, this.data, frame.output, { showTest: !this.app.state.view.hide_test });
       legend.hidden = true;
       label.textContent = "";
       return;
@@ -299,7 +315,10 @@ class Playground {
         this.status(message.message, "notice");
         break;
       case "export":
-        for (const file of message.files) download(file.name, file.text, file.type || "text/plain");
+        for (const file of message.files) {
+          const content = file.base64 === undefined ? file.text : new Blob([Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0))], { type: file.type });
+          download(file.name, content, file.type || "text/plain");
+        }
         break;
       default:
         break;
@@ -569,8 +588,9 @@ class Playground {
       add(`Settings${suffix}`, "config.yaml for neuralab playground --config", [
         { label: "config.yaml", id: `config-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "config" }) },
       ]);
-      add(`Model${suffix}`, "PyTorch code and the current weights", [
-        { label: "model.py + weights", id: `model-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "model" }) },
+      add(`Model${suffix}`, "PyTorch code and the current weights (JSON or safetensors)", [
+        { label: "model.py + weights.json", id: `model-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "model" }) },
+        { label: "safetensors", id: `safetensors-${view.id}`, run: () => this.send({ type: "export", net: view.id, what: "safetensors" }) },
       ]);
       add(`Figures${suffix}`, "output heat map (PNG), network and loss curves (SVG)", [
         { label: "output.png", id: `png-${view.id}`, run: () => outputPng(view, view.data, view.lastFrame && view.lastFrame.output, !this.state.view.hide_test).then((blob) => download(`output${tag}.png`, blob)) },

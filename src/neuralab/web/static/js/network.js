@@ -6,12 +6,23 @@ import { colourOf, decode, drawGrid, drawUnitCurve } from "./heatmap.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const FEATURE_X = 98; // centre of the feature column
-const MAX_COLUMN = 470; // px: taller columns shrink their units
 const HIT_LINKS = 1200; // above this many links only the drawn paths take the mouse
+const LAYER_CONTROL = 84; // px: the widest a layer's +/- and activation menu gets
 
-function unitSize(count) {
-  const size = Math.floor(MAX_COLUMN / Math.max(1, count) / 1.55);
-  return Math.max(7, Math.min(30, size));
+/**
+ * Return the side (px) of a unit's tile in a column of ``count`` units: columns taller than
+ * ``column`` px shrink their tiles, never below 7 px nor above ``largest`` (the page's CSS sets
+ * both: compact in A | B).
+ */
+function unitSize(count, column, largest) {
+  const size = Math.floor(column / Math.max(1, count) / 1.55);
+  return Math.max(7, Math.min(largest, size));
+}
+
+/** Return a numeric CSS custom property of ``element``, or ``fallback`` when it is not set. */
+function cssNumber(element, name, fallback) {
+  const value = parseFloat(getComputedStyle(element).getPropertyValue(name));
+  return Number.isFinite(value) ? value : fallback;
 }
 
 function linkWidth(w) {
@@ -51,13 +62,15 @@ export class NetworkDiagram {
     this.nodes.textContent = "";
     this.svg.textContent = "";
     this.layerControls.textContent = "";
+    this.builtWidth = this.root.clientWidth;
     const width = Math.max(420, this.root.clientWidth - 8);
     const hidden = this.plan.hidden;
     const outputs = this.plan.out_features;
     const featureNames = data.features.map((f) => f.name);
     const columns = [featureNames.length, ...hidden, outputs];
-    const sizes = columns.map(unitSize);
-    sizes[0] = Math.min(30, sizes[0]);
+    const column = cssNumber(this.root, "--diagram-height", 470);
+    const largest = cssNumber(this.root, "--unit-max", 30);
+    const sizes = columns.map((count) => unitSize(count, column, largest));
     const firstX = FEATURE_X + 96;
     const lastX = width - 44;
     const xs = [FEATURE_X];
@@ -165,11 +178,13 @@ export class NetworkDiagram {
       this.links.push(layerLinks);
     }
 
-    // per-layer controls: units +/-, activation
+    // per-layer controls: units +/-, activation; narrower when the layers stand close together
+    const controlWidth = Math.min(LAYER_CONTROL, (hidden.length > 1 ? xs[2] - xs[1] : LAYER_CONTROL) - 6);
     hidden.forEach((count, l) => {
       const box = document.createElement("div");
       box.className = "layer-control";
       box.style.left = `${xs[l + 1]}px`;
+      box.style.width = `${controlWidth}px`;
       const plusMinus = document.createElement("div");
       plusMinus.className = "plusminus";
       for (const [text, delta, title] of [["+", 1, "Add a unit"], ["\u2212", -1, "Remove a unit"]]) {
