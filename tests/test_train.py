@@ -13,7 +13,8 @@ from neuralab.errors import NeuralabError
 from neuralab.rundir import METRIC_COLUMNS
 from neuralab.vision import train as train_module
 from neuralab.vision.checkpoint import load_checkpoint
-from neuralab.vision.config import TrainConfig, config_differences
+from neuralab.vision.config import TrainConfig
+from neuralab.vision.resolve import config_differences
 from neuralab.vision.train import train
 from train_configs import interrupted_at, rows_without_timing, tiny
 

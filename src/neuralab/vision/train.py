@@ -109,7 +109,7 @@ def train(
     ``config`` is a TrainConfig or a mapping of fields over the defaults. ``resume=RUN_DIR``
     continues that run from its ``last.pt`` as ``neuralab train --resume RUN_DIR`` does (a
     mapping is merged over the saved config); ``resume=True`` continues ``config.run_dir``. Only
-    ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
+    ``epochs``, ``device``, ``sync_bn`` and the logging fields may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
     report.md at the end (sweeps of many runs may leave them out). ``callbacks``: objects with
     ``on_train_begin`` / ``on_batch_end`` / ``on_epoch_end`` / ``on_train_end`` methods
