@@ -213,11 +213,11 @@ def test_a_study_writes_its_config_first_and_refuses_other_settings(tmp_path, mo
 def test_an_interrupted_study_continues_from_its_directory(tmp_path, monkeypatch):
     """Ctrl-C in the second network's second epoch; the same command again resumes it from its
     last.pt and keeps the first network: the numbers are those of an uninterrupted study."""
-    from neuralab.vision import train as train_module
+    from neuralab.vision import fit as fit_module
 
     settings = {"depths": "8", "epochs": 2}
     reference = run_study("degradation", tmp_path / "reference", quick=True, overrides=settings)
-    real_epoch, calls = train_module.train_one_epoch, []
+    real_epoch, calls = fit_module.train_one_epoch, []
 
     def interrupted(*args, **kwargs):
         calls.append(kwargs["epoch"])
@@ -225,10 +225,10 @@ def test_an_interrupted_study_continues_from_its_directory(tmp_path, monkeypatch
             raise KeyboardInterrupt
         return real_epoch(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    monkeypatch.setattr(fit_module, "train_one_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_study("degradation", tmp_path / "study", quick=True, overrides=settings)
-    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
+    monkeypatch.setattr(fit_module, "train_one_epoch", real_epoch)
     assert (tmp_path / "study" / "runs" / "residual-8" / "last.pt").is_file()
     result = run_study("degradation", tmp_path / "study", quick=True, overrides=settings)
     assert result.measurements["rows"] == reference.measurements["rows"]
