@@ -27,6 +27,7 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from neuralab.vision import fit as fit_module  # noqa: E402
 from neuralab.vision import train as train_module  # noqa: E402
 from neuralab.vision.recipes import list_recipes, recipe_config  # noqa: E402
 
@@ -34,7 +35,7 @@ from neuralab.vision.recipes import list_recipes, recipe_config  # noqa: E402
 def search(data: str, recipe: str, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return, per candidate, its fields and its curve of (cumulative CPU s, val acc) per epoch."""
     cpu_seconds: list[float] = []
-    one_epoch = train_module.train_one_epoch
+    one_epoch = fit_module.train_one_epoch
 
     def timed(*args: Any, **kwargs: Any) -> dict[str, Any]:
         start = time.process_time()
@@ -42,7 +43,7 @@ def search(data: str, recipe: str, candidates: list[dict[str, Any]]) -> list[dic
         cpu_seconds.append(time.process_time() - start)
         return result
 
-    train_module.train_one_epoch = timed  # type: ignore[assignment]
+    fit_module.train_one_epoch = timed  # type: ignore[assignment]
     found = []
     try:
         for fields in candidates:
@@ -69,7 +70,7 @@ def search(data: str, recipe: str, candidates: list[dict[str, Any]]) -> list[dic
             shown = " ".join(f"{p['cpu_s']:.0f}s:{100 * p['val_acc']:.2f}" for p in curve)
             print(f"{json.dumps(fields)} | {shown}", flush=True)
     finally:
-        train_module.train_one_epoch = one_epoch  # type: ignore[assignment]
+        fit_module.train_one_epoch = one_epoch  # type: ignore[assignment]
     return found
 
 

@@ -143,7 +143,11 @@ def test_diagram_writes_the_figure(run_cli, tmp_path):
             "unknown model 'resnt18'; did you mean 'resnet18'",
         ),
         (("summary", "conv(20,5 -> relu", "--input", "1x28x28"), "conv(20,5 -> relu"),
-        (("summary", COURSE_CNN, "--input", "28x28"), "input shape (28, 28) must be (C, H, W)"),
+        (
+            ("summary", COURSE_CNN, "--input", "28x28"),
+            "a layer spec takes (C, H, W) for images or (features,) for an MLP, not (28, 28); "
+            "a torchvision model or package.module:factory takes any shape",
+        ),
         (("summary", COURSE_CNN, "--input", "1x28xW"), "--input '1x28xW' is not a shape like"),
         (("summary", COURSE_CNN, "--input", "0x28x28"), "zero size"),
         (("summary", COURSE_CNN, "--input", "1x-28x28"), "is not a shape like 3x32x32"),

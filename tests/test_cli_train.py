@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from neuralab.vision import train as train_module
+from neuralab.vision import fit as fit_module
 from neuralab.vision.checkpoint import load_checkpoint
 from train_configs import interrupted_at
 
@@ -158,7 +158,7 @@ def test_out_of_memory_suggests_a_batch_size(run_cli, tmp_path, monkeypatch):
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory (pretend)")
 
-    monkeypatch.setattr(train_module, "train_one_epoch", out_of_memory)
+    monkeypatch.setattr(fit_module, "train_one_epoch", out_of_memory)
     result = run_cli("train", "--run-dir", tmp_path / "oom", *SMALL)
     assert result.exit_code == 2
     assert "batch size 128 does not fit in the memory of cpu; try --batch-size 64" in result.stderr

@@ -14,10 +14,10 @@ from neuralab.vision.engine import (
     NonFiniteLossError,
     confusion_matrix,
     evaluate,
-    fitting_batch_size,
     train_one_epoch,
 )
 from neuralab.vision.sam import SAM
+from neuralab.vision.train_end import fitting_batch_size
 
 
 def batches(x, y, size):

@@ -116,7 +116,7 @@ def parse_shape(text: str) -> Any:
 
 
 def parse_pair(text: str) -> Any:
-    from neuralab.cli._options import parse_pair
+    from neuralab.arch.shapes import parse_pair
 
     return parse_pair(text, "--stride", minimum=1)
 

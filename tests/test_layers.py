@@ -1,5 +1,7 @@
 """The import graph of src/neuralab: layers point one way, no cycles, no backend switching.
 
+(And one rule of size beside them: no module over 400 lines.)
+
 Every ``import`` statement of every module is read with ``ast``: at module level, inside
 functions and under ``if TYPE_CHECKING:``. Type-only imports make no runtime edge, but they count
 for the layers all the same: a type-only dependency on a higher layer is still a dependency, and
@@ -330,6 +332,16 @@ def test_no_module_getattr_but_the_package_roots_lazy_loader():
                         "__getattr__; import the name from its module instead"
                     )
     assert not problems, "\n".join(problems)
+
+
+MAX_LINES = 400  # small modules with one job (issue 9); a longer one is split by job
+
+
+def test_no_module_is_over_400_lines():
+    lengths = {module: len(path.read_text().splitlines()) for module, path in modules().items()}
+    over = [f"{module}: {n} lines" for module, n in sorted(lengths.items()) if n > MAX_LINES]
+    assert not over, f"modules over {MAX_LINES} lines (split them by job):\n" + "\n".join(over)
+    assert max(lengths.values()) > MAX_LINES // 2  # the files were really read
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

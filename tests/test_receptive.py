@@ -304,10 +304,10 @@ def test_mlp_input_has_no_spatial_fields_and_bad_inputs_raise() -> None:
 @pytest.mark.parametrize("meta", [True, False])
 def test_the_trace_gives_the_same_fields_on_the_meta_device_and_for_real(monkeypatch, meta):
     # the meta device is used only when its kernels are already imported (about 1 s otherwise)
-    from neuralab.arch import receptive_graph
+    from neuralab.arch import graph_shapes
     from neuralab.arch.receptive_graph import call_receptive_fields
 
-    monkeypatch.setattr(receptive_graph, "_META_KERNELS", () if meta else ("no.such.module",))
+    monkeypatch.setattr(graph_shapes, "META_KERNELS", () if meta else ("no.such.module",))
     model = build_model("conv(10,5) -> relu -> maxpool(2) -> conv(10,5) -> maxpool(2)", (3, 32, 32))
     fields = call_receptive_fields(model, (torch.zeros(2, 3, 32, 32),))
     # the course's chain: 5, then 6 after the 2x2 pool, 6 + 4 * 2 = 14, then 14 + 1 * 2 = 16

@@ -90,14 +90,17 @@ def test_continue_the_same_settings_refuse_others(tmp_path):
 
 
 def test_default_paths_take_a_suffix_when_taken(tmp_path, monkeypatch):
-    from neuralab.rundir import default_run_path
+    from neuralab import rundir
 
-    monkeypatch.chdir(tmp_path)
-    first = default_run_path("digits", "cnn")
-    first.mkdir(parents=True)
-    second = default_run_path("digits", "cnn")
-    assert second.name in (first.name + "-2", default_run_path("digits", "cnn").name)
-    assert not second.exists()
+    # the clock stopped at one second: the name is taken, so the path takes -2, then -3
+    monkeypatch.setattr(rundir, "default_run_name", lambda *parts: "-".join([*parts, "stamp"]))
+    first = rundir.default_run_path("digits", "cnn", root=tmp_path)
+    assert first == tmp_path / "digits-cnn-stamp"
+    first.mkdir()
+    second = rundir.default_run_path("digits", "cnn", root=tmp_path)
+    assert second == tmp_path / "digits-cnn-stamp-2" and not second.exists()
+    second.mkdir()
+    assert rundir.default_run_path("digits", "cnn", root=tmp_path).name == "digits-cnn-stamp-3"
 
 
 def test_stale_temporaries_are_removed(tmp_path):

@@ -71,10 +71,3 @@ def test_bad_input_is_one_clear_line(kwargs, message):
 def test_zero_gradient_leaves_eps_undefined():
     with pytest.raises(NeuralabError, match="the gradient at w is 0"):
         sam_step([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], [1.0, 0.0])
-
-
-def test_the_command_checks_the_losses_of_the_step_before_torch():
-    from neuralab.cli.claims import SAM_STEP_LOSSES
-    from neuralab.vision.sam_step import LOSSES
-
-    assert SAM_STEP_LOSSES == LOSSES

@@ -297,7 +297,13 @@ def test_impossible_shapes_name_the_layer_and_sizes(
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("shape", [(3, 32), (0, 28, 28), (1, 2, 3, 4), (3.0, 8, 8), "3x32x32"])
+@pytest.mark.parametrize("shape", [(0, 28, 28), (3.0, 8, 8), "3x32x32"])
 def test_bad_input_shape(shape: object) -> None:
     with pytest.raises(NeuralabError, match="must be \\(C, H, W\\) for images or \\(features,\\)"):
+        build_model("relu", shape)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [(3, 32), (1, 2, 3, 4)])
+def test_a_spec_takes_images_or_features_and_names_what_takes_any_shape(shape: object) -> None:
+    with pytest.raises(NeuralabError, match="package.module:factory takes any shape"):
         build_model("relu", shape)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import math
 
 import pytest
 import yaml
+from scipy.stats import spearmanr
 
 from neuralab.errors import NeuralabError
 from neuralab.studies.study import get_study, list_studies, run_study
@@ -101,12 +102,18 @@ def test_dropout_study_with_batch_norm_and_the_longer_ranking(tmp_path):
         for key, rank in (("val_mean", "rank_short"), ("val_long", "rank_long")):
             for row in mine:
                 assert row[rank] == 1 + sum(other[key] > row[key] for other in mine)
-        # two epochs learn more than one, for every rate
-        assert all(r["val_long"] > r["val_mean"] for r in mine)
+        # two epochs learn more than one, on average over the rates (a rate already at 99 % of
+        # the 144 validation images may lose one of them in its second epoch)
+        assert sum(r["val_long"] for r in mine) > sum(r["val_mean"] for r in mine)
     summaries = {s["batch_norm"]: s for s in result.measurements["variants"]}
-    for summary in summaries.values():
-        assert -1 <= summary["spearman"] <= 1
-        assert summary["chosen_long_rank"] in (1, 2, 3)
+    for bn, summary in summaries.items():
+        mine = [r for r in rows if r["batch_norm"] == bn]
+        # Spearman's rho of the 1-epoch and the long ranking, and the long rank of the choice
+        expected = spearmanr([r["val_mean"] for r in mine], [r["val_long"] for r in mine])
+        assert summary["spearman"] == pytest.approx(expected.statistic)
+        [chosen] = [r for r in mine if r["dropout"] == summary["chosen"]]
+        assert chosen["rank_short"] == 1  # chosen by the 1-epoch validation mean
+        assert summary["chosen_long_rank"] == chosen["rank_long"]
     assert "Batch norm + dropout: final test accuracy" in result.conclusion
     assert (tmp_path / "sweep-bn-on" / "report.md").is_file()
     assert (tmp_path / "ranking-bn-off" / "report.md").is_file()
@@ -227,11 +234,11 @@ def test_a_study_writes_its_config_first_and_refuses_other_settings(tmp_path, mo
 def test_an_interrupted_study_continues_from_its_directory(tmp_path, monkeypatch):
     """Ctrl-C in the second network's second epoch; the same command again resumes it from its
     last.pt and keeps the first network: the numbers are those of an uninterrupted study."""
-    from neuralab.vision import train as train_module
+    from neuralab.vision import fit as fit_module
 
     settings = {"depths": "8", "epochs": 2}
     reference = run_study("degradation", tmp_path / "reference", quick=True, overrides=settings)
-    real_epoch, calls = train_module.train_one_epoch, []
+    real_epoch, calls = fit_module.train_one_epoch, []
 
     def interrupted(*args, **kwargs):
         calls.append(kwargs["epoch"])
@@ -239,10 +246,10 @@ def test_an_interrupted_study_continues_from_its_directory(tmp_path, monkeypatch
             raise KeyboardInterrupt
         return real_epoch(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    monkeypatch.setattr(fit_module, "train_one_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_study("degradation", tmp_path / "study", quick=True, overrides=settings)
-    monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
+    monkeypatch.setattr(fit_module, "train_one_epoch", real_epoch)
     assert (tmp_path / "study" / "runs" / "residual-8" / "last.pt").is_file()
     result = run_study("degradation", tmp_path / "study", quick=True, overrides=settings)
     assert result.measurements["rows"] == reference.measurements["rows"]

@@ -11,9 +11,10 @@ import torch
 
 from neuralab.errors import NeuralabError
 from neuralab.rundir import METRIC_COLUMNS
-from neuralab.vision import train as train_module
+from neuralab.vision import fit as fit_module
 from neuralab.vision.checkpoint import load_checkpoint
-from neuralab.vision.config import TrainConfig, config_differences
+from neuralab.vision.config import TrainConfig
+from neuralab.vision.resolve import config_differences
 from neuralab.vision.train import train
 from train_configs import interrupted_at, rows_without_timing, tiny
 
@@ -110,7 +111,7 @@ def test_choices_use_validation_only(tmp_path, monkeypatch):
     val_acc = [0.5, 0.7, 0.6, 0.6, 0.9]
     test_acc = [0.9, 0.1, 0.95, 0.99, 0.5]
     calls = {"count": 0}
-    real_evaluate = train_module.evaluate
+    real_evaluate = fit_module.evaluate
 
     def scripted(model, loader, **kwargs):
         if kwargs.get("return_predictions"):
@@ -120,7 +121,7 @@ def test_choices_use_validation_only(tmp_path, monkeypatch):
         acc = (test_acc if is_test else val_acc)[epoch]
         return {"loss": 1 - acc, "acc": acc, "n": 10}
 
-    monkeypatch.setattr(train_module, "evaluate", scripted)
+    monkeypatch.setattr(fit_module, "evaluate", scripted)
     result = train(tiny(tmp_path, epochs=5, patience=2), progress=False, report=False)
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]  # stopped before epoch 5
     assert result.best_epoch == 2 and result.best_value == 0.7
@@ -144,7 +145,7 @@ def test_nan_loss_in_the_first_epoch_keeps_nothing(tmp_path):
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    real_epoch = train_module.train_one_epoch
+    real_epoch = fit_module.train_one_epoch
 
     def poisoned(model, *args, **kwargs):
         if kwargs["epoch"] == 2:  # the weights turn nan: the first batch's loss is nan
@@ -153,7 +154,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
                     parameter.fill_(math.nan)
         return real_epoch(model, *args, **kwargs)
 
-    monkeypatch.setattr(train_module, "train_one_epoch", poisoned)
+    monkeypatch.setattr(fit_module, "train_one_epoch", poisoned)
     run = tmp_path / "run"
     with pytest.raises(NeuralabError) as error:
         train(tiny(tmp_path, epochs=3), progress=False, report=False)

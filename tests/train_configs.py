@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from neuralab.vision import train as train_module
+from neuralab.vision import fit as fit_module
 from neuralab.vision.config import TrainConfig
 
 TIMING = ("seconds", "images_per_s")
@@ -38,15 +38,15 @@ def rows_without_timing(run_dir: Path) -> list[dict[str, str]]:
 @contextlib.contextmanager
 def interrupted_at(monkeypatch: Any, epoch: int = 2) -> Iterator[None]:
     """Within the block, training raises KeyboardInterrupt (Ctrl-C) as ``epoch`` starts."""
-    real_epoch = train_module.train_one_epoch
+    real_epoch = fit_module.train_one_epoch
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         if kwargs["epoch"] == epoch:
             raise KeyboardInterrupt
         return real_epoch(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    monkeypatch.setattr(fit_module, "train_one_epoch", interrupted)
     try:
         yield
     finally:
-        monkeypatch.setattr(train_module, "train_one_epoch", real_epoch)
+        monkeypatch.setattr(fit_module, "train_one_epoch", real_epoch)

@@ -9,8 +9,8 @@ Symbols: n input size, k kernel size, s stride, p padding, d dilation, op output
 C_in / C_out channels, g groups.
 
 The one copy of the small helpers every layer shares: :func:`as_pair` (an int or an (h, w)
-pair, checked), :func:`per_axis`, :func:`parse_shape` (``"3x32x32"``), :func:`fmt_size` and the
-adaptive-pool window :func:`adaptive_window`.
+pair, checked), :func:`per_axis`, :func:`parse_shape` (``"3x32x32"``), :func:`parse_pair`
+(``"2"`` or ``"2x1"``), :func:`fmt_size` and the adaptive-pool window :func:`adaptive_window`.
 """
 
 from __future__ import annotations
@@ -82,6 +82,27 @@ def parse_shape(
             f"{what} {text!r} has {len(values)} sizes; expected {wanted} ({expected})"
         )
     return values
+
+
+_PAIR = re.compile(r"^\s*([-+]?\d+)\s*(?:[xX,]\s*([-+]?\d+)\s*)?$")
+
+
+def parse_pair(text: str, what: str, *, minimum: int) -> tuple[int, int]:
+    """Parse ``"2"`` or ``"2x1"`` into (h, w), each >= ``minimum``.
+
+    >>> parse_pair("2x1", "--stride", minimum=1)
+    (2, 1)
+    """
+    match = _PAIR.match(text)
+    if not match:
+        raise NeuralabError(
+            f"{what} {text!r} is not an integer or HxW pair like 2 or 2x1 (each >= {minimum})"
+        )
+    first = int(match.group(1))
+    pair = (first, int(match.group(2)) if match.group(2) else first)
+    if min(pair) < minimum:
+        raise NeuralabError(f"{what} {text!r} must be >= {minimum}")
+    return pair
 
 
 def adaptive_window(size_in: int, size_out: int) -> int:

@@ -55,12 +55,16 @@ _NUMBER_ONLY_IF_SEVERAL = ("flatten", "gap")
 
 def _check_input_shape(input_shape: Any) -> tuple[int, ...]:
     shape = tuple(input_shape) if isinstance(input_shape, tuple | list) else (input_shape,)
-    if len(shape) not in (1, 3) or any(
-        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape
-    ):
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
         raise NeuralabError(
             f"input shape {input_shape!r} must be (C, H, W) for images or (features,) for an MLP, "
             "with positive integers"
+        )
+    if len(shape) not in (1, 3):
+        # the spec infers channels and features from these two kinds; a module takes any shape
+        raise NeuralabError(
+            f"a layer spec takes (C, H, W) for images or (features,) for an MLP, not "
+            f"{input_shape!r}; a torchvision model or package.module:factory takes any shape"
         )
     return shape
 

@@ -178,9 +178,9 @@ def diagram_command(
     fc(10)" --input 1x28x28 -o cnn.png
     """
     from neuralab.arch.model_names import source_kind
-    from neuralab.cli._options import parse_shape
+    from neuralab.arch.shapes import parse_shape
 
-    shape = parse_shape(input)
+    shape = parse_shape(input, what="--input", expected="CxHxW")
     source_kind(model)  # a mistyped name or spec is refused before torch is imported
     from neuralab.report.diagram import check_figure_path, draw_diagram
 

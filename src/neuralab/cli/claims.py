@@ -8,9 +8,7 @@ import typer
 from neuralab.cli._app import app
 from neuralab.cli._emit import emit, format_option
 from neuralab.cli.perceptron import perceptron_app
-
-# the losses of neuralab.vision.sam_step (tests/test_sam_step.py checks they are its LOSSES)
-SAM_STEP_LOSSES = ("mse", "bce")
+from neuralab.theory.loss_names import SAM_STEP_LOSSES
 
 
 @app.command("sam-step")

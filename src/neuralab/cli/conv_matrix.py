@@ -11,7 +11,7 @@ from neuralab.report.conv_tables import SHOW_DENSE_LIMIT
 
 
 def _input_shape(text: str, in_channels: int | None) -> tuple[int, int, int]:
-    from neuralab.cli._options import parse_shape
+    from neuralab.arch.shapes import parse_shape
 
     sizes = parse_shape(text, what="--input", expected="", example="3x3 (HxW) or 3x64x64 (CxHxW)")
     if len(sizes) == 2:
@@ -70,7 +70,7 @@ def conv_matrix_command(
 
     Example: neuralab conv-matrix --input 3x64x64 --kernel 3 --padding 1 --out-channels 64
     """
-    from neuralab.cli._options import parse_pair
+    from neuralab.arch.shapes import parse_pair
 
     shape = _input_shape(input_text, in_channels)
     kernel_hw = parse_pair(kernel, "--kernel", minimum=1)

@@ -6,9 +6,7 @@ import typer
 
 from neuralab.cli._app import app
 from neuralab.cli._emit import emit, format_option
-
-# the losses of neuralab.theory.gradients (tests/test_gradients.py checks they are its LOSSES)
-LOSSES = ("mse", "bce", "ce")
+from neuralab.theory.loss_names import GRADIENT_LOSSES
 
 
 @app.command("gradients")
@@ -29,7 +27,9 @@ def gradients_command(
     y: str = typer.Option(
         "1", "--y", help="The target, one per output (ce: also a class index, e.g. 1)."
     ),
-    loss: str = typer.Option("mse", "--loss", help="mse, bce or ce."),
+    loss: str = typer.Option(
+        "mse", "--loss", metavar="[" + "|".join(GRADIENT_LOSSES) + "]", help="The loss L."
+    ),
     activation: str = typer.Option(
         "relu", "--activation", help="The hidden units' sigma: relu, sigmoid, tanh, identity, ..."
     ),
@@ -55,8 +55,8 @@ def gradients_command(
     b1_vector = vector_entries(b1, "--b1", length=len(W1)) if b1.strip() else None
     b2_vector = vector_entries(b2, "--b2", length=len(W2)) if b2.strip() else None
     y_vector = vector_entries(y, "--y")
-    if loss.strip().lower() not in LOSSES:
-        raise unknown_name_error("loss", loss.strip().lower(), LOSSES)
+    if loss.strip().lower() not in GRADIENT_LOSSES:
+        raise unknown_name_error("loss", loss.strip().lower(), GRADIENT_LOSSES)
     checked_activation(activation)
     from neuralab.report.theory_tables import gradient_tables
     from neuralab.theory.gradients import gradient_report

@@ -29,7 +29,7 @@ def pool_command(
 
     Example: neuralab pool --op max --size 2 --stride 2 "[[1,0,2,3],[1,0,4,5],[-1,2,0,0],[3,3,0,1]]"
     """
-    from neuralab.cli._options import parse_pair
+    from neuralab.arch.shapes import parse_pair
     from neuralab.report.conv_tables import pool_tables
     from neuralab.theory.matrices import parse_matrix
     from neuralab.theory.pooling import pool_arguments, pool_steps
@@ -62,7 +62,7 @@ def padding_command(
 
     Example: neuralab padding --input 5x5 --kernel 3 --padding 1
     """
-    from neuralab.cli._options import parse_pair, parse_shape
+    from neuralab.arch.shapes import parse_pair, parse_shape
     from neuralab.report.conv_tables import padding_tables
     from neuralab.theory.pooling import padding_usage
 

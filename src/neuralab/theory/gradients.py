@@ -33,8 +33,8 @@ from torch import Tensor
 from neuralab.errors import NeuralabError, unknown_name_error
 from neuralab.theory.activations import get_activation
 from neuralab.theory.gradient_inputs import check_shapes, target_vector
+from neuralab.theory.loss_names import GRADIENT_LOSSES as LOSSES
 
-LOSSES = ("mse", "bce", "ce")
 TOLERANCE = 1e-10  # formula vs autograd, float64
 MAX_WEIGHTS = 400  # more would make a table nobody reads
 

@@ -36,7 +36,8 @@ from neuralab.atomic import torch_save
 from neuralab.config import config_fields, config_to_dict, make_config, read_config_file
 from neuralab.errors import NeuralabError
 from neuralab.paths import input_file
-from neuralab.vision.config import RESUMABLE_CHANGES, TrainConfig, config_differences
+from neuralab.vision.config import RESUMABLE_CHANGES, TrainConfig
+from neuralab.vision.resolve import config_differences
 
 FORMAT = "neuralab-checkpoint"
 VERSION = 1

@@ -8,7 +8,6 @@ CPU and are the settings that pass 95 % test accuracy on the GTSRB subset within
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -365,28 +364,6 @@ def validate(config: TrainConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise NeuralabError(message)
-
-
-def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Return ``["lr: 0.1 -> 0.2", ...]`` for every field that differs, except RESUMABLE_CHANGES."""
-    differences = []
-    for field in dataclasses.fields(TrainConfig):
-        name = field.name
-        if name in RESUMABLE_CHANGES:
-            continue
-        # a field newer than the saved run: that run trained with its default (new fields are
-        # added with the old behaviour as the default), so only another value is a change
-        default: Any = None
-        if field.default is not dataclasses.MISSING:
-            default = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            default = field.default_factory()
-        old, new = saved.get(name, default), current.get(name, default)
-        if isinstance(old, list | tuple) and isinstance(new, list | tuple):
-            old, new = list(old), list(new)
-        if old != new:
-            differences.append(f"{name}: {old!r} -> {new!r}")
-    return differences
 
 
 # augmentation preset for augment="auto", by data set (GTSRB: shifts, rotations, zoom, jitter)

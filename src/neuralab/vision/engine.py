@@ -385,28 +385,3 @@ def confusion_matrix(predictions: Tensor, targets: Tensor, num_classes: int) -> 
     return torch.bincount(index, minlength=num_classes * num_classes).reshape(
         num_classes, num_classes
     )
-
-
-def fitting_batch_size(
-    model: nn.Module, input_shape: Sequence[int], batch_size: int, device: torch.device
-) -> int:
-    """Return the largest of batch_size/2, /4, ... for which a forward and backward pass fits.
-
-    Called after ``torch.OutOfMemoryError``: it tries zero images of ``input_shape`` on
-    ``device``, freeing the cache between tries, and returns 1 if nothing larger fits.
-    """
-    model.train()
-    candidate = batch_size // 2
-    while candidate > 1:
-        model.zero_grad(set_to_none=True)
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
-        try:
-            images = torch.zeros(candidate, *input_shape, device=device)
-            model(images).float().sum().backward()
-            model.zero_grad(set_to_none=True)
-            return candidate
-        except torch.OutOfMemoryError:
-            candidate //= 2
-    model.zero_grad(set_to_none=True)
-    return 1

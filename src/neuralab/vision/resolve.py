@@ -3,8 +3,9 @@
 ``neuralab train`` and ``neuralab.train(...)`` resolve a run's config here, so both do the same.
 A new run takes the defaults, then a config file, then overrides. A resumed run takes the
 run's saved ``config.yaml``, then a config file, then overrides; the result must match the saved
-config except for ``epochs`` and ``device`` (checked against ``last.pt`` by
-:func:`neuralab.vision.checkpoint.checkpoint_to_resume`).
+config except for ``RESUMABLE_CHANGES`` (epochs, device, sync_bn, where to log), checked against
+``last.pt`` by :func:`neuralab.vision.checkpoint.checkpoint_to_resume`, which lists the fields
+that differ with :func:`config_differences`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from neuralab.config import make_config, read_config_file
 from neuralab.errors import NeuralabError
 from neuralab.paths import input_dir
 from neuralab.rundir import default_run_path
-from neuralab.vision.config import TrainConfig
+from neuralab.vision.config import RESUMABLE_CHANGES, TrainConfig
 
 
 def resolve_resume_config(
@@ -80,3 +81,25 @@ def resolve_run_dir(config: TrainConfig) -> Path:
         data = Path(data.split(":", 1)[1]).stem or data.split(":", 1)[0]
     model = config.model.split(":", 1)[0]
     return default_run_path(data, model)
+
+
+def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Return ``["lr: 0.1 -> 0.2", ...]`` for every field that differs, except RESUMABLE_CHANGES."""
+    differences = []
+    for field in dataclasses.fields(TrainConfig):
+        name = field.name
+        if name in RESUMABLE_CHANGES:
+            continue
+        # a field newer than the saved run: that run trained with its default (new fields are
+        # added with the old behaviour as the default), so only another value is a change
+        default: Any = None
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        old, new = saved.get(name, default), current.get(name, default)
+        if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+            old, new = list(old), list(new)
+        if old != new:
+            differences.append(f"{name}: {old!r} -> {new!r}")
+    return differences

@@ -30,8 +30,7 @@ import torch
 from torch import Tensor
 
 from neuralab.errors import NeuralabError
-
-LOSSES = ("mse", "bce")
+from neuralab.theory.loss_names import SAM_STEP_LOSSES as LOSSES
 
 
 @dataclass

@@ -20,9 +20,7 @@ all-reduced, and rank 0 alone prints and writes the run directory.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import math
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -35,18 +33,11 @@ import torch
 from rich.console import Console
 
 from neuralab.atomic import WriteError, remove_temporaries
-from neuralab.config import config_to_dict
-from neuralab.errors import NeuralabError
 from neuralab.report.run_report import EpochTable
 from neuralab.rundir import RunDirectory
-from neuralab.vision.batch_norm_statistics import recalibrate_batch_norm
 from neuralab.vision.callbacks import Callbacks, TrainState
 from neuralab.vision.checkpoint import (
     checkpoint_to_resume,
-    load_checkpoint,
-    load_model_state,
-    save_checkpoint,
-    set_rng_states,
 )
 from neuralab.vision.config import TrainConfig, check_names, model_label
 from neuralab.vision.distributed import (
@@ -57,25 +48,16 @@ from neuralab.vision.distributed import (
 from neuralab.vision.early_stopping import (
     BestEpoch,
     EarlyStopping,
-    restore_selection,
-    selection_state,
 )
-from neuralab.vision.ema import WeightEMA
-from neuralab.vision.engine import (
-    NonFiniteLossError,
-    evaluate,
-    fitting_batch_size,
-    train_one_epoch,
-)
+from neuralab.vision.engine import NonFiniteLossError
+from neuralab.vision.fit import prepare_fit
 from neuralab.vision.loggers import loggers_for
-from neuralab.vision.optimizer import build_optimizer
 from neuralab.vision.progress import epoch_progress
-from neuralab.vision.recipe import batch_mixing, deterministic_algorithms
+from neuralab.vision.recipe import deterministic_algorithms
 from neuralab.vision.resolve import resolve_train_config
-from neuralab.vision.run import Run, build_run, uses_amp
-from neuralab.vision.sam import SAM
-from neuralab.vision.schedules import make_schedule, set_base_lr
+from neuralab.vision.run import build_run
 from neuralab.vision.sync_batchnorm import convert_sync_batchnorm
+from neuralab.vision.train_end import PeerLostError, finish_run, stopped_run_error
 
 
 @dataclass
@@ -109,7 +91,7 @@ def train(
     ``config`` is a TrainConfig or a mapping of fields over the defaults. ``resume=RUN_DIR``
     continues that run from its ``last.pt`` as ``neuralab train --resume RUN_DIR`` does (a
     mapping is merged over the saved config); ``resume=True`` continues ``config.run_dir``. Only
-    ``epochs`` and ``device`` may differ from the saved config. Everything printed goes to
+    ``epochs``, ``device``, ``sync_bn`` and the logging fields may differ from the saved config. Everything printed goes to
     ``console`` (stdout by default) and to ``train.log``; ``report`` writes figures/ and
     report.md at the end (sweeps of many runs may leave them out). ``callbacks``: objects with
     ``on_train_begin`` / ``on_batch_end`` / ``on_epoch_end`` / ``on_train_end`` methods
@@ -171,31 +153,8 @@ def _train(
         run = build_run(config, device)
     if config.sync_bn and ranks.active:
         run.model = convert_sync_batchnorm(run.model)
-    # the generator draws on the device the batches live on; MPS keeps it on the CPU. Every
-    # rank seeds it alike: same permutation, same augmentation, each takes its shard
-    generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
-    generator.manual_seed(config.seed)
-    train_loader = run.loader(
-        "train", batch_size=config.batch_size, generator=generator, shard=ranks.shard
-    )
-    eval_batch_size = max(config.batch_size, 256)  # no gradients: larger batches fit
-    val_loader = run.loader("val", batch_size=eval_batch_size, shard=ranks.shard)
-    test_loader = run.loader("test", batch_size=eval_batch_size, shard=ranks.shard)
-    # precise BN: training images in order, unaugmented, in training's batch size
-    statistics_loader = run.loader("train", batch_size=config.batch_size, shard=ranks.shard)
-    optimizer = build_optimizer(config, run.model)
+    fit = prepare_fit(config, run, ranks)
     hooks = Callbacks([*(loggers_for(config) if ranks.is_main else []), *callbacks])
-    ema = WeightEMA(run.model, config.ema_decay) if config.ema_decay else None
-    evaluated = ema.model if ema is not None else run.model  # the weights the table reports
-    mixing = batch_mixing(config, len(run.inputs.classes), generator, ranks.rank)
-    steps_per_epoch = math.ceil(len(train_loader) / config.accumulate_steps)
-    schedule = make_schedule(
-        config.schedule,
-        config.epochs * steps_per_epoch,
-        warmup_steps=round(config.warmup * steps_per_epoch),
-    )
-    set_base_lr(optimizer.base_optimizer if isinstance(optimizer, SAM) else optimizer)
-    amp = uses_amp(config, device)
 
     directory = None  # rank 0 alone writes
     if ranks.is_main and checkpoint is None:  # every input checked: claimed, config first
@@ -206,12 +165,7 @@ def _train(
     best, stopping = BestEpoch(config.monitor), EarlyStopping(config.patience)
     start_epoch, step = 1, 0
     if checkpoint is not None:  # every rank reads it
-        if ema is not None:
-            checkpoint = ema.resume_from(checkpoint, path=str(run_dir / "last.pt"))
-        load_model_state(run.model, checkpoint, path=str(run_dir / "last.pt"))
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        set_rng_states(checkpoint["rng"], generator)
-        best, stopping = restore_selection(checkpoint["best"], config.monitor, config.patience)
+        best, stopping = fit.restore(checkpoint, run_dir / "last.pt")
         start_epoch, step = int(checkpoint["epoch"]) + 1, int(checkpoint["step"])
         if directory is not None:
             directory.truncate_metrics(int(checkpoint["epoch"]))
@@ -227,11 +181,12 @@ def _train(
     else:
         table.say(f"resuming {run_dir} after epoch {start_epoch - 1} of {config.epochs}")
     table.header()
-    for row in directory.rows if directory is not None else []:
+    rows = directory.rows if directory is not None else []
+    for row in rows:
         table.row(row)
     model = ranks.wrap(run.model)  # DDP: gradients all-reduced during backward
-    rows = directory.rows if directory is not None else []
-    state = TrainState(config, run_dir, run.model, optimizer, start_epoch, 0, len(train_loader))
+    batches = len(fit.train_loader)
+    state = TrainState(config, run_dir, run.model, fit.optimizer, start_epoch, 0, batches)
     state = hooks.begin(dataclasses.replace(state, step=step, history=rows, say=table.say))
 
     epoch = start_epoch
@@ -240,37 +195,10 @@ def _train(
             state.epoch, state.row = epoch, None
             ranks.seed_epoch(config.seed, epoch)  # dropout masks differ between ranks
             bar_shown = progress and ranks.is_main
-            with epoch_progress(bar_shown, epoch, config.epochs, len(train_loader)) as bar:
-                trained = train_one_epoch(
-                    model,
-                    optimizer,
-                    train_loader,
-                    epoch=epoch,
-                    device=device,
-                    step=step,
-                    lr_schedule=schedule,
-                    label_smoothing=config.label_smoothing,
-                    grad_clip=config.grad_clip,
-                    amp=amp,
-                    progress=bar,
-                    ranks=ranks,
-                    global_batch_sizes=train_loader.global_batch_sizes(),
-                    mixing=mixing,
-                    accumulate_steps=config.accumulate_steps,
-                    after_step=(lambda: ema.update(run.model)) if ema is not None else None,
-                    on_batch_end=hooks.batch_end(state),
-                )
+            with epoch_progress(bar_shown, epoch, config.epochs, batches) as bar:
+                trained = fit.train_epoch(model, epoch, step, bar, hooks.batch_end(state))
             step = trained["steps"]
-            if config.bn_recalibrate:
-                recalibrate_batch_norm(evaluated, statistics_loader, config.bn_recalibrate, ranks)
-            ranks.broadcast_buffers(evaluated)  # evaluate the model rank 0 saves
-            val = evaluate(evaluated, val_loader, device=device, amp=amp, ranks=ranks)
-            # the test set is reported, never used; sweeps switch it off entirely
-            test = (
-                evaluate(evaluated, test_loader, device=device, amp=amp, ranks=ranks)
-                if config.evaluate_test
-                else None
-            )
+            val, test = fit.evaluate_epoch()
             row = epoch_row(epoch, trained, val, test)
             better = best.update(epoch, row)
             stopping.update(better)
@@ -278,34 +206,20 @@ def _train(
                 # metrics first, then the checkpoint: a crash between them is undone by resume
                 directory.append_metrics(row)
                 for name in ("best.pt", "last.pt") if better else ("last.pt",):
-                    save_checkpoint(
-                        run_dir / name,
-                        model=evaluated,
-                        optimizer=optimizer,
-                        epoch=epoch,
-                        step=step,
-                        config=config_to_dict(config),
-                        best=selection_state(best, stopping),
-                        extra=run.inputs.to_dict(),
-                        loader_generator=generator,
-                        **(ema.checkpoint_entries(run.model) if ema is not None else {}),
-                    )
+                    fit.save(run_dir / name, epoch, step, best, stopping)
             table.row(row)
             state.row, state.step = row, step
             hooks.call("on_epoch_end", state)
             if trained["stopped"] and hooks.stop_reason is not None:
-                hooks.stop_reason += f" (after batch {state.batch} of {len(train_loader)})"
+                hooks.stop_reason += f" (after batch {state.batch} of {batches})"
             epoch += 1
     except (NonFiniteLossError, torch.OutOfMemoryError, KeyboardInterrupt, WriteError) as error:
-        raise _stop(error, table, run, epoch) from None
+        raise stopped_run_error(error, table, run, epoch) from None
     except RuntimeError as error:
         lost = ranks.lost_peer(error)  # another rank died: the job goes down, not a bug here
         if lost is None:
             raise
-        message = f"{lost}; last good checkpoint: {_last_good(run_dir / 'last.pt')}"
-        with contextlib.suppress(WriteError):
-            table.log_only(f"error: {message}")
-        raise NeuralabError(message) from None
+        raise stopped_run_error(PeerLostError(lost), table, run, epoch) from None
 
     if stopping.stopped and epoch <= config.epochs:
         table.say(
@@ -314,9 +228,10 @@ def _train(
         )
     if hooks.stop_reason is not None:
         table.say(f"stopped after epoch {epoch - 1}: {hooks.stop_reason}")
-    result = _result(run_dir, [], best, config, stopping.stopped)  # other ranks: this
+    history = list(directory.rows) if directory is not None else []  # other ranks: none
+    result = _result(run_dir, history, best, config, stopping.stopped)
     if directory is not None:  # rank 0 tests best.pt and reports
-        result = _finish(run, directory, table, best, stopping.stopped, report)
+        finish_run(result, run, directory, table, report)
     result.stopped_by = hooks.stop_reason
     state.result = result
     hooks.call("on_train_end", state)
@@ -351,51 +266,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
 
 
-def _stop(error: BaseException, table: EpochTable, run: Run, epoch: int) -> BaseException:
-    """Return what to raise for a run stopped during ``epoch``, after logging why."""
-    config = run.config
-    last = Path(str(config.run_dir)) / "last.pt"
-    if isinstance(error, KeyboardInterrupt):
-        table.say(
-            f"interrupted during epoch {epoch}; epoch {epoch - 1} is saved in {last}. "
-            f"Continue with: neuralab train --resume {config.run_dir}"
-            if epoch > 1
-            else f"interrupted during epoch {epoch}; no epoch completed, nothing to resume"
-        )
-        return error
-    if isinstance(error, WriteError):
-        message = f"{error}; last good checkpoint: {_last_good(last)}"
-        with contextlib.suppress(WriteError):  # the log may be on the full disk too
-            table.log_only(f"error: {message}")
-        return NeuralabError(message)
-    if isinstance(error, NonFiniteLossError):
-        kept = f"{last} (epoch {epoch - 1})" if epoch > 1 else "none (first epoch)"
-        # still a NonFiniteLossError: a sweep records the run as diverged and goes on
-        diverged = error.with_note(f"; last good checkpoint: {kept}")
-        table.log_only(f"error: {diverged}")
-        return diverged
-    # out of memory
-    suggestion = fitting_batch_size(
-        run.model, run.inputs.input_shape, config.batch_size, run.device
-    )
-    message = (
-        f"batch size {config.batch_size} does not fit in the memory of {run.device}; "
-        f"try --batch-size {suggestion}"
-    )
-    table.log_only(f"error: {message}")
-    return NeuralabError(message)
-
-
-def _last_good(last: Path) -> str:
-    """Return ``last.pt`` with its epoch, read back (so it is known to load), or ``none``."""
-    if not last.is_file():
-        return "none (no epoch completed)"
-    try:
-        return f"{last} (epoch {int(load_checkpoint(last)['epoch'])})"
-    except NeuralabError:
-        return f"none ({last} cannot be read)"
-
-
 def _result(
     run_dir: Path,
     history: list[dict[str, Any]],
@@ -412,46 +282,3 @@ def _result(
         monitor=config.monitor,
         stopped_early=stopped_early,
     )
-
-
-def _finish(
-    run: Run,
-    directory: RunDirectory,
-    table: EpochTable,
-    best: BestEpoch,
-    stopped_early: bool,
-    report: bool,
-) -> TrainResult:
-    """Evaluate best.pt on the test set, write figures and report.md, return the result."""
-    from neuralab.report.run_report import write_run_report
-
-    config = run.config
-    result = _result(directory.path, list(directory.rows), best, config, stopped_early)
-    if not config.evaluate_test:  # a sweep run: choices see validation data only
-        table.say(
-            f"best epoch {best.epoch} by {config.monitor} ({result.best_value:.4f}); "
-            "test set not evaluated (evaluate_test is off)"
-        )
-        return result
-    best_file = directory.file("best.pt")
-    load_model_state(run.model, load_checkpoint(best_file), path=str(best_file))
-    amp = uses_amp(config, run.device)
-    # the whole test set, in this process (the epochs' test loader was this rank's shard)
-    test_loader = run.loader("test", batch_size=max(config.batch_size, 256))
-    test = evaluate(run.model, test_loader, device=run.device, amp=amp, return_predictions=True)
-    result.test = {k: test[k] for k in ("loss", "acc", "n")}
-    if report:
-        assert run.data is not None
-        test_images = run.data.dataset.x_test.cpu()
-        result.figures = write_run_report(
-            directory, result, test, test_images, run.inputs.classes, config
-        )
-    table.say(
-        f"best epoch {result.best_epoch} by {config.monitor} ({result.best_value:.4f}): "
-        f"test CE {test['loss']:.4f}, test accuracy {100 * test['acc']:.2f} % on {test['n']} images"
-    )
-    written = "config.yaml metrics.csv train.log best.pt last.pt" + (
-        " figures/ report.md" if report else ""
-    )
-    table.say(f"wrote {directory.path}/: {written}")
-    return result

@@ -156,7 +156,7 @@ def _continue_or_replace(config: Any) -> Any:
     """Train the final run: resume an interrupted one of this config, else start it afresh."""
     from neuralab.config import config_to_dict
     from neuralab.vision.checkpoint import load_checkpoint
-    from neuralab.vision.config import config_differences
+    from neuralab.vision.resolve import config_differences
     from neuralab.vision.train import train
 
     last = Path(config.run_dir) / "last.pt"
