@@ -312,3 +312,34 @@ def test_the_trace_gives_the_same_fields_on_the_meta_device_and_for_real(monkeyp
     fields = call_receptive_fields(model, (torch.zeros(2, 3, 32, 32),))
     # the course's chain: 5, then 6 after the 2x2 pool, 6 + 4 * 2 = 14, then 14 + 1 * 2 = 16
     assert [fields[name][0].r[0] for name in ("conv1", "pool1", "conv2", "pool2")] == [5, 6, 14, 16]
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.Conv2d(3, 8, 5),
+        nn.Conv2d(3, 8, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
+        nn.Conv2d(3, 6, 3, stride=3, groups=3, bias=False),
+        nn.BatchNorm2d(3),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+    ],
+)
+def test_shapes_known_from_the_layer_are_those_torch_computes(layer):
+    # the meta run's shortcut: an empty tensor of the shape the layer gives, without running it
+    from neuralab.arch.graph_shapes import _known_output
+
+    x = torch.zeros(2, 3, 17, 23)
+    known = _known_output(layer, x.to("meta"))
+    assert known is not None and known.is_meta
+    assert known.shape == layer.eval()(x).shape
+
+
+def test_a_layer_whose_shape_needs_running_is_run():
+    from neuralab.arch.graph_shapes import _known_output
+
+    x = torch.zeros(1, 3, 8, 8, device="meta")
+    assert _known_output(nn.MaxPool2d(2), x) is None  # not in the table: runs on meta
+    assert _known_output(nn.Conv2d(3, 4, 3, padding="same"), x) is None
+    assert _known_output(nn.Conv2d(4, 4, 3), x) is None  # wrong channels: the layer says so
+    assert _known_output(nn.Conv2d(3, 4, 9), x) is None  # kernel larger than the input
