@@ -129,17 +129,23 @@ def test_a_shared_link_opens_the_same_experiment(page, browser):
     assert page.inner_text("#share-cli").startswith("neuralab playground --data moons --noise 15")
 
 
-def test_compare_a_and_b_running_the_courses_initialization_preset(page):
+def load_preset(page, experiment: str, label_a: str, label_b: str) -> tuple[dict, dict]:
+    """Open the page, load the course preset ``experiment`` into A | B (its two settings
+    labelled ``label_a`` and ``label_b``) and return A's and B's configs."""
     open_page(page)
     page.click("#presets-button")
-    page.select_option("#preset-experiment", "initialization")
-    assert page.input_value("#preset-a") == "relu, init small"
-    assert page.input_value("#preset-b") == "relu, init appropriate"
+    page.select_option("#preset-experiment", experiment)
+    assert page.input_value("#preset-a") == label_a
+    assert page.input_value("#preset-b") == label_b
     page.click("#preset-load")
     page.wait_for_function(
         "() => neuralab.state.compare && neuralab.views.length === 2 && neuralab.views[1].lastFrame"
     )
-    a, b = config(page, 0), config(page, 1)
+    return config(page, 0), config(page, 1)
+
+
+def test_compare_a_and_b_running_the_courses_initialization_preset(page):
+    a, b = load_preset(page, "initialization", "relu, init small", "relu, init appropriate")
     assert (a["init"], b["init"], a["iterations"], b["iterations"]) == (
         "small",
         "appropriate",
@@ -171,16 +177,7 @@ def test_compare_a_and_b_running_the_courses_initialization_preset(page):
 
 def test_the_shuffling_preset_and_its_link_give_the_same_numbers_in_a_new_tab(page, browser):
     """The course's second A | B exercise: sorted, never shuffled (A) vs shuffled (B)."""
-    open_page(page)
-    page.click("#presets-button")
-    page.select_option("#preset-experiment", "shuffling")
-    assert page.input_value("#preset-a") == "sorted, never shuffled"
-    assert page.input_value("#preset-b") == "shuffled every epoch"
-    page.click("#preset-load")
-    page.wait_for_function(
-        "() => neuralab.state.compare && neuralab.views.length === 2 && neuralab.views[1].lastFrame"
-    )
-    a, b = config(page, 0), config(page, 1)
+    a, b = load_preset(page, "shuffling", "sorted, never shuffled", "shuffled every epoch")
     assert (a["order"], a["shuffle"], b["order"], b["shuffle"]) == (
         "sorted",
         False,
